@@ -1,0 +1,162 @@
+"""Settings for the catalog side: [musinsa] [images] [model] [store] [sync] [schedule] [data] [logging].
+
+Each section is a strict pydantic model (unknown keys are errors) so that a typo in
+config.toml is reported instead of silently falling back to a default. The whole-file
+loader that combines these with the [telegram] section lives in ``bot.config``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+_CATEGORY_CODE = re.compile(r"^\d{3}(\d{3}){0,2}$")
+
+
+class Section(BaseModel):
+    """Base for every config section: unknown keys are rejected, values are validated."""
+
+    model_config = ConfigDict(extra="forbid", validate_default=True, frozen=True)
+
+
+class MusinsaSettings(Section):
+    api_url: str = "https://api.musinsa.com"
+    web_url: str = "https://www.musinsa.com"
+    image_url: str = "https://image.msscdn.net"
+    categories: list[str] = Field(default_factory=lambda: ["001", "002", "003", "004", "100", "101", "103"])
+    max_pages: int = Field(default=0, ge=0)
+    page_size: int = Field(default=100, ge=1, le=100)
+    sort_code: str = "POPULAR"
+    gender: Literal["A", "M", "F"] = "A"
+    requests_per_second: float = Field(default=2.0, gt=0, le=20)
+    max_concurrency: int = Field(default=4, ge=1, le=64)
+    max_retries: int = Field(default=5, ge=0, le=20)
+    timeout_seconds: float = Field(default=20.0, gt=0)
+    max_backoff_seconds: float = Field(default=60.0, gt=0)
+    obey_robots_txt: bool = True
+    user_agent: str = "snapfit/0.1 (+https://github.com/snapfit/snapfit)"
+
+    @field_validator("api_url", "web_url", "image_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError(f"must be an http(s) URL, got {value!r}")
+        return value.rstrip("/")
+
+    @field_validator("categories")
+    @classmethod
+    def _category_codes(cls, value: list[str]) -> list[str]:
+        for code in value:
+            if not _CATEGORY_CODE.match(code):
+                raise ValueError(f"{code!r} is not a Musinsa category code (3, 6 or 9 digits, e.g. '001')")
+        return value
+
+    @field_validator("user_agent")
+    @classmethod
+    def _non_empty(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty")
+        return value
+
+
+class ImageSettings(Section):
+    max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    max_pixels: int = Field(default=50_000_000, ge=1)
+    download_concurrency: int = Field(default=8, ge=1, le=64)
+
+
+class ModelSettings(Section):
+    name: str = "hf-hub:Marqo/marqo-fashionSigLIP"
+    pretrained: str = ""
+    device: str = "auto"
+    precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"
+    batch_size: int = Field(default=32, ge=1, le=1024)
+    preprocess: Literal["model", "squash", "shortest", "longest"] = "model"
+    threads: int = Field(default=0, ge=0)
+    cache_dir: str = ""
+
+    @field_validator("name")
+    @classmethod
+    def _non_empty(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must name an open_clip model, e.g. 'hf-hub:Marqo/marqo-fashionSigLIP'")
+        return value.strip()
+
+    @field_validator("device")
+    @classmethod
+    def _device(cls, value: str) -> str:
+        if not re.match(r"^(auto|cpu|cuda(:\d+)?|mps)$", value):
+            raise ValueError(f"must be auto, cpu, cuda, cuda:N or mps, got {value!r}")
+        return value
+
+
+class StoreSettings(Section):
+    path: str = "data/qdrant"
+    url: str = ""
+    api_key: str = ""
+    collection: str = "products"
+    shards: int = Field(default=1, ge=1)
+    replication_factor: int = Field(default=1, ge=1)
+    quantization: Literal["none", "int8"] = "int8"
+    timeout_seconds: float = Field(default=30.0, gt=0)
+
+    @field_validator("collection")
+    @classmethod
+    def _collection(cls, value: str) -> str:
+        if not re.match(r"^[A-Za-z0-9_-]{1,64}$", value):
+            raise ValueError("must be 1-64 letters, digits, '_' or '-'")
+        return value
+
+
+class SyncSettings(Section):
+    remove_after_missed: int = Field(default=2, ge=1)
+    min_crawl_ratio: float = Field(default=0.5, ge=0, le=1)
+    image_concurrency: int = Field(default=8, ge=1, le=64)
+
+
+class ScheduleSettings(Section):
+    enabled: bool = True
+    nightly_at: str = "04:00"
+    timezone: str = "Asia/Seoul"
+    misfire_grace_seconds: int = Field(default=3600, ge=1)
+    sync_when_empty: bool = True
+
+    @field_validator("nightly_at")
+    @classmethod
+    def _hhmm(cls, value: str) -> str:
+        try:
+            time.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"must be a time of day like '04:00', got {value!r}") from None
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name like 'Asia/Seoul')") from None
+        return value
+
+    @property
+    def time_of_day(self) -> time:
+        return time.fromisoformat(self.nightly_at).replace(tzinfo=ZoneInfo(self.timezone))
+
+
+class DataSettings(Section):
+    dir: str = "data/"
+
+    @property
+    def path(self) -> Path:
+        return Path(self.dir)
+
+
+class LoggingSettings(Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    json_format: bool = False
