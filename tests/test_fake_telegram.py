@@ -38,9 +38,18 @@ from telegram.error import (
     NetworkError,
     RetryAfter,
 )
-from telegram.ext import ApplicationBuilder, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import (
+    AIORateLimiter,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
 
-from tests.fakes.telegram import FakeTelegram, errors
+from tests.fakes.telegram import ApiError, FakeTelegram, errors
+from tests.fakes.telegram.formatting import format_text
 from tests.fakes.telegram_ptb import TEST_TOKEN, polling
 
 pytest_plugins = ["tests.fakes.telegram_fixtures"]
@@ -652,3 +661,160 @@ async def test_wait_for_times_out_with_the_recent_calls(fake: FakeTelegram, bot:
     await bot.send_message(ANN, "one")
     await bot.send_message(ANN, "two")
     assert [call.result["text"] for call in await task] == ["one", "two"]
+
+
+# --- the end-to-end shape the bot's tests will take ------------------------------------------------------
+async def test_end_to_end_skeleton_photo_in_album_and_buttons_out(fake: FakeTelegram) -> None:
+    """A toy photo handler run the way the bot will run: real polling, AIORateLimiter, a 429 on the album."""
+
+    async def on_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        assert message is not None
+        await context.bot.send_chat_action(message.chat_id, ChatAction.UPLOAD_PHOTO)
+        photo = await (await message.photo[-1].get_file()).download_as_bytearray()
+        album = [InputMediaPhoto(bytes(photo), caption=f"Result {i}") for i in (1, 2)]
+        await context.bot.send_media_group(message.chat_id, album)
+        await message.reply_text("More?", reply_markup=keyboard([("More", "v1:p:s1:2")]))
+
+    async def on_more(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        assert query is not None
+        await query.answer()
+        await query.edit_message_text("Page 2", reply_markup=keyboard([("Back", "v1:p:s1:1")]))
+
+    app = (
+        ApplicationBuilder()
+        .token(TEST_TOKEN)
+        .base_url(fake.base_url)
+        .base_file_url(fake.base_file_url)
+        .rate_limiter(AIORateLimiter(max_retries=1))
+        .build()
+    )
+    app.add_handler(MessageHandler(filters.PHOTO, on_photo))
+    app.add_handler(CallbackQueryHandler(on_more, pattern=r"^v1:p:"))
+    fake.fail_next("sendMediaGroup", 429, retry_after=1)
+    async with polling(app):
+        fake.push_photo(ANN, jpeg(720, 960))
+        first, retried = await fake.wait_for_count("sendMediaGroup", 2, timeout=WAIT)
+        follow_up = await fake.wait_for(
+            "sendMessage", lambda c: "reply_markup" in c.result, ok=True, timeout=WAIT
+        )
+        fake.press(follow_up.result, text="More")
+        await fake.wait_for("editMessageText", ok=True, timeout=WAIT)
+    assert (first.status, retried.status) == (429, 200)
+    assert [m["caption"] for m in retried.result] == ["Result 1", "Result 2"]
+    (action,) = fake.chat_actions(ANN)
+    assert action.action == "upload_photo" and action.call_index < retried.index
+    assert fake.downloads[0].status == 200 and fake.downloads[0].path.startswith("photos/")
+    assert fake.unanswered_callback_queries() == []
+    assert fake.chat_transcript(ANN, include_user=True) == [
+        "» [photo]",
+        "sendChatAction: upload_photo",
+        "sendMediaGroup #2-#3: 2 items",
+        "  #2 photo 720x960: Result 1",
+        "  #3 photo 720x960: Result 2",
+        "sendMessage #4: More?  [More → v1:p:s1:2]",
+        "» press #4: v1:p:s1:2",
+        "answerCallbackQuery",
+        "editMessageText #4: Page 2  [Back → v1:p:s1:1]",
+    ]
+
+
+# --- smaller pieces --------------------------------------------------------------------------------------
+async def test_albums_groups_and_raw_updates_parse_in_ptb(fake: FakeTelegram, bot: Bot) -> None:
+    album = fake.push_album(ANN, [jpeg(), jpeg(300, 300)], caption="two looks")
+    with pytest.raises(ValueError, match="needs user"):
+        fake.push_message(-100123, "hi all")
+    fake.push_message(-1001234567890, "/start@snapfit_test_bot", user=fake.user(7, "Bo", language_code="en"))
+    fake.push_update({"edited_message": {**album[0]["message"], "edit_date": album[0]["message"]["date"]}})
+    first, second, group, edited = await fetch_updates(bot)
+    assert first.message is not None and second.message is not None
+    assert first.message.media_group_id == second.message.media_group_id is not None
+    assert (first.message.caption, second.message.caption) == ("two looks", None)
+    assert group.effective_chat is not None and group.effective_chat.type == "supergroup"
+    assert group.effective_user is not None and group.effective_user.language_code == "en"
+    assert edited.edited_message is not None
+
+
+async def test_webhook_methods_and_dropping_pending_updates(fake: FakeTelegram, bot: Bot) -> None:
+    fake.push_message(ANN, "old news")
+    info = await bot.get_webhook_info()
+    assert (info.url, info.pending_update_count) == ("", 1)
+    assert await bot.delete_webhook(drop_pending_updates=True)
+    assert (await bot.get_webhook_info()).pending_update_count == 0
+
+
+async def test_downloads_need_a_path_from_get_file(fake: FakeTelegram, bot: Bot) -> None:
+    assert await raw_call(fake, f"/file/bot{TEST_TOKEN}/photos/file_1.jpg", method="GET") == (
+        404,
+        {"ok": False, "error_code": 404, "description": "Not Found"},
+    )
+    fake.push_photo(ANN, jpeg())
+    (update,) = await fetch_updates(bot)
+    assert update.message is not None
+    path = (await bot.get_file(update.message.photo[-1])).file_path
+    assert path is not None
+    relative = path.removeprefix(f"{fake.base_file_url}{TEST_TOKEN}/")
+    status, _ = await raw_call(fake, f"/file/bot123456:OTHER/{relative}", method="GET")
+    assert status == 401
+    assert [(d.path, d.status) for d in fake.downloads] == [("photos/file_1.jpg", 404), (relative, 401)]
+
+
+async def test_documents_by_url_and_file_id(fake: FakeTelegram, bot: Bot) -> None:
+    fake.register_url("https://example.com/size-chart.pdf", b"%PDF-1.4 chart")
+    by_url = await bot.send_document(ANN, "https://example.com/size-chart.pdf")
+    assert by_url.document is not None and by_url.document.file_name == "size-chart.pdf"
+    again = await bot.send_document(ANN, by_url.document.file_id)
+    assert again.document == by_url.document
+    photo = await bot.send_photo(ANN, jpeg())
+    with pytest.raises(BadRequest, match="Can't use file of type photo as document"):
+        await bot.send_document(ANN, photo.photo[-1].file_id)
+    fake.register_url("https://example.com/page.html", b"<html></html>", "text/html")
+    with pytest.raises(BadRequest, match="Wrong type of the web page content"):
+        await bot.send_document(ANN, "https://example.com/page.html")
+
+
+@pytest.mark.parametrize(
+    ("text", "mode", "plain", "entities"),
+    [
+        ("<b>bold <i>both</i></b> &lt;3 H&M", "HTML", "bold both <3 H&M", [("bold", 0, 9), ("italic", 5, 4)]),
+        ('<a href="https://x.y/?a=1&amp;b=2">link</a>', "HTML", "link", [("text_link", 0, 4)]),
+        ('<pre><code class="language-py">x = 1</code></pre>', "HTML", "x = 1", [("pre", 0, 5)]),
+        ("😀 <u>under</u>", "HTML", "😀 under", [("underline", 3, 5)]),
+        (r"__u__ ~s~ ||sp|| `c\`` [t](https://x.y/\))", "MarkdownV2", "u s sp c` t", None),
+        ("*bold* _it_ `code` [t](https://x.y)", "Markdown", "bold it code t", None),
+        ("  padded\n", None, "padded", []),
+    ],
+)
+def test_parse_modes_give_plain_text_and_utf16_entities(
+    text: str, mode: str | None, plain: str, entities: list[tuple[str, int, int]] | None
+) -> None:
+    formatted = format_text(text, mode)
+    assert formatted.text == plain
+    if entities is not None:
+        assert [(e["type"], e["offset"], e["length"]) for e in formatted.entities] == entities
+
+
+@pytest.mark.parametrize(
+    ("text", "mode", "reason"),
+    [
+        ("<b>open", "HTML", 'Can\'t find end tag corresponding to start tag "b"'),
+        ("<b>x</i>", "HTML", 'Unmatched end tag at byte offset 4, expected "</b>", found "</i>"'),
+        ("x</b>", "HTML", "Unexpected end tag at byte offset 1"),
+        ('<span class="red">x</span>', "HTML", 'Tag "span" must have class "tg-spoiler" at byte offset 0'),
+        ("가 <b", "HTML", "Unclosed start tag at byte offset 4"),
+        ("*bold", "MarkdownV2", "Can't find end of Bold entity at byte offset 0"),
+        ("a-b", "MarkdownV2", "Character '-' is reserved and must be escaped with the preceding '\\'"),
+        ("_open", "Markdown", "Can't find end of the entity starting at byte offset 0"),
+    ],
+)
+def test_markup_errors_use_telegrams_words(text: str, mode: str, reason: str) -> None:
+    with pytest.raises(ApiError) as refused:
+        format_text(text, mode)
+    assert refused.value.description == f"Bad Request: can't parse entities: {reason}"
+
+
+def test_unknown_parse_mode_is_refused() -> None:
+    with pytest.raises(ApiError) as refused:
+        format_text("x", "BBCode")
+    assert refused.value.description == errors.UNSUPPORTED_PARSE_MODE

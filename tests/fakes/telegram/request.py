@@ -7,11 +7,11 @@ field. JSON bodies (other clients) are read into the same text form, so both par
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
-from multidict import MultiDictProxy
 
 from . import errors
 
@@ -42,6 +42,7 @@ INT_FIELDS = frozenset(
         "message_thread_id",
     }
 )
+_LEADING_INT = re.compile(r"\s*[-+]?[0-9]+")
 BOOL_FIELDS = frozenset(
     {
         "show_alert",
@@ -89,10 +90,11 @@ async def read_request(request: web.Request) -> ParsedRequest:
         if request.content_type == "application/json":
             raw.update(_json_body_fields(await request.read()))
         else:
-            form: MultiDictProxy[Any] = await request.post()
+            form = await request.post()
             for key, value in form.items():
                 if isinstance(value, web.FileField):
-                    files[key] = UploadedFile(key, value.filename, value.content_type, value.file.read())
+                    with value.file:
+                        files[key] = UploadedFile(key, value.filename, value.content_type, value.file.read())
                 else:
                     raw[key] = str(value)
     return ParsedRequest(raw=raw, params=decode_fields(raw), files=files)
@@ -151,9 +153,11 @@ class Params:
         return self.raw.get(name)
 
     def integer(self, name: str, default: int | None = None) -> int | None:
+        """Read as TDLib's ``to_integer`` reads: the leading digits ("1.5" is 1), 0 when there are none."""
         if name not in self.raw or self.raw[name] == "":
             return default
-        return parse_int(self.raw[name], default=0)
+        match = _LEADING_INT.match(self.raw[name])
+        return int(match.group(0)) if match else 0
 
     def boolean(self, name: str) -> bool:
         return parse_bool(self.raw.get(name, ""))
