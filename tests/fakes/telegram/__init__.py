@@ -1,7 +1,15 @@
 """A strict fake Telegram Bot API server for end-to-end tests with python-telegram-bot's real networking.
 
-See /work/shared/reference/telegram-fake-bot-api.md for the behaviour it follows, and ``FakeTelegram``
-for the test-side API. Nothing here imports PTB: the fake speaks HTTP only, like api.telegram.org.
+Nothing here imports PTB: the fake speaks HTTP only, like api.telegram.org. Typical use::
+
+    async with FakeTelegram(token=TEST_TOKEN) as fake:      # or the ``fake_telegram`` fixture
+        app = ApplicationBuilder().token(TEST_TOKEN).base_url(fake.base_url)
+                                  .base_file_url(fake.base_file_url).build()
+        async with polling(app):                            # tests/fakes/telegram_ptb.py
+            fake.push_photo(42, jpeg_bytes)
+            album = await fake.wait_for("sendMediaGroup", ok=True)
+
+Error descriptions live in ``errors``; strings marked UNCONFIRMED there are best-known wordings.
 """
 
 from . import errors

@@ -43,6 +43,8 @@ BOT_BLOCKED = "Forbidden: bot was blocked by the user"
 MESSAGE_TEXT_EMPTY = "Bad Request: message text is empty"
 MESSAGE_TOO_LONG = "Bad Request: message is too long"
 CAPTION_TOO_LONG = "Bad Request: message caption is too long"
+CANT_PARSE_ENTITIES_JSON = "Bad Request: can't parse entities JSON object"  # UNCONFIRMED
+CANT_PARSE_JSON_REQUEST = "Bad Request: can't parse JSON encoded request"  # UNCONFIRMED
 UNSUPPORTED_PARSE_MODE = "Bad Request: unsupported parse_mode"
 CANT_PARSE_ENTITIES = "Bad Request: can't parse entities: {reason}"
 REPLY_NOT_FOUND = "Bad Request: message to be replied not found"
@@ -58,6 +60,9 @@ INLINE_KEYBOARD_NOT_ARRAY = 'Bad Request: field "inline_keyboard" must be of typ
 # (many bot libraries' error tables) reads as below.
 TEXT_BUTTONS_UNALLOWED = (
     "Bad Request: can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard"
+)
+INLINE_BUTTON_NOT_OBJECT = (
+    "Bad Request: can't parse inline keyboard button: InlineKeyboardButton must be an Object"  # UNCONFIRMED
 )
 BUTTON_TEXT_NOT_STRING = (
     'Bad Request: can\'t parse inline keyboard button: Field "text" must be of type String'
@@ -125,6 +130,7 @@ CANT_PARSE_ALLOWED_UPDATES = "Bad Request: can't parse allowed_updates JSON arra
 CONFLICT_POLLING = (
     "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
 )
+COMMANDS_REQUIRED = 'Bad Request: parameter "commands" is required'
 CANT_PARSE_COMMANDS = "Bad Request: can't parse commands JSON object"
 BOT_COMMAND_INVALID = "Bad Request: BOT_COMMAND_INVALID"  # UNCONFIRMED
 BOT_COMMAND_DESCRIPTION_INVALID = "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID"  # UNCONFIRMED

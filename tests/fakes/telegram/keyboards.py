@@ -21,9 +21,6 @@ ACTION_FIELDS = (
 )
 MAX_CALLBACK_DATA_BYTES = 64
 MAX_INLINE_BUTTONS = 100  # Telegram's documented limit is vague; about 100 buttons is what bots observe
-INLINE_BUTTON_NOT_OBJECT = (
-    "Bad Request: can't parse inline keyboard button: InlineKeyboardButton must be an Object"
-)
 
 
 def validate_reply_markup(markup: Any) -> dict[str, Any] | None:
@@ -49,7 +46,7 @@ def _validate_inline_keyboard(rows: Any) -> list[list[dict[str, Any]]]:
 
 def _validate_button(button: Any) -> dict[str, Any]:
     if not isinstance(button, dict):
-        raise errors.bad_request(INLINE_BUTTON_NOT_OBJECT)
+        raise errors.bad_request(errors.INLINE_BUTTON_NOT_OBJECT)
     if not isinstance(button.get("text"), str):
         raise errors.bad_request(errors.BUTTON_TEXT_NOT_STRING)
     actions = [name for name in ACTION_FIELDS if name in button]

@@ -11,22 +11,15 @@ import copy
 import re
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 from . import errors
 from .formatting import FormattedText, format_text
+from .inputs import FileInputs, NewDocument, NewPhoto
 from .keyboards import keyboard_signature, validate_reply_markup
-from .media import (
-    DOWNLOAD_LIMIT,
-    PHOTO_URL_LIMIT,
-    URL_FILE_LIMIT,
-    check_photo,
-    sniff_mime,
-    wrong_type,
-)
+from .media import DOWNLOAD_LIMIT
 from .polling import UpdateQueue
-from .request import Params, UploadedFile
+from .request import Params
 from .state import ChatAction, FakeState
 
 MAX_TEXT = 4096
@@ -34,7 +27,6 @@ MAX_CAPTION = 1024
 MAX_CALLBACK_ANSWER = 200
 MAX_ALBUM = 10
 MIN_ALBUM = 2  # Telegram sends a one-item album as a plain message; the fake refuses it on purpose
-DOCUMENT_UPLOAD_LIMIT = 50 * 1024 * 1024
 MAX_COMMANDS = 100
 MAX_DESCRIPTION = 512
 MAX_SHORT_DESCRIPTION = 120
@@ -75,24 +67,6 @@ _ALBUM_ITEM_ERRORS = {
 Handler = Callable[[Params], Awaitable[Any]]
 
 
-@dataclass(frozen=True)
-class _NewPhoto:
-    """A photo checked but not stored yet: either new bytes or sizes Telegram already has."""
-
-    data: bytes | None = None
-    dimensions: tuple[int, int] | None = None
-    sizes: list[dict[str, Any]] | None = None
-
-
-@dataclass(frozen=True)
-class _NewDocument:
-    upload: UploadedFile | None = None
-    data: bytes | None = None
-    mime_type: str | None = None
-    file_name: str | None = None
-    existing: dict[str, Any] | None = None
-
-
 class BotApi:
     """The methods, by Telegram's case-insensitive name."""
 
@@ -101,6 +75,7 @@ class BotApi:
         self.updates = updates
         self.bot: dict[str, Any] = {}  # the bot's User, set per request from the token
         self._next_call_index = next_call_index
+        self.inputs = FileInputs(state)
         self.handlers: dict[str, tuple[str, Handler]] = {}
         for name in (
             "getMe",
@@ -172,14 +147,11 @@ class BotApi:
         needed = COMMAND_SCOPES[scope["type"]]
         if any(not isinstance(scope.get(name), int) or isinstance(scope.get(name), bool) for name in needed):
             raise errors.bad_request(errors.CANT_PARSE_SCOPE)
-        language = p.text("language_code") or ""
-        if language and not _LANGUAGE.fullmatch(language):
-            raise errors.bad_request(errors.LANGUAGE_CODE_INVALID)
-        return scope["type"], scope.get("chat_id"), scope.get("user_id"), language
+        return scope["type"], scope.get("chat_id"), scope.get("user_id"), self._language(p)
 
     async def _set_my_commands(self, p: Params) -> Any:
         if not p.has("commands"):
-            raise errors.bad_request('Bad Request: parameter "commands" is required')
+            raise errors.bad_request(errors.COMMANDS_REQUIRED)
         commands = p.json("commands", errors.CANT_PARSE_COMMANDS)
         if not isinstance(commands, list) or not all(
             isinstance(c, dict)
@@ -242,7 +214,7 @@ class BotApi:
         formatted = format_text(
             p.text(name) or "",
             p.text("parse_mode"),
-            p.json(entities, "Bad Request: can't parse entities JSON object"),
+            p.json(entities, errors.CANT_PARSE_ENTITIES_JSON),
         )
         if not formatted.text:
             raise errors.bad_request(errors.MESSAGE_TEXT_EMPTY)
@@ -308,15 +280,15 @@ class BotApi:
         caption = self._caption(
             p.text("caption"),
             p.text("parse_mode"),
-            p.json("caption_entities", "Bad Request: can't parse entities JSON object"),
+            p.json("caption_entities", errors.CANT_PARSE_ENTITIES_JSON),
         )
         markup = self._markup(p)
-        photo = self._photo_input(
+        photo = self.inputs.photo(
             p.text("photo"), p.file("photo"), p.files, missing=errors.NO_FILE_IN_REQUEST.format(kind="photo")
         )
         chat = self.state.writable_chat(chat_id)
         reply = self._reply_to(p, chat_id)
-        content = {"photo": self._store_photo(photo), **_caption_fields(caption)}
+        content = {"photo": self.inputs.store_photo(photo), **_caption_fields(caption)}
         return self._send(chat, content, markup, reply)
 
     async def _send_document(self, p: Params) -> Any:
@@ -324,10 +296,10 @@ class BotApi:
         caption = self._caption(
             p.text("caption"),
             p.text("parse_mode"),
-            p.json("caption_entities", "Bad Request: can't parse entities JSON object"),
+            p.json("caption_entities", errors.CANT_PARSE_ENTITIES_JSON),
         )
         markup = self._markup(p)
-        document = self._document_input(
+        document = self.inputs.document(
             p.text("document"),
             p.file("document"),
             p.files,
@@ -335,7 +307,7 @@ class BotApi:
         )
         chat = self.state.writable_chat(chat_id)
         reply = self._reply_to(p, chat_id)
-        content = {"document": self._store_document(document), **_caption_fields(caption)}
+        content = {"document": self.inputs.store_document(document), **_caption_fields(caption)}
         return self._send(chat, content, markup, reply)
 
     async def _send_media_group(self, p: Params) -> Any:
@@ -365,11 +337,11 @@ class BotApi:
             caption = self._caption(item.get("caption"), item.get("parse_mode"), item.get("caption_entities"))
             try:
                 if item["type"] == "photo":
-                    source: Any = self._photo_input(
+                    source: Any = self.inputs.photo(
                         _media_ref(item), None, p.files, missing=errors.MEDIA_NOT_FOUND
                     )
                 else:
-                    source = self._document_input(
+                    source = self.inputs.document(
                         _media_ref(item), None, p.files, missing=errors.MEDIA_NOT_FOUND
                     )
             except errors.ApiError as exc:
@@ -386,7 +358,7 @@ class BotApi:
         group_id = self.state.next_media_group_id()
         sent = []
         for kind, source, caption in checked:
-            stored = self._store_photo(source) if kind == "photo" else self._store_document(source)
+            stored = self.inputs.store(source)
             content = {"media_group_id": group_id, kind: stored, **_caption_fields(caption)}
             sent.append(self._send(chat, content, None, reply))
         return sent
@@ -399,101 +371,6 @@ class BotApi:
         self.state.writable_chat(chat_id)
         self.state.chat_actions.append(ChatAction(chat_id, action, time.monotonic(), self._next_call_index()))
         return True
-
-    # --- files in ----------------------------------------------------------------------------------------
-    def _photo_input(
-        self,
-        reference: str | None,
-        upload: UploadedFile | None,
-        parts: dict[str, UploadedFile],
-        *,
-        missing: str,
-    ) -> _NewPhoto:
-        """Check a photo given as an upload, ``attach://part``, a file_id or an HTTP URL."""
-        if upload is None and reference and reference.startswith("attach://"):
-            upload = parts.get(reference.removeprefix("attach://"))
-            if upload is None:
-                raise errors.bad_request(missing)
-        if upload is not None:
-            return _NewPhoto(data=upload.data, dimensions=self.state.files.checked_photo(upload.data))
-        if not reference:
-            raise errors.bad_request(missing)
-        known = self.state.files.get(reference)
-        if known is not None:
-            if known.kind != "photo":
-                raise wrong_type(known, "Photo")
-            return _NewPhoto(sizes=known.photo_sizes)
-        if _is_url(reference):
-            data, content_type = self._fetch(reference, PHOTO_URL_LIMIT)
-            if not data or not content_type.startswith("image/"):
-                raise errors.bad_request(errors.URL_WRONG_CONTENT_TYPE)
-            return _NewPhoto(data=data, dimensions=check_photo(data))
-        raise errors.bad_request(errors.WRONG_FILE_ID_OR_URL)
-
-    def _store_photo(self, photo: _NewPhoto) -> list[dict[str, Any]]:
-        if photo.sizes is not None:
-            return copy.deepcopy(photo.sizes)
-        assert photo.data is not None and photo.dimensions is not None
-        return copy.deepcopy(self.state.files.add_photo(photo.data, photo.dimensions))
-
-    def _document_input(
-        self,
-        reference: str | None,
-        upload: UploadedFile | None,
-        parts: dict[str, UploadedFile],
-        *,
-        missing: str,
-    ) -> _NewDocument:
-        if upload is None and reference and reference.startswith("attach://"):
-            upload = parts.get(reference.removeprefix("attach://"))
-            if upload is None:
-                raise errors.bad_request(missing)
-        if upload is not None:
-            if not upload.data:
-                raise errors.bad_request(errors.FILE_EMPTY)
-            if len(upload.data) > DOCUMENT_UPLOAD_LIMIT:
-                raise errors.ApiError(413, errors.ENTITY_TOO_LARGE)
-            return _NewDocument(upload=upload)
-        if not reference:
-            raise errors.bad_request(missing)
-        known = self.state.files.get(reference)
-        if known is not None:
-            if known.kind != "document":
-                raise wrong_type(known, "Document")
-            return _NewDocument(existing=_document_json(known))
-        if _is_url(reference):
-            data, content_type = self._fetch(reference, URL_FILE_LIMIT)
-            if not data or content_type not in ("application/pdf", "application/zip"):
-                raise errors.bad_request(errors.URL_WRONG_CONTENT_TYPE)
-            name = reference.rstrip("/").rsplit("/", 1)[-1] or "file"
-            return _NewDocument(data=data, mime_type=content_type, file_name=name)
-        raise errors.bad_request(errors.WRONG_FILE_ID_OR_URL)
-
-    def _store_document(self, document: _NewDocument) -> dict[str, Any]:
-        if document.existing is not None:
-            return dict(document.existing)
-        if document.upload is not None:
-            data = document.upload.data
-            name = document.upload.filename or "file"
-            mime = document.upload.content_type
-            if not mime or mime == "application/octet-stream":
-                mime = sniff_mime(data)
-        else:
-            assert document.data is not None
-            data, name, mime = document.data, document.file_name or "file", document.mime_type
-        extension = name.rsplit(".", 1)[-1] if "." in name else "bin"
-        record = self.state.files.add_file(
-            "document", data, mime_type=mime, file_name=name, extension=extension
-        )
-        return _document_json(record)
-
-    def _fetch(self, url: str, limit: int) -> tuple[bytes, str]:
-        """What Telegram's servers would download from ``url``: only URLs the test registered exist."""
-        self.state.url_fetches.append(url)
-        registered = self.state.urls.get(url)
-        if registered is None or len(registered.data) > limit:
-            raise errors.bad_request(errors.URL_CONTENT_FAILED)
-        return registered.data, registered.content_type
 
     # --- callback queries --------------------------------------------------------------------------------
     async def _answer_callback_query(self, p: Params) -> Any:
@@ -522,8 +399,7 @@ class BotApi:
         message_id = p.integer("message_id")
         if not message_id:
             raise errors.bad_request(errors.MESSAGE_ID_NOT_SPECIFIED)
-        if chat_id not in self.state.chats:
-            raise errors.bad_request(errors.CHAT_NOT_FOUND)
+        self.state.writable_chat(chat_id)
         stored = self.state.live_message(chat_id, message_id)
         if stored is None:
             raise errors.bad_request(errors.MESSAGE_TO_EDIT_NOT_FOUND)
@@ -571,7 +447,7 @@ class BotApi:
         caption = self._caption(
             p.text("caption"),
             p.text("parse_mode"),
-            p.json("caption_entities", "Bad Request: can't parse entities JSON object"),
+            p.json("caption_entities", errors.CANT_PARSE_ENTITIES_JSON),
         )
         markup = self._markup(p)
         _, current = self._editable(p)
@@ -602,20 +478,20 @@ class BotApi:
         caption = self._caption(item.get("caption"), item.get("parse_mode"), item.get("caption_entities"))
         markup = self._markup(p)
         if kind == "photo":
-            source: Any = self._photo_input(_media_ref(item), None, p.files, missing=errors.MEDIA_NOT_FOUND)
+            source: Any = self.inputs.photo(_media_ref(item), None, p.files, missing=errors.MEDIA_NOT_FOUND)
         else:
-            source = self._document_input(_media_ref(item), None, p.files, missing=errors.MEDIA_NOT_FOUND)
+            source = self.inputs.document(_media_ref(item), None, p.files, missing=errors.MEDIA_NOT_FOUND)
         _, current = self._editable(p)
         if not any(key in current for key in ("photo", "document", "video", "audio", "animation")):
             raise errors.bad_request(errors.NO_MEDIA_TO_EDIT)
         same_file = (
             kind == "photo"
-            and isinstance(source, _NewPhoto)
+            and isinstance(source, NewPhoto)
             and source.sizes is not None
             and source.sizes == current.get("photo")
         ) or (
             kind == "document"
-            and isinstance(source, _NewDocument)
+            and isinstance(source, NewDocument)
             and source.existing == current.get("document")
         )
         if (
@@ -625,7 +501,7 @@ class BotApi:
             and keyboard_signature(current.get("reply_markup")) == keyboard_signature(markup)
         ):
             raise errors.bad_request(errors.MESSAGE_NOT_MODIFIED)
-        stored = self._store_photo(source) if kind == "photo" else self._store_document(source)
+        stored = self.inputs.store(source)
         changes = {kind: stored, **_caption_fields(caption, removing=True)}
         return self._commit_edit(
             current, changes, markup, removed=("photo", "document", "video", "audio", "animation")
@@ -680,11 +556,6 @@ def _media_ref(item: dict[str, Any]) -> str | None:
     return reference
 
 
-def _is_url(reference: str) -> bool:
-    """As TDLib reads it: a file reference containing a dot is an HTTP URL (file_ids never contain one)."""
-    return "." in reference or "://" in reference
-
-
 def _caption_fields(caption: FormattedText, *, removing: bool = False) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     if caption.text or removing:
@@ -694,16 +565,3 @@ def _caption_fields(caption: FormattedText, *, removing: bool = False) -> dict[s
     if not removing:
         fields = {key: value for key, value in fields.items() if value is not None}
     return fields
-
-
-def _document_json(record: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "file_id": record.file_id,
-        "file_unique_id": record.file_unique_id,
-        "file_size": record.file_size,
-    }
-    if record.file_name:
-        data["file_name"] = record.file_name
-    if record.mime_type:
-        data["mime_type"] = record.mime_type
-    return data

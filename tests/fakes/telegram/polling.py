@@ -45,6 +45,9 @@ class UpdateQueue:
     def clear(self) -> None:
         self.pending.clear()
 
+    def open(self) -> None:
+        self._closing = False
+
     def close(self) -> None:
         """Answer every waiting poll now (server shutdown)."""
         self._closing = True

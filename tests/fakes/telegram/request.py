@@ -104,9 +104,9 @@ def _json_body_fields(body: bytes) -> dict[str, str]:
     try:
         data = json.loads(body or b"{}")
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise errors.bad_request("Bad Request: can't parse JSON encoded request") from exc
+        raise errors.bad_request(errors.CANT_PARSE_JSON_REQUEST) from exc
     if not isinstance(data, dict):
-        raise errors.bad_request("Bad Request: can't parse JSON encoded request")
+        raise errors.bad_request(errors.CANT_PARSE_JSON_REQUEST)
     return {str(key): value if isinstance(value, str) else json.dumps(value) for key, value in data.items()}
 
 

@@ -110,6 +110,7 @@ class FakeTelegram:
 
     # --- lifecycle ---------------------------------------------------------------------------------------
     async def start(self) -> None:
+        self.updates.open()
         app = web.Application(client_max_size=CLIENT_MAX_SIZE)
         app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
         app.router.add_route("*", "/bot{token}/{method}/", self._handle_api)
