@@ -53,14 +53,9 @@ CANT_PARSE_REPLY_PARAMETERS = "Bad Request: can't parse reply parameters JSON ob
 
 # --- reply markup (run on every send and edit that carries one) ----------------------------------------
 CANT_PARSE_REPLY_MARKUP = "Bad Request: can't parse reply keyboard markup JSON object"
-# The reference page writes 'Field "inline_keyboard" ...'; the Bot API server lowercases the first letter
-# of such messages (Client::fail_query_with_error), and observed responses read "field".
-INLINE_KEYBOARD_NOT_ARRAY = 'Bad Request: field "inline_keyboard" must be of type Array'
-# The reference page writes "Text buttons are not allowed in the inline keyboard"; every observed response
-# (many bot libraries' error tables) reads as below.
-TEXT_BUTTONS_UNALLOWED = (
-    "Bad Request: can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard"
-)
+# Wording as in shared/reference/telegram-fake-bot-api.md §5 (the project's source of truth for the fake).
+INLINE_KEYBOARD_NOT_ARRAY = 'Bad Request: Field "inline_keyboard" must be of type Array'
+TEXT_BUTTONS_UNALLOWED = "Bad Request: Text buttons are not allowed in the inline keyboard"
 INLINE_BUTTON_NOT_OBJECT = (
     "Bad Request: can't parse inline keyboard button: InlineKeyboardButton must be an Object"  # UNCONFIRMED
 )
