@@ -182,16 +182,19 @@ class MusinsaClient:
                     break
                 page += 1
                 _notify(on_page, result)
-        except RobotsDisallowed:
-            result.failed = True
+        except RobotsDisallowed as exc:
+            result.failed, result.finished = True, True
+            result.reason = str(exc)
             raise
         except MusinsaError as exc:
             result.failed = True
             result.reason = f"page {page} failed: {exc}"
             log.warning("category %s incomplete: %s", code, result.reason)
-        finally:
+        except BaseException:  # cancelled: the walk is over, but nobody waits for a report
             result.finished = True
-            _notify(on_page, result)
+            raise
+        result.finished = True
+        _notify(on_page, result)
         return result
 
     async def fetch_product(self, goods_no: int) -> Product:
@@ -327,18 +330,10 @@ class MusinsaClient:
         attempts = self.settings.max_retries + 1
         last: _Retry | None = None
         for attempt in range(attempts):
-            if self._breaker.is_open(host):
-                raise Blocked(
-                    f"{host} answered 403/429 {self._breaker.consecutive(host)} times in a row; "
-                    f"stopped to respect the block (circuit breaker), not requesting {url}",
-                    url=url,
-                    status=None,
-                    attempts=attempt,
-                )
             if check_robots and self.settings.obey_robots_txt:
                 await self._check_robots(url)
             try:
-                response = await self._send(url, kind, stats)
+                response = await self._send(url, kind, stats, attempt)
                 return self._judge(response, url, kind, parse, stats, passthrough, host)
             except _Retry as retry:
                 last = retry
@@ -404,12 +399,21 @@ class MusinsaClient:
         snippet = response.text()[:120].replace("\n", " ")
         raise RequestFailed(f"HTTP {status} from {url}: {snippet!r}", url=url, status=status)
 
-    async def _send(self, url: str, kind: Kind, stats: RequestStats | None) -> _Response:
+    async def _send(self, url: str, kind: Kind, stats: RequestStats | None, attempt: int) -> _Response:
         """One paced attempt; network trouble becomes _Retry, oversize bodies a final error."""
         assert self._session is not None
         limit = self._image_max_bytes if kind == "image" else TEXT_BODY_LIMIT
+        host = origin(url)
         async with self._in_flight:
             await self._limiter.acquire()
+            # Checked after the wait for a turn, so requests queued behind a block never go out.
+            if self._breaker.is_open(host):
+                raise Blocked(
+                    f"{host} answered 403/429 {self._breaker.consecutive(host)} times in a row; "
+                    f"stopped to respect the block (circuit breaker), not requesting {url}",
+                    url=url,
+                    attempts=attempt,
+                )
             self._count(stats, requests=1)
             try:
                 async with self._session.get(url, headers=self._headers(kind)) as resp:

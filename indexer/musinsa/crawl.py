@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from indexer.musinsa.client import MusinsaClient, PageCallback
+from indexer.musinsa.errors import RobotsDisallowed
 from indexer.musinsa.models import CategoryCrawl, RequestStats
 from indexer.product import Product
 
@@ -58,11 +59,23 @@ async def crawl_catalog(
     run = CatalogCrawl(categories=[])
     unique = list(dict.fromkeys(codes))
     before = RequestStats(**vars(client.stats))
-    async with asyncio.TaskGroup() as group:
-        tasks = [group.create_task(client.crawl_category(code, max_pages, on_page)) for code in unique]
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(client.crawl_category(code, max_pages, on_page)) for code in unique]
+    except BaseExceptionGroup as errors:
+        raise _first(errors, RobotsDisallowed) from None
     run.categories = [task.result() for task in tasks]
     run.stats = RequestStats(
         **{name: value - getattr(before, name) for name, value in vars(client.stats).items()}
     )
     run.finished_at = datetime.now(UTC)
     return run
+
+
+def _first(errors: BaseExceptionGroup, preferred: type[BaseException]) -> BaseException:
+    """One plain exception for callers instead of a group: the preferred kind if present."""
+    match = errors.subgroup(preferred)
+    group = match if match is not None else errors
+    while isinstance(group, BaseExceptionGroup):
+        group = group.exceptions[0]
+    return group
