@@ -88,6 +88,7 @@ async def test_crawl_walks_every_page_until_has_next_is_false(fake: FakeMusinsa)
     assert result.pages == 3
     assert result.total_count == 28
     assert [p.id for p in result.products] == expected  # every product once, in listing order
+    assert result.product_ids == set(expected)
     assert all(p.category == "001" for p in result.products)
     pages = [r.query for r in listing_requests(fake)]
     assert [q["page"] for q in pages] == ["1", "2", "3"]

@@ -14,14 +14,13 @@ import asyncio
 import hashlib
 import logging
 import random
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Literal, Self, TypeVar
 
 import aiohttp
-from multidict import CIMultiDictProxy
 
 from indexer.config import ImageSettings, MusinsaSettings
 from indexer.musinsa.errors import (
@@ -66,9 +65,8 @@ ACCEPT = {
 
 @dataclass(frozen=True)
 class _Response:
-    url: str
     status: int
-    headers: CIMultiDictProxy[str]
+    headers: Mapping[str, str]  # case-insensitive (aiohttp's CIMultiDictProxy)
     body: bytes
 
     @property
@@ -425,7 +423,7 @@ class MusinsaClient:
                         body += chunk
                         if len(body) > limit:
                             raise self._too_large(url, kind, limit, None)
-                    return _Response(str(resp.url), resp.status, resp.headers, bytes(body))
+                    return _Response(resp.status, resp.headers, bytes(body))
             except (TimeoutError, aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as exc:
                 self._count(stats, network_errors=1)
                 problem = _describe_network_error(exc, self.settings.timeout_seconds)

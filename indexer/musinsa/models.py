@@ -18,10 +18,6 @@ class RequestStats:
     server_errors: int = 0  # 5xx answers
     network_errors: int = 0  # timeouts, resets, truncated bodies
 
-    def add(self, other: RequestStats) -> None:
-        for name in vars(self):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-
 
 @dataclass(frozen=True)
 class SkippedItem:
