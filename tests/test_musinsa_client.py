@@ -15,6 +15,7 @@ from PIL import Image
 from indexer.config import ImageSettings
 from indexer.musinsa import (
     Blocked,
+    ImageError,
     ImageNotFound,
     ImageTooLarge,
     MalformedBody,
@@ -433,6 +434,14 @@ async def test_html_instead_of_an_image_is_refused(fake: FakeMusinsa) -> None:
         with pytest.raises(NotAnImage, match="text/html"):
             await client.fetch_image(fake.image_url(goods_no))
     assert len(fake.requests_to("/images/")) == 2
+
+
+@pytest.mark.parametrize("url", ["", "/images/a.jpg", "data:image/png;base64,AAAA", "ftp://x/a.jpg"])
+async def test_image_urls_must_be_absolute_http(fake: FakeMusinsa, url: str) -> None:
+    async with client_for(fake) as client:
+        with pytest.raises(ImageError, match="not an http"):
+            await client.fetch_image(url)
+    assert fake.requests == []
 
 
 async def test_missing_image_is_not_retried(fake: FakeMusinsa) -> None:

@@ -19,12 +19,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Literal, Self, TypeVar
+from urllib.parse import urlsplit
 
 import aiohttp
 
 from indexer.config import ImageSettings, MusinsaSettings
 from indexer.musinsa.errors import (
     Blocked,
+    ImageError,
     ImageNotFound,
     ImageTooLarge,
     MalformedBody,
@@ -229,6 +231,10 @@ class MusinsaClient:
         and known placeholder images, so what it returns is worth decoding and embedding.
         """
 
+        parts = urlsplit(url) if isinstance(url, str) else None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ImageError(f"not an http(s) image URL: {url!r}", url=str(url))
+
         def parse(response: _Response) -> bytes:
             if response.status in (404, 410):
                 raise ImageNotFound(f"image not found (HTTP {response.status}): {url}", url=url)
@@ -332,7 +338,7 @@ class MusinsaClient:
                 await self._check_robots(url)
             try:
                 response = await self._send(url, kind, stats, attempt)
-                return self._judge(response, url, kind, parse, stats, passthrough, host)
+                return self._judge(response, url, parse, stats, passthrough, host)
             except _Retry as retry:
                 last = retry
             if attempt + 1 < attempts:
@@ -360,7 +366,6 @@ class MusinsaClient:
         self,
         response: _Response,
         url: str,
-        kind: Kind,
         parse: Callable[[_Response], T],
         stats: RequestStats | None,
         passthrough: frozenset[int],
