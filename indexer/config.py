@@ -38,6 +38,9 @@ class MusinsaSettings(Section):
     max_retries: int = Field(default=5, ge=0, le=20)
     timeout_seconds: float = Field(default=20.0, gt=0)
     max_backoff_seconds: float = Field(default=60.0, gt=0)
+    backoff_seconds: float = Field(default=1.0, ge=0)
+    max_consecutive_blocks: int = Field(default=10, ge=1)
+    placeholder_sha256: list[str] = Field(default_factory=list)
     obey_robots_txt: bool = True
     user_agent: str = "snapfit/0.1 (+https://github.com/snapfit/snapfit)"
 
@@ -55,6 +58,14 @@ class MusinsaSettings(Section):
             if not _CATEGORY_CODE.match(code):
                 raise ValueError(f"{code!r} is not a Musinsa category code (3, 6 or 9 digits, e.g. '001')")
         return value
+
+    @field_validator("placeholder_sha256")
+    @classmethod
+    def _sha256_digests(cls, value: list[str]) -> list[str]:
+        for digest in value:
+            if not re.match(r"^[0-9a-fA-F]{64}$", digest):
+                raise ValueError(f"{digest!r} is not a sha256 hex digest (64 hex digits)")
+        return [digest.lower() for digest in value]
 
     @field_validator("user_agent")
     @classmethod

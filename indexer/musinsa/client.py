@@ -1,0 +1,497 @@
+"""MusinsaClient: every request snapfit makes to Musinsa goes through here.
+
+One shared aiohttp session; one global pace (``requests_per_second`` with jitter) and a bound
+on requests in flight (``max_concurrency``) across all callers; retries with exponential
+backoff and jitter on 429/403/5xx, timeouts, resets and malformed bodies, honouring
+Retry-After; robots.txt fetched once per host and obeyed; a circuit breaker per host that
+stops after repeated 403/429. Every failure ends as one of the typed errors in
+``indexer.musinsa.errors``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import random
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Literal, Self, TypeVar
+from urllib.parse import urlsplit
+
+import aiohttp
+
+from indexer.config import ImageSettings, MusinsaSettings
+from indexer.musinsa.errors import (
+    Blocked,
+    ImageError,
+    ImageNotFound,
+    ImageTooLarge,
+    MalformedBody,
+    MusinsaError,
+    NotAnImage,
+    PlaceholderImage,
+    ProductNotFound,
+    RequestFailed,
+    ResultNotSuccess,
+    RobotsDisallowed,
+    UnexpectedResponse,
+)
+from indexer.musinsa.listing import decode_json, parse_listing
+from indexer.musinsa.models import CategoryCrawl, ListingPage, RequestStats
+from indexer.musinsa.pacing import CircuitBreaker, RateLimiter, parse_retry_after, retry_delay
+from indexer.musinsa.product_page import parse_product_page
+from indexer.musinsa.robots import RobotsTxt
+from indexer.musinsa.urls import IMAGE_REFERER, listing_url, origin, product_url
+from indexer.product import Product
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Kind = Literal["json", "html", "image", "text"]
+PageCallback = Callable[[CategoryCrawl], None]
+
+# MusinsaObserver caps its walk at 999 pages; a category that never says hasNext=false is a bug.
+PAGE_SAFETY_CAP = 1000
+TEXT_BODY_LIMIT = 16 * 1024 * 1024
+BLOCK_STATUSES = frozenset({403, 429})
+ACCEPT = {
+    "json": "application/json, text/plain, */*",
+    "html": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    "image": "image/avif,image/webp,image/apng,image/*,*/*;q=0.8",
+    "text": "text/plain,*/*;q=0.8",
+}
+
+
+@dataclass(frozen=True)
+class _Response:
+    status: int
+    headers: Mapping[str, str]  # case-insensitive (aiohttp's CIMultiDictProxy)
+    body: bytes
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
+
+    def text(self) -> str:
+        return self.body.decode("utf-8", "replace")
+
+
+class _Retry(Exception):
+    """An attempt failed in a way worth retrying; ``final(attempts)`` is the error if none is left."""
+
+    def __init__(
+        self, final: Callable[[int], MusinsaError], *, retry_after: float | None = None, problem: str = ""
+    ) -> None:
+        super().__init__(problem)
+        self.final = final
+        self.retry_after = retry_after
+        self.problem = problem
+
+
+class MusinsaClient:
+    """Async client for Musinsa's listing API, product pages and image CDN.
+
+    Use as ``async with MusinsaClient(settings.musinsa, images=settings.images) as client``.
+    ``retry_sleep`` and ``rng`` exist so tests can observe and shorten the waits between
+    retries without touching the pacing of requests themselves.
+    """
+
+    def __init__(
+        self,
+        settings: MusinsaSettings,
+        *,
+        images: ImageSettings | None = None,
+        retry_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        rng: random.Random | None = None,
+        placeholder_sha256: Iterable[str] = (),
+    ) -> None:
+        self.settings = settings
+        self.stats = RequestStats()
+        self._image_max_bytes = (images or ImageSettings()).max_bytes
+        self._placeholders = {h.lower() for h in (*settings.placeholder_sha256, *placeholder_sha256)}
+        self._retry_sleep = retry_sleep
+        self._rng = rng or random.Random()
+        self._limiter = RateLimiter(settings.requests_per_second, rng=self._rng)
+        self._in_flight = asyncio.Semaphore(settings.max_concurrency)
+        self._breaker = CircuitBreaker(settings.max_consecutive_blocks)
+        self._robots: dict[str, RobotsTxt] = {}
+        self._robots_locks: dict[str, asyncio.Lock] = {}
+        self._session: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> Self:
+        self._session = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=self.settings.timeout_seconds),
+            headers={"User-Agent": self.settings.user_agent, "Accept-Language": "ko-KR,ko;q=0.9,en;q=0.8"},
+            connector=aiohttp.TCPConnector(limit=self.settings.max_concurrency + 1),
+            trust_env=True,
+        )
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    # ----------------------------------------------------------------- public API
+
+    async def list_page(self, category: str, page: int = 1) -> ListingPage:
+        """One page of the category listing, parsed; raises a MusinsaError subclass on failure."""
+        return await self._list_page(category, page, None)
+
+    async def crawl_category(
+        self, code: str, max_pages: int = 0, on_page: PageCallback | None = None
+    ) -> CategoryCrawl:
+        """Walk a category's listing until ``hasNext`` is false (or ``max_pages``, 0 = no limit).
+
+        Never raises for a failed page: the result says ``complete=False`` with the reason and
+        keeps what earlier pages gave. RobotsDisallowed (a policy, not a fault) and
+        cancellation propagate.
+        """
+        result = CategoryCrawl(code=code)
+        limit = max_pages if max_pages > 0 else PAGE_SAFETY_CAP
+        seen: set[int] = set()
+        page = 1
+        _notify(on_page, result)
+        try:
+            while True:
+                listing = await self._list_page(code, page, result.stats)
+                result.pages += 1
+                result.skipped += len(listing.skipped)
+                result.total_count = listing.total_count
+                for product in listing.products:
+                    if product.id not in seen:
+                        seen.add(product.id)
+                        result.products.append(product)
+                if not listing.has_next:
+                    result.complete = True
+                    break
+                if not listing.products and not listing.skipped:
+                    result.failed = True
+                    result.reason = f"page {page} is empty but the listing says hasNext=true"
+                    break
+                if page >= limit:
+                    cut = (
+                        f"max_pages={max_pages}" if max_pages > 0 else f"the safety cap of {PAGE_SAFETY_CAP}"
+                    )
+                    result.reason = f"stopped at {cut}; more pages remain"
+                    break
+                page += 1
+                _notify(on_page, result)
+        except RobotsDisallowed as exc:
+            result.failed, result.finished = True, True
+            result.reason = str(exc)
+            raise
+        except MusinsaError as exc:
+            result.failed = True
+            result.reason = f"page {page} failed: {exc}"
+            log.warning("category %s incomplete: %s", code, result.reason)
+        except BaseException:  # cancelled: the walk is over, but nobody waits for a report
+            result.finished = True
+            raise
+        result.finished = True
+        _notify(on_page, result)
+        return result
+
+    async def fetch_product(self, goods_no: int) -> Product:
+        """The product page of ``goods_no`` parsed into a Product; ProductNotFound on 404."""
+        url = product_url(self.settings.web_url, goods_no)
+
+        def parse(response: _Response) -> Product:
+            if response.status in (404, 410):
+                raise ProductNotFound(goods_no, url=url)
+            if response.content_type and "html" not in response.content_type:
+                raise _Retry(
+                    lambda n: MalformedBody(
+                        url, f"expected an HTML page, got {response.content_type}", attempts=n
+                    ),
+                    problem=f"content type {response.content_type}",
+                )
+            product = parse_product_page(
+                response.text(),
+                url=url,
+                web_url=self.settings.web_url,
+                image_host=self.settings.image_url,
+                goods_no=goods_no,
+            )
+            if product.id != goods_no:
+                log.warning("%s describes product %d, not %d", url, product.id, goods_no)
+            return product
+
+        return await self._request(url, "html", parse, None, passthrough=frozenset({404, 410}))
+
+    async def fetch_image(self, url: str) -> bytes:
+        """A catalog image's bytes, fetched with Musinsa's Referer; ImageError subclasses otherwise.
+
+        Stops reading past [images] max_bytes, refuses non-image answers (an HTML challenge page)
+        and known placeholder images, so what it returns is worth decoding and embedding.
+        """
+
+        parts = urlsplit(url) if isinstance(url, str) else None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ImageError(f"not an http(s) image URL: {url!r}", url=str(url))
+
+        def parse(response: _Response) -> bytes:
+            if response.status in (404, 410):
+                raise ImageNotFound(f"image not found (HTTP {response.status}): {url}", url=url)
+            if not response.content_type.startswith("image/") or not response.body:
+                what = response.content_type or "no content type"
+                size = len(response.body)
+                raise _Retry(
+                    lambda n: NotAnImage(
+                        f"not an image ({what}, {size} bytes) after {n} attempts: {url}", url=url
+                    ),
+                    problem=f"not an image ({what})",
+                )
+            digest = hashlib.sha256(response.body).hexdigest()
+            if digest in self._placeholders:
+                raise PlaceholderImage(
+                    f"the CDN sent a placeholder image (sha256 {digest[:12]}…): {url}", url=url
+                )
+            return response.body
+
+        return await self._request(url, "image", parse, None, passthrough=frozenset({404, 410}))
+
+    # ------------------------------------------------------------- internals
+
+    async def _list_page(self, category: str, page: int, stats: RequestStats | None) -> ListingPage:
+        settings = self.settings
+        url = listing_url(
+            settings.api_url,
+            category=category,
+            page=page,
+            size=settings.page_size,
+            sort_code=settings.sort_code,
+            gender=settings.gender,
+        )
+        crawled_at = datetime.now(UTC)
+
+        def parse(response: _Response) -> ListingPage:
+            try:
+                return parse_listing(
+                    decode_json(response.body, url),
+                    url=url,
+                    category=category,
+                    page=page,
+                    image_host=settings.image_url,
+                    web_url=settings.web_url,
+                    crawled_at=crawled_at,
+                )
+            except (MalformedBody, ResultNotSuccess) as exc:
+                error_type, problem = type(exc), exc.problem
+                raise _Retry(lambda n: error_type(url, problem, attempts=n), problem=problem) from None
+
+        return await self._request(url, "json", parse, stats)
+
+    def _headers(self, kind: Kind) -> dict[str, str]:
+        headers = {"Accept": ACCEPT[kind]}
+        if kind == "image":
+            headers["Referer"] = IMAGE_REFERER
+        elif kind == "json":
+            headers["Referer"] = f"{self.settings.web_url}/"
+            headers["Origin"] = self.settings.web_url
+        return headers
+
+    def _count(self, stats: RequestStats | None, **increments: int) -> None:
+        for target in (self.stats, stats):
+            if target is not None:
+                for name, value in increments.items():
+                    setattr(target, name, getattr(target, name) + value)
+
+    async def _request(
+        self,
+        url: str,
+        kind: Kind,
+        parse: Callable[[_Response], T],
+        stats: RequestStats | None,
+        *,
+        passthrough: frozenset[int] = frozenset(),
+        check_robots: bool = True,
+    ) -> T:
+        """GET ``url`` with retries; ``parse`` turns a 2xx (or a ``passthrough`` status) into the result."""
+        try:
+            return await self._attempts(url, kind, parse, stats, passthrough, check_robots)
+        except MusinsaError:
+            self._count(stats, failures=1)
+            raise
+
+    async def _attempts(
+        self,
+        url: str,
+        kind: Kind,
+        parse: Callable[[_Response], T],
+        stats: RequestStats | None,
+        passthrough: frozenset[int],
+        check_robots: bool,
+    ) -> T:
+        if self._session is None:
+            raise RuntimeError("MusinsaClient is not open: use `async with MusinsaClient(...) as client`")
+        host = origin(url)
+        attempts = self.settings.max_retries + 1
+        last: _Retry | None = None
+        for attempt in range(attempts):
+            if check_robots and self.settings.obey_robots_txt:
+                await self._check_robots(url)
+            try:
+                response = await self._send(url, kind, stats, attempt)
+                return self._judge(response, url, parse, stats, passthrough, host)
+            except _Retry as retry:
+                last = retry
+            if attempt + 1 < attempts:
+                delay = retry_delay(
+                    attempt,
+                    base=self.settings.backoff_seconds,
+                    cap=self.settings.max_backoff_seconds,
+                    retry_after=last.retry_after,
+                    rng=self._rng,
+                )
+                self._count(stats, retries=1)
+                log.debug(
+                    "retrying %s in %.2f s (%s; attempt %d of %d)",
+                    url,
+                    delay,
+                    last.problem,
+                    attempt + 2,
+                    attempts,
+                )
+                await self._retry_sleep(delay)
+        assert last is not None
+        raise last.final(attempts)
+
+    def _judge(
+        self,
+        response: _Response,
+        url: str,
+        parse: Callable[[_Response], T],
+        stats: RequestStats | None,
+        passthrough: frozenset[int],
+        host: str,
+    ) -> T:
+        status = response.status
+        blocked = status in BLOCK_STATUSES and status not in passthrough
+        self._breaker.record(host, blocked=blocked)
+        if 200 <= status < 300 or status in passthrough:
+            return parse(response)
+        if blocked:
+            self._count(stats, throttled=1)
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            raise _Retry(
+                lambda n: Blocked(
+                    f"HTTP {status} from {url} after {n} attempts (throttled or blocked)",
+                    url=url,
+                    status=status,
+                    attempts=n,
+                ),
+                retry_after=retry_after,
+                problem=f"HTTP {status}",
+            )
+        if status >= 500 or status == 408:
+            self._count(stats, server_errors=1 if status >= 500 else 0)
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            raise _Retry(
+                lambda n: RequestFailed(
+                    f"HTTP {status} from {url} after {n} attempts", url=url, status=status, attempts=n
+                ),
+                retry_after=retry_after,
+                problem=f"HTTP {status}",
+            )
+        snippet = response.text()[:120].replace("\n", " ")
+        raise RequestFailed(f"HTTP {status} from {url}: {snippet!r}", url=url, status=status)
+
+    async def _send(self, url: str, kind: Kind, stats: RequestStats | None, attempt: int) -> _Response:
+        """One paced attempt; network trouble becomes _Retry, oversize bodies a final error."""
+        assert self._session is not None
+        limit = self._image_max_bytes if kind == "image" else TEXT_BODY_LIMIT
+        host = origin(url)
+        async with self._in_flight:
+            await self._limiter.acquire()
+            # Checked after the wait for a turn, so requests queued behind a block never go out.
+            if self._breaker.is_open(host):
+                raise Blocked(
+                    f"{host} answered 403/429 {self._breaker.consecutive(host)} times in a row; "
+                    f"stopped to respect the block (circuit breaker), not requesting {url}",
+                    url=url,
+                    attempts=attempt,
+                )
+            self._count(stats, requests=1)
+            try:
+                async with self._session.get(url, headers=self._headers(kind)) as resp:
+                    ok = 200 <= resp.status < 300
+                    if ok and resp.content_length is not None and resp.content_length > limit:
+                        raise self._too_large(url, kind, limit, resp.content_length)
+                    body = bytearray()
+                    async for chunk in resp.content.iter_chunked(64 * 1024):
+                        body += chunk
+                        if len(body) > limit:
+                            raise self._too_large(url, kind, limit, None)
+                    return _Response(resp.status, resp.headers, bytes(body))
+            except (TimeoutError, aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as exc:
+                self._count(stats, network_errors=1)
+                problem = _describe_network_error(exc, self.settings.timeout_seconds)
+                raise _Retry(
+                    lambda n: RequestFailed(f"{problem} for {url} after {n} attempts", url=url, attempts=n),
+                    problem=problem,
+                ) from None
+            except aiohttp.ClientError as exc:
+                raise RequestFailed(f"request to {url} failed: {exc}", url=url) from None
+
+    @staticmethod
+    def _too_large(url: str, kind: Kind, limit: int, declared: int | None) -> MusinsaError:
+        size = f"{declared} bytes" if declared is not None else f"more than {limit} bytes"
+        if kind == "image":
+            return ImageTooLarge(f"image is {size}, over the {limit}-byte limit: {url}", url=url)
+        return UnexpectedResponse(url, f"body is {size}, over the {limit}-byte limit")
+
+    async def _check_robots(self, url: str) -> None:
+        host = origin(url)
+        robots = self._robots.get(host)
+        if robots is None:
+            lock = self._robots_locks.setdefault(host, asyncio.Lock())
+            async with lock:
+                robots = self._robots.get(host)
+                if robots is None:
+                    robots = await self._fetch_robots(host)
+                    self._robots[host] = robots
+        decision = robots.check(url, self.settings.user_agent)
+        if not decision.allowed:
+            assert decision.rule is not None
+            raise RobotsDisallowed(
+                url,
+                rule=decision.rule.describe(),
+                user_agent=self.settings.user_agent,
+                robots_url=f"{host}/robots.txt",
+            )
+
+    async def _fetch_robots(self, host: str) -> RobotsTxt:
+        """RFC 9309: 2xx is parsed; 4xx (not 429) means no rules; unreachable means disallow all."""
+        url = f"{host}/robots.txt"
+        unavailable = frozenset(range(400, 500)) - {429}
+
+        def parse(response: _Response) -> RobotsTxt:
+            if response.status >= 400:
+                log.info("%s answered %d: no robots rules apply", url, response.status)
+                return RobotsTxt.allow_all()
+            return RobotsTxt.parse(response.text())
+
+        try:
+            return await self._request(url, "text", parse, None, passthrough=unavailable, check_robots=False)
+        except MusinsaError as exc:
+            log.warning("could not read %s (%s): treating every path as disallowed", url, exc)
+            return RobotsTxt.disallow_all(f"robots.txt unreachable: {exc}")
+
+
+def _describe_network_error(exc: BaseException, timeout: float) -> str:
+    if isinstance(exc, TimeoutError):
+        return f"no complete answer within {timeout:g} s"
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        return f"response body cut off ({exc.__class__.__name__})"
+    return f"connection failed ({exc.__class__.__name__}: {exc})"
+
+
+def _notify(callback: PageCallback | None, result: CategoryCrawl) -> None:
+    if callback is not None:
+        callback(result)

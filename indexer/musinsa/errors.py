@@ -1,0 +1,89 @@
+"""Typed errors of the Musinsa client; each message is one line naming the URL and what went wrong.
+
+Callers choose by type: sync skips a category on ``RequestFailed``/``Blocked``, stops the run on
+``RobotsDisallowed``, the bot answers "unknown product" on ``ProductNotFound`` and drops a
+catalog image on ``ImageError``.
+"""
+
+from __future__ import annotations
+
+
+class MusinsaError(Exception):
+    """Base of everything the Musinsa client raises. ``url`` is the request it concerns."""
+
+    def __init__(self, message: str, *, url: str = "") -> None:
+        super().__init__(message)
+        self.url = url
+
+
+class RobotsDisallowed(MusinsaError):
+    """robots.txt forbids this URL for our user agent (and obey_robots_txt is on)."""
+
+    def __init__(self, url: str, *, rule: str, user_agent: str, robots_url: str) -> None:
+        super().__init__(
+            f"robots.txt ({robots_url}) disallows {url} for user agent {user_agent!r} by rule {rule}; "
+            "crawl only with the site owner's permission (then set [musinsa] obey_robots_txt = false)",
+            url=url,
+        )
+        self.rule = rule
+        self.user_agent = user_agent
+        self.robots_url = robots_url
+
+
+class RequestFailed(MusinsaError):
+    """The request did not succeed: a non-retryable HTTP status, or retries ran out."""
+
+    def __init__(self, message: str, *, url: str, status: int | None = None, attempts: int = 1) -> None:
+        super().__init__(message, url=url)
+        self.status = status
+        self.attempts = attempts
+
+
+class Blocked(RequestFailed):
+    """Musinsa keeps answering 403/429: the circuit breaker is open, stop this category."""
+
+
+class UnexpectedResponse(MusinsaError):
+    """The body is not what Musinsa's API or pages look like (shape changed, meta.result failed, ...)."""
+
+    def __init__(self, url: str, problem: str, *, attempts: int = 1) -> None:
+        tried = f" (after {attempts} attempts)" if attempts > 1 else ""
+        super().__init__(f"unexpected response from {url}: {problem}{tried}", url=url)
+        self.problem = problem
+        self.attempts = attempts
+
+
+class ProductNotFound(MusinsaError):
+    """Musinsa has no product with this goodsNo (HTTP 404)."""
+
+    def __init__(self, goods_no: int, *, url: str) -> None:
+        super().__init__(f"unknown product {goods_no}: {url} answered 404", url=url)
+        self.goods_no = goods_no
+
+
+class ImageError(MusinsaError):
+    """A catalog image that must not be used; subclasses say why."""
+
+
+class ImageNotFound(ImageError):
+    """The image URL answered 404/410."""
+
+
+class ImageTooLarge(ImageError):
+    """The image is bigger than [images] max_bytes; the download stopped early."""
+
+
+class NotAnImage(ImageError):
+    """The response is not an image (for example an HTML challenge page) or is empty."""
+
+
+class PlaceholderImage(ImageError):
+    """The CDN sent a known placeholder instead of the product photo."""
+
+
+class MalformedBody(UnexpectedResponse):
+    """The body is not JSON (or not the JSON/HTML asked for): often a transient edge error, retried."""
+
+
+class ResultNotSuccess(UnexpectedResponse):
+    """HTTP 200 with ``meta.result`` other than SUCCESS: Musinsa's soft refusal, retried later."""

@@ -1,0 +1,473 @@
+"""MusinsaClient against the fake Musinsa: pages, headers, retries, pacing, robots, products, images."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import random
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+
+import pytest
+from PIL import Image
+
+from indexer.config import ImageSettings
+from indexer.musinsa import (
+    Blocked,
+    ImageError,
+    ImageNotFound,
+    ImageTooLarge,
+    MalformedBody,
+    MusinsaClient,
+    NotAnImage,
+    PlaceholderImage,
+    ProductNotFound,
+    RequestFailed,
+    ResultNotSuccess,
+    RobotsDisallowed,
+    UnexpectedResponse,
+    crawl_catalog,
+)
+from tests.fakes.musinsa import LISTING_PATH, MUSINSA_ROBOTS, FakeMusinsa, Fault
+from tests.fakes.musinsa_catalog import FakeCatalog
+
+CATEGORIES = ("001004", "001001", "002022")
+
+
+class Sleeps:
+    """Records the waits between retries instead of waiting them out."""
+
+    def __init__(self) -> None:
+        self.calls: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.calls.append(seconds)
+        await asyncio.sleep(0)
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeMusinsa]:
+    catalog = FakeCatalog.generate(seed=5, count=42, categories=CATEGORIES)
+    for product in catalog:
+        catalog.update(product.goods_no, is_ad=False)
+    # one sponsored product in 001, repeated on top of pages 2 and 3
+    catalog.update(catalog.listing("001")[4].goods_no, is_ad=True)
+    async with FakeMusinsa(catalog) as server:
+        yield server
+
+
+def client_for(
+    fake: FakeMusinsa, sleeps: Sleeps | None = None, images: ImageSettings | None = None, **overrides: object
+) -> MusinsaClient:
+    return MusinsaClient(
+        fake.musinsa_settings(**overrides),
+        images=images,
+        retry_sleep=sleeps or Sleeps(),
+        rng=random.Random(0),
+    )
+
+
+def listing_requests(fake: FakeMusinsa):
+    return fake.requests_to(LISTING_PATH)
+
+
+def on_page(number: str):
+    return lambda request: request.path == LISTING_PATH and request.query.get("page") == number
+
+
+# ----------------------------------------------------------------- pagination
+
+
+async def test_crawl_walks_every_page_until_has_next_is_false(fake: FakeMusinsa) -> None:
+    expected = fake.listing_ids("001")
+    assert len(expected) == 28
+    assert fake.page_ids("001", 2, 10)[0] == expected[4]  # the sponsored repeat really is served
+    async with client_for(fake) as client:
+        result = await client.crawl_category("001")
+    assert result.complete and not result.failed and result.reason is None
+    assert result.pages == 3
+    assert result.total_count == 28
+    assert [p.id for p in result.products] == expected  # every product once, in listing order
+    assert result.product_ids == set(expected)
+    assert all(p.category == "001" for p in result.products)
+    pages = [r.query for r in listing_requests(fake)]
+    assert [q["page"] for q in pages] == ["1", "2", "3"]
+    for query in pages:
+        assert query == {**query, "gf": "A", "category": "001", "caller": "CATEGORY", "sortCode": "POPULAR"}
+        assert query["size"] == "10"
+
+
+async def test_every_request_carries_our_user_agent_and_browser_headers(fake: FakeMusinsa) -> None:
+    some = fake.listing_ids("002")[0]
+    async with client_for(fake, user_agent="snapfit-test/1.0 (+mailto:ops@example.com)") as client:
+        await client.crawl_category("002")
+        await client.fetch_product(some)
+        await client.fetch_image(fake.image_url(some))
+    assert fake.requests
+    for request in fake.requests:
+        assert request.header("User-Agent") == "snapfit-test/1.0 (+mailto:ops@example.com)"
+        assert request.header("Accept-Language").startswith("ko-KR")
+    listing = listing_requests(fake)[0]
+    assert listing.header("Accept").startswith("application/json")
+    assert listing.header("Referer") == f"{fake.url}/"
+    page = fake.requests_to("/products/")[0]
+    assert page.header("Accept").startswith("text/html")
+    image = fake.requests_to("/images/")[0]
+    assert image.header("Referer") == "https://www.musinsa.com/"
+    assert image.header("Accept").startswith("image/")
+    assert len(fake.requests_to("/robots.txt")) == 1  # once per host, not per request
+
+
+async def test_max_pages_cut_off_is_not_complete(fake: FakeMusinsa) -> None:
+    async with client_for(fake) as client:
+        cut = await client.crawl_category("001", max_pages=2)
+        whole = await client.crawl_category("001", max_pages=3)
+    assert not cut.complete and not cut.failed
+    assert cut.pages == 2
+    assert cut.reason == "stopped at max_pages=2; more pages remain"
+    assert [p.id for p in cut.products] == fake.listing_ids("001")[:20]
+    assert whole.complete and whole.pages == 3  # the last page reached within the limit
+
+
+async def test_on_page_reports_progress(fake: FakeMusinsa) -> None:
+    seen: list[tuple[int, int, bool]] = []
+    async with client_for(fake) as client:
+        await client.crawl_category(
+            "001", on_page=lambda c: seen.append((c.pages, len(c.products), c.finished))
+        )
+    assert seen[0] == (0, 0, False)
+    assert seen[-1] == (3, 28, True)
+    assert [pages for pages, _, _ in seen] == sorted(pages for pages, _, _ in seen)
+
+
+async def test_crawl_catalog_merges_categories_once_each(fake: FakeMusinsa) -> None:
+    async with client_for(fake) as client:
+        run = await crawl_catalog(client, ["001", "001004", "002", "001"])
+    assert [c.code for c in run.categories] == ["001", "001004", "002"]
+    assert run.complete and not run.failed
+    ids = [p.id for p in run.products]
+    assert len(ids) == len(set(ids)) == 42
+    hoodies = set(fake.listing_ids("001004"))
+    assert {p.category for p in run.products if p.id in hoodies} == {"001004"}  # the specific code wins
+    assert run.stats.requests == len(fake.requests)
+
+
+# -------------------------------------------------------------------- retries
+
+
+async def test_a_burst_of_429_and_5xx_loses_nothing(fake: FakeMusinsa) -> None:
+    for fault in (
+        Fault.throttled("0"),
+        Fault.throttled(None),
+        Fault.http(500),
+        Fault.http(502),
+        Fault.http(503),
+    ):
+        fake.faults.next(fault, match=LISTING_PATH)
+    fake.faults.next(Fault.http(504), times=2, match=on_page("3"))
+    sleeps = Sleeps()
+    async with client_for(fake, sleeps, max_retries=6) as client:
+        result = await client.crawl_category("001")
+        stats = client.stats
+    assert result.complete
+    assert [p.id for p in result.products] == fake.listing_ids("001")
+    assert result.stats.retries == 7 == len(sleeps.calls)
+    assert result.stats.throttled == 2 and result.stats.server_errors == 5
+    assert stats.failures == 0
+    assert len(listing_requests(fake)) == 3 + 7
+
+
+async def test_403_is_treated_like_429(fake: FakeMusinsa) -> None:
+    fake.faults.next(Fault.forbidden(), times=2, match=LISTING_PATH)
+    async with client_for(fake) as client:
+        result = await client.crawl_category("002")
+    assert result.complete
+    assert result.stats.throttled == 2
+
+
+async def test_retry_after_seconds_and_date_are_read_and_capped(fake: FakeMusinsa) -> None:
+    future = format_datetime(datetime.now(UTC) + timedelta(seconds=20), usegmt=True)
+    for retry_after in ("7", "999", future):
+        fake.faults.next(Fault.throttled(retry_after), match=LISTING_PATH)
+    sleeps = Sleeps()
+    async with client_for(fake, sleeps, max_backoff_seconds=30.0, backoff_seconds=0.25) as client:
+        await client.list_page("002", 1)
+    assert 7.0 <= sleeps.calls[0] <= 7.7
+    assert sleeps.calls[1] == 30.0  # capped by max_backoff_seconds
+    assert 17.0 <= sleeps.calls[2] <= 22.0
+    fake.faults.next(Fault.throttled(None), match=LISTING_PATH)
+    async with client_for(fake, sleeps, backoff_seconds=0.25) as client:
+        await client.list_page("002", 1)
+    assert 0.125 <= sleeps.calls[3] <= 0.25  # no Retry-After: exponential backoff from backoff_seconds
+
+
+async def test_retry_after_is_really_waited(fake: FakeMusinsa) -> None:
+    fake.faults.next(Fault.throttled("1"), match=LISTING_PATH)
+    async with MusinsaClient(fake.musinsa_settings(backoff_seconds=0.001)) as client:  # real asyncio.sleep
+        await client.list_page("002", 1)
+    throttled, retried = listing_requests(fake)
+    assert throttled.status == 429 and retried.status == 200
+    assert retried.time - throttled.time >= 0.99
+
+
+async def test_timeouts_resets_and_cut_bodies_are_retried(fake: FakeMusinsa) -> None:
+    fake.faults.next(Fault.slow(3.0), match=on_page("1"))
+    # aiohttp itself resends once when a reused keep-alive connection closes unanswered
+    # (RFC 9112 §9.3.1), so the second drop is the one the client sees and retries.
+    fake.faults.next(Fault.drop(), times=2, match=on_page("2"))
+    fake.faults.next(Fault.truncate(), match=on_page("3"))
+    async with client_for(fake, timeout_seconds=0.4) as client:
+        result = await client.crawl_category("001")
+    assert result.complete
+    assert [p.id for p in result.products] == fake.listing_ids("001")
+    assert result.stats.network_errors == 3
+    assert result.stats.retries == 3
+    assert [r.status for r in listing_requests(fake) if r.query["page"] == "2"] == [None, None, 200]
+
+
+async def test_malformed_json_and_challenge_pages_are_retried(fake: FakeMusinsa) -> None:
+    fake.faults.next(Fault.malformed_json(), match=LISTING_PATH)
+    fake.faults.next(Fault.challenge_page(), match=LISTING_PATH)
+    fake.faults.next(Fault.not_success(), match=LISTING_PATH)
+    async with client_for(fake) as client:
+        page = await client.list_page("002", 1)
+    assert [p.id for p in page.products] == fake.listing_ids("002")[:10]
+    assert len(listing_requests(fake)) == 4
+
+
+async def test_persistent_malformed_json_is_a_clear_error(fake: FakeMusinsa) -> None:
+    fake.faults.next(Fault.malformed_json(), times=10, match=LISTING_PATH)
+    async with client_for(fake, max_retries=2) as client:
+        with pytest.raises(MalformedBody) as caught:
+            await client.list_page("002", 1)
+        assert client.stats.failures == 1
+    message = str(caught.value)
+    assert f"{fake.url}{LISTING_PATH}?gf=A&category=002" in message
+    assert "body is not JSON" in message
+    assert "after 3 attempts" in message
+    assert len(listing_requests(fake)) == 3
+
+
+async def test_persistent_meta_result_failure_is_reported(fake: FakeMusinsa) -> None:
+    fake.faults.next(Fault.not_success("BLOCKED"), times=10, match=LISTING_PATH)
+    async with client_for(fake, max_retries=1) as client:
+        with pytest.raises(
+            ResultNotSuccess, match=r"meta.result is 'BLOCKED', not 'SUCCESS'.*after 2 attempts"
+        ):
+            await client.list_page("002", 1)
+
+
+async def test_a_changed_shape_fails_at_once_without_retrying(fake: FakeMusinsa) -> None:
+    fake.faults.next(Fault.changed_shape(), match=LISTING_PATH)
+    async with client_for(fake) as client:
+        with pytest.raises(UnexpectedResponse, match=r"data\.list is missing") as caught:
+            await client.list_page("002", 1)
+    assert fake.url in str(caught.value)
+    assert len(listing_requests(fake)) == 1
+
+
+async def test_a_bad_request_is_not_retried(fake: FakeMusinsa) -> None:
+    async with client_for(fake, sort_code="BOGUS") as client:
+        with pytest.raises(RequestFailed) as caught:
+            await client.list_page("002", 1)
+    assert caught.value.status == 400
+    assert "unknown sortCode BOGUS" in str(caught.value)
+    assert len(listing_requests(fake)) == 1
+
+
+async def test_a_failing_page_keeps_earlier_pages_and_says_why(fake: FakeMusinsa) -> None:
+    fake.faults.next(Fault.http(503), times=100, match=on_page("2"))
+    async with client_for(fake, max_retries=2) as client:
+        result = await client.crawl_category("001")
+    assert not result.complete and result.failed
+    assert result.pages == 1
+    assert [p.id for p in result.products] == fake.listing_ids("001")[:10]
+    assert result.reason.startswith("page 2 failed: HTTP 503 from ")
+    assert "after 3 attempts" in result.reason
+
+
+async def test_circuit_breaker_stops_the_category_and_the_run(fake: FakeMusinsa) -> None:
+    fake.faults.next(Fault.forbidden(), times=1000, match=LISTING_PATH)
+    async with client_for(fake, max_retries=10, max_consecutive_blocks=4) as client:
+        first = await client.crawl_category("001")
+        second = await client.crawl_category("002")
+        with pytest.raises(Blocked):
+            await client.list_page("003", 1)
+    assert not first.complete and first.failed
+    assert "403/429 4 times in a row" in first.reason
+    assert "circuit breaker" in first.reason
+    assert not second.complete and "circuit breaker" in second.reason
+    assert len(listing_requests(fake)) == 4  # nothing more once the breaker opened
+
+
+# --------------------------------------------------------------------- pacing
+
+
+async def test_pacing_holds_across_concurrent_requests(fake: FakeMusinsa) -> None:
+    rate, window = 20.0, 0.3
+    async with client_for(fake, requests_per_second=rate, max_concurrency=4) as client:
+        await asyncio.gather(*(client.list_page("001", page) for page in (1, 2, 3) * 4))
+    times = sorted(r.time for r in fake.requests)
+    assert len(times) == 13  # robots.txt + 12 pages
+    allowed = rate * window + 1  # the limiter's burst is one request
+    for start in times:
+        in_window = sum(1 for t in times if start <= t < start + window)
+        assert in_window <= allowed, (in_window, times)
+
+
+# --------------------------------------------------------------------- robots
+
+
+async def test_robots_disallow_is_obeyed_with_a_clear_message(fake: FakeMusinsa) -> None:
+    fake.robots_txt = MUSINSA_ROBOTS
+    async with client_for(fake) as client:
+        with pytest.raises(RobotsDisallowed) as caught:
+            await client.crawl_category("001")
+        with pytest.raises(RobotsDisallowed):
+            await client.fetch_product(fake.listing_ids("001")[0])
+    message = str(caught.value)
+    assert f"{fake.url}{LISTING_PATH}?gf=A&category=001" in message
+    assert "'Disallow: /' (line 12, group User-agent: *)" in message
+    assert "snapfit/0.1" in message
+    assert "obey_robots_txt" in message
+    assert listing_requests(fake) == []
+    assert fake.requests_to("/products/") == []
+    assert len(fake.requests_to("/robots.txt")) == 1
+
+
+async def test_robots_override_crawls_without_reading_robots(fake: FakeMusinsa) -> None:
+    fake.robots_txt = MUSINSA_ROBOTS
+    async with client_for(fake, obey_robots_txt=False) as client:
+        result = await client.crawl_category("002")
+    assert result.complete
+    assert fake.requests_to("/robots.txt") == []
+
+
+async def test_missing_robots_allows_and_unreachable_robots_refuses(fake: FakeMusinsa) -> None:
+    fake.robots_txt = None  # 404
+    async with client_for(fake) as client:
+        assert (await client.list_page("002", 1)).products
+    fake.robots_txt = "User-agent: *\nAllow: /\n"
+    fake.faults.next(Fault.http(503), times=100, match="/robots.txt")
+    async with client_for(fake, max_retries=1) as client:
+        with pytest.raises(RobotsDisallowed, match=r"robots\.txt unreachable"):
+            await client.list_page("002", 1)
+
+
+async def test_robots_is_fetched_once_under_concurrency(fake: FakeMusinsa) -> None:
+    async with client_for(fake, max_concurrency=4) as client:
+        await asyncio.gather(*(client.list_page("002", page) for page in (1, 2, 1, 2)))
+    assert len(fake.requests_to("/robots.txt")) == 1
+
+
+# ------------------------------------------------------------------- products
+
+
+async def test_fetch_product_parses_the_page(fake: FakeMusinsa) -> None:
+    goods_no = fake.listing_ids("002")[3]
+    expected = fake.catalog.get(goods_no)
+    fake.faults.next(Fault.http(502), match="/products/")
+    async with client_for(fake) as client:
+        product = await client.fetch_product(goods_no)
+    assert product.id == goods_no
+    assert product.name == expected.name
+    assert product.category == expected.category
+    assert product.price == expected.price
+    assert product.final_price == expected.final_price
+    assert product.sold_out == expected.sold_out
+    assert product.image_url == fake.url + expected.image_path
+    assert product.url == f"{fake.url}/products/{goods_no}"
+
+
+async def test_unknown_product_is_a_clear_error_without_retries(fake: FakeMusinsa) -> None:
+    async with client_for(fake) as client:
+        with pytest.raises(ProductNotFound, match="unknown product 1234567") as caught:
+            await client.fetch_product(1234567)
+    assert caught.value.goods_no == 1234567
+    assert len(fake.requests_to("/products/")) == 1
+
+
+# --------------------------------------------------------------------- images
+
+
+async def test_fetch_image_sends_the_referer_and_returns_the_product_photo(fake: FakeMusinsa) -> None:
+    goods_no = fake.listing_ids("001")[0]
+    async with client_for(fake) as client:
+        data = await client.fetch_image(fake.image_url(goods_no))
+    assert data == fake.image_bytes(goods_no)
+    assert data != fake.placeholder_bytes
+    Image.open(io.BytesIO(data)).verify()
+
+
+async def test_placeholder_images_are_refused(fake: FakeMusinsa) -> None:
+    goods_no = fake.listing_ids("001")[0]
+    fake.placeholder_goods.add(goods_no)
+    async with client_for(fake, placeholder_sha256=[fake.placeholder_sha256]) as client:
+        with pytest.raises(PlaceholderImage, match="placeholder"):
+            await client.fetch_image(fake.image_url(goods_no))
+    assert len(fake.requests_to("/images/")) == 1
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+async def test_oversized_images_stop_early(fake: FakeMusinsa, chunked: bool) -> None:
+    fake.chunked_images = chunked
+    goods_no = fake.listing_ids("001")[0]
+    assert len(fake.image_bytes(goods_no)) > 1024
+    async with client_for(fake, images=ImageSettings(max_bytes=1024)) as client:
+        with pytest.raises(ImageTooLarge, match="over the 1024-byte limit"):
+            await client.fetch_image(fake.image_url(goods_no))
+    assert len(fake.requests_to("/images/")) == 1
+
+
+async def test_chunked_images_within_the_limit_arrive_whole(fake: FakeMusinsa) -> None:
+    fake.chunked_images = True
+    goods_no = fake.listing_ids("002")[0]
+    async with client_for(fake) as client:
+        assert await client.fetch_image(fake.image_url(goods_no)) == fake.image_bytes(goods_no)
+
+
+async def test_html_instead_of_an_image_is_refused(fake: FakeMusinsa) -> None:
+    goods_no = fake.listing_ids("001")[0]
+    fake.faults.next(Fault.challenge_page(), times=10, match="/images/")
+    async with client_for(fake, max_retries=1) as client:
+        with pytest.raises(NotAnImage, match="text/html"):
+            await client.fetch_image(fake.image_url(goods_no))
+    assert len(fake.requests_to("/images/")) == 2
+
+
+@pytest.mark.parametrize("url", ["", "/images/a.jpg", "data:image/png;base64,AAAA", "ftp://x/a.jpg"])
+async def test_image_urls_must_be_absolute_http(fake: FakeMusinsa, url: str) -> None:
+    async with client_for(fake) as client:
+        with pytest.raises(ImageError, match="not an http"):
+            await client.fetch_image(url)
+    assert fake.requests == []
+
+
+async def test_missing_image_is_not_retried(fake: FakeMusinsa) -> None:
+    async with client_for(fake) as client:
+        with pytest.raises(ImageNotFound, match="404"):
+            await client.fetch_image(f"{fake.url}/images/goods_img/20240101/1/1_1_500.jpg")
+    assert len(fake.requests_to("/images/")) == 1
+
+
+# ---------------------------------------------------------------------- misc
+
+
+async def test_client_must_be_opened(fake: FakeMusinsa) -> None:
+    client = client_for(fake)
+    with pytest.raises(RuntimeError, match="async with"):
+        await client.list_page("001", 1)
+
+
+async def test_cancellation_stops_the_crawl_cleanly(fake: FakeMusinsa) -> None:
+    fake.faults.next(Fault.slow(3.0), match=on_page("2"))
+    async with client_for(fake) as client:
+        task = asyncio.create_task(client.crawl_category("001"))
+        for _ in range(200):
+            if any(r.query.get("page") == "2" for r in listing_requests(fake)):
+                break
+            await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
