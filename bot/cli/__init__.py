@@ -32,7 +32,7 @@ ConfigOption = Annotated[
     typer.Option(
         "--config",
         "-c",
-        help="TOML configuration file [default: $SNAPFIT_CONFIG, else ./config.toml, else built-in defaults]",
+        help="TOML configuration file (default: $SNAPFIT_CONFIG, else ./config.toml, else built-in defaults)",
         show_default=False,
         dir_okay=False,
     ),
