@@ -305,7 +305,9 @@ def _pdf() -> bytes:
 def _zip() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("photo.jpg", encode(quadrant_image(16, 16), "JPEG"))
+        # A fixed timestamp: writestr(name, …) would stamp the current time and vary the bytes.
+        entry = zipfile.ZipInfo("photo.jpg", date_time=(2024, 1, 1, 0, 0, 0))
+        archive.writestr(entry, encode(quadrant_image(16, 16), "JPEG"))
     return buffer.getvalue()
 
 
@@ -383,6 +385,8 @@ def corpus() -> tuple[ImageCase, ...]:
         ImageCase("bomb_png_20000x20000", png_header_only(20000, 20000), error="too_many_pixels"),
         ImageCase("bomb_jpeg_20000x20000", jpeg_with_size(20000, 20000), error="too_many_pixels"),
         ImageCase("png_header_9000x9000", png_header_only(9000, 9000), error="too_many_pixels"),
+        # Between Pillow's warning (89 MP) and error (179 MP) thresholds: refused either way.
+        ImageCase("png_header_10000x10000", png_header_only(10000, 10000), error="too_many_pixels"),
         ImageCase("png_1x5000", encode(Image.new("L", (1, 5000), 200), "PNG"), error="bad_aspect_ratio"),
         # --- decoded ---
         ImageCase(

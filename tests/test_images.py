@@ -95,7 +95,14 @@ def test_exif_rotation_applies_after_the_jpeg_draft() -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["bomb_png_20000x20000", "bomb_jpeg_20000x20000", "png_header_9000x9000", "png_1x5000"]
+    "name",
+    [
+        "bomb_png_20000x20000",
+        "bomb_jpeg_20000x20000",
+        "png_header_10000x10000",
+        "png_header_9000x9000",
+        "png_1x5000",
+    ],
 )
 def test_oversized_images_are_refused_from_the_header(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     def no_pixel_decoding(self: ImageFile.ImageFile) -> None:
@@ -175,7 +182,8 @@ def test_corpus_is_deterministic() -> None:
     corpus.cache_clear()
     first = {item.name: item.data for item in corpus()}
     corpus.cache_clear()
-    assert {item.name: item.data for item in corpus()} == first
+    second = {item.name: item.data for item in corpus()}
+    assert [name for name in first if first[name] != second[name]] == []
 
 
 def test_decoded_image_is_independent_of_the_input_buffer() -> None:
