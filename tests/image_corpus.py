@@ -233,6 +233,12 @@ def _corrupt_idat_png() -> bytes:
     return bytes(data)
 
 
+def _large_mpo() -> bytes:
+    """A phone-style MPO (JPEG + second frame), big enough for draft mode to scale it."""
+    second = Image.new("RGB", (1200, 1000), BLUE)
+    return encode(quadrant_image(1200, 1000), "MPO", save_all=True, append_images=[second])
+
+
 def _animated(image_format: str, first: tuple[int, int, int], **params: object) -> bytes:
     frames = [Image.new("RGB", (40, 30), colour) for colour in (first, BLUE, GREEN)]
     return encode(frames[0], image_format, save_all=True, append_images=frames[1:], **params)
@@ -410,6 +416,7 @@ def corpus() -> tuple[ImageCase, ...]:
         ImageCase(
             "mpo_two_frames", _animated("MPO", RED), size=(40, 30), check=expect_colours({(0.5, 0.5): RED})
         ),
+        ImageCase("mpo_large", _large_mpo(), size=(1200, 1000), check=quadrants),
         ImageCase(
             "cmyk_jpeg",
             _cmyk_jpeg((0, 255, 255, 0), None),

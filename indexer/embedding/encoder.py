@@ -38,7 +38,8 @@ class Encoder:
     """Turns RGB images (and texts) into unit-length float32 vectors of ``dimension`` floats.
 
     Build it with :meth:`from_settings`; the constructor takes an already loaded model (the
-    benchmark uses that to time a randomly initialised architecture).
+    benchmark uses that to time a randomly initialised architecture) and owns it from then on:
+    reduced precision casts its weights in place.
     """
 
     def __init__(
@@ -93,6 +94,7 @@ class Encoder:
         """Load ``[model]``'s model; raises ``EncoderLoadError`` (one line) when that is impossible."""
         if settings.threads > 0:
             torch.set_num_threads(settings.threads)
+        resolve_device(settings.device)  # fail before a slow load when the device does not exist
         return cls(
             load_model(settings),
             device=settings.device,
@@ -128,6 +130,11 @@ class Encoder:
     @property
     def batch_size(self) -> int:
         return self._batch_size
+
+    @property
+    def preprocess(self) -> str:
+        """The ``model.preprocess`` mode: "model", "squash", "shortest" or "longest"."""
+        return self._preprocess
 
     @property
     def preprocess_cfg(self) -> dict[str, Any]:
