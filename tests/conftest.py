@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from indexer.embedding import Encoder
 
 
 @pytest.fixture(autouse=True)
@@ -17,3 +22,20 @@ def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pyte
     monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny random open_clip model folder (see tests/tiny_model.py); load it as ``local-dir:<path>``."""
+    from tests.tiny_model import build_tiny_model
+
+    return build_tiny_model(tmp_path_factory.mktemp("tiny-model") / "tiny-clip")
+
+
+@pytest.fixture(scope="session")
+def tiny_encoder(tiny_model_dir: Path) -> Encoder:
+    """The tiny model loaded by ``Encoder.from_settings`` with default settings, shared by the session."""
+    from indexer.config import ModelSettings
+    from indexer.embedding import Encoder
+
+    return Encoder.from_settings(ModelSettings(name=f"local-dir:{tiny_model_dir}"))

@@ -1,0 +1,446 @@
+"""Untrusted bytes → a clean RGB image, or an ``ImageError`` that can be shown to the user.
+
+Every user photo and every catalog image passes through :func:`decode`, so index and
+query see the same pixels. The steps follow the order that keeps hostile input cheap
+(see shared/reference/vectors-and-models.md §8):
+
+1. size checks on the raw bytes (``empty``, ``too_many_bytes``);
+2. ``Image.open`` with an allow-list of formats (JPEG, PNG, WebP, GIF, BMP, TIFF, and HEIC
+   when pillow-heif is installed); ``"MPO"`` is deliberately absent (phone MPO files still
+   open through the JPEG plugin);
+3. the pixel count from the header against ``max_pixels`` before any pixel is decoded;
+4. frame 0 of animations; JPEG draft mode so a 12 MP photo decodes at 1/2-1/8 scale;
+5. full decode (truncated files are refused, never half-decoded), then EXIF orientation;
+6. mode normalisation: alpha onto white, P/1 converted before any resize, 16-bit grey
+   scaled (not clipped to white), CMYK and non-sRGB RGB through ImageCms with the
+   embedded ICC profile;
+7. with a draft size, an integer box reduction of non-JPEG images to the same scale.
+
+Error codes (``ImageError.code``) are stable; the bot maps them to its own texts:
+
+======================  ===========================================================
+``empty``               zero bytes
+``too_many_bytes``      more bytes than ``max_bytes``
+``not_an_image``        no image signature at all (text, HTML, PDF, ZIP, video, …)
+``unsupported_format``  an image, but not an allowed format (SVG, HEIC without
+                        pillow-heif, AVIF, PSD, ICO, JPEG 2000/XL, …) or colour mode
+``too_many_pixels``     width × height above ``max_pixels`` (decompression bombs)
+``bad_aspect_ratio``    one side more than ``MAX_ASPECT_RATIO`` times the other
+``truncated``           the file ends before the image data does
+``corrupt``             an allowed format whose header or data is damaged
+======================  ===========================================================
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import logging
+import re
+from typing import ClassVar
+
+import numpy as np
+from PIL import (
+    BmpImagePlugin,  # noqa: F401  (registers the allowed formats without Image.init())
+    GifImagePlugin,  # noqa: F401
+    Image,
+    ImageCms,
+    ImageFile,
+    ImageOps,
+    JpegImagePlugin,  # noqa: F401
+    PngImagePlugin,  # noqa: F401
+    TiffImagePlugin,  # noqa: F401
+    UnidentifiedImageError,
+    WebPImagePlugin,  # noqa: F401
+)
+
+from indexer.config import ImageSettings
+
+log = logging.getLogger(__name__)
+
+# Bump when a change here changes the pixels handed to the model: it is part of the model id.
+DECODE_VERSION = 1
+BASE_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF")
+MAX_ASPECT_RATIO = 100
+# libjpeg decodes every scan of a progressive JPEG; thousands of tiny scans are a known
+# CPU-exhaustion trick. Real progressive files have about 10.
+MAX_JPEG_SCANS = 256
+_DRAFTABLE = frozenset({"JPEG", "MPO"})
+_ALPHA_MODES = frozenset({"RGBA", "RGBa", "LA", "La", "PA"})
+_SIXTEEN_BIT_MODES = frozenset({"I;16", "I;16L", "I;16B", "I;16N", "I"})
+
+
+class ImageError(Exception):
+    """A decoding failure the user can be told about: a stable ``code`` plus a short message."""
+
+    code: ClassVar[str] = "image_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class EmptyImageError(ImageError):
+    code = "empty"
+
+
+class TooManyBytesError(ImageError):
+    code = "too_many_bytes"
+
+
+class NotAnImageError(ImageError):
+    code = "not_an_image"
+
+
+class UnsupportedFormatError(ImageError):
+    code = "unsupported_format"
+
+
+class TooManyPixelsError(ImageError):
+    code = "too_many_pixels"
+
+
+class BadAspectRatioError(ImageError):
+    code = "bad_aspect_ratio"
+
+
+class TruncatedImageError(ImageError):
+    code = "truncated"
+
+
+class CorruptImageError(ImageError):
+    code = "corrupt"
+
+
+ERROR_CODES: tuple[str, ...] = tuple(
+    cls.code
+    for cls in (
+        EmptyImageError,
+        TooManyBytesError,
+        NotAnImageError,
+        UnsupportedFormatError,
+        TooManyPixelsError,
+        BadAspectRatioError,
+        TruncatedImageError,
+        CorruptImageError,
+    )
+)
+
+
+@functools.cache
+def allowed_formats() -> tuple[str, ...]:
+    """The formats ``Image.open`` may try: the base list, plus HEIF when pillow-heif exists."""
+    try:
+        from pillow_heif import register_heif_opener  # type: ignore[import-not-found]
+    except ImportError:
+        return BASE_FORMATS
+    register_heif_opener()
+    return (*BASE_FORMATS, "HEIF")
+
+
+def decode(
+    data: bytes | bytearray | memoryview,
+    *,
+    max_bytes: int,
+    max_pixels: int,
+    draft_size: int | None = None,
+) -> Image.Image:
+    """Decode untrusted bytes into a fully loaded RGB image, or raise an ``ImageError``.
+
+    ``draft_size`` (pixels, usually twice the model's input side) lets large images decode
+    near that size: JPEG through libjpeg's DCT scaling, other formats by an integer box
+    reduction. The short side stays at least ``draft_size``. Use the same value for index
+    and query (``ImageDecoder`` does).
+    """
+    size = len(data)
+    if size == 0:
+        raise EmptyImageError("the file is empty")
+    if size > max_bytes:
+        raise TooManyBytesError(f"the file is {_megabytes(size)}; the limit is {_megabytes(max_bytes)}")
+    payload = data if isinstance(data, bytes) else bytes(data)
+    opened = _open(payload)
+    try:
+        return _decode_opened(opened, payload, max_pixels=max_pixels, draft_size=draft_size)
+    finally:
+        opened.close()
+
+
+class ImageDecoder:
+    """``decode`` with the limits from ``[images]`` and the draft size of one model."""
+
+    def __init__(self, settings: ImageSettings, target_size: int | None) -> None:
+        self.max_bytes = settings.max_bytes
+        self.max_pixels = settings.max_pixels
+        self.draft_size = 2 * target_size if target_size else None
+
+    def decode(self, data: bytes | bytearray | memoryview) -> Image.Image:
+        return decode(data, max_bytes=self.max_bytes, max_pixels=self.max_pixels, draft_size=self.draft_size)
+
+
+def _decode_opened(
+    opened: ImageFile.ImageFile,
+    data: bytes,
+    *,
+    max_pixels: int,
+    draft_size: int | None,
+) -> Image.Image:
+    _check_dimensions(opened.size, max_pixels)
+    image_format = opened.format or ""
+    if image_format in _DRAFTABLE:
+        _check_jpeg_scans(data)
+    try:
+        if getattr(opened, "is_animated", False):
+            opened.seek(0)
+        if draft_size and image_format in _DRAFTABLE:
+            opened.draft("RGB", (draft_size, draft_size))
+        opened.load()
+    except ImageError:
+        raise
+    except Exception as exc:
+        raise _load_failure(exc) from exc
+    _apply_orientation(opened)
+    try:
+        image = _to_rgb(opened)
+    except ImageError:
+        raise
+    except Exception as exc:
+        raise _load_failure(exc) from exc
+    if draft_size:
+        image = _reduce(image, draft_size)
+    # Detach the result from the BytesIO (and the caller's bytes) that `opened` holds.
+    return image.copy() if image is opened else image
+
+
+def _open(data: bytes) -> ImageFile.ImageFile:
+    try:
+        return Image.open(io.BytesIO(data), formats=allowed_formats())
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise _bomb(exc) from exc
+    except UnidentifiedImageError:
+        raise _classify_unidentified(data) from None
+    except Exception as exc:
+        # A plugin accepted the first bytes but failed on the header (e.g. text starting "BM").
+        log.debug("image header unreadable: %r", exc)
+        raise _classify_unidentified(data) from exc
+
+
+def _check_dimensions(size: tuple[int, int], max_pixels: int) -> None:
+    width, height = size
+    if width < 1 or height < 1:
+        raise CorruptImageError(f"the image claims to be {width}×{height} pixels")
+    if width * height > max_pixels:
+        raise TooManyPixelsError(
+            f"the image is {width}×{height} pixels ({_megapixels(width * height)}); "
+            f"the limit is {_megapixels(max_pixels)}"
+        )
+    if max(width, height) > MAX_ASPECT_RATIO * min(width, height):
+        raise BadAspectRatioError(
+            f"the image is {width}×{height} pixels; "
+            f"one side may be at most {MAX_ASPECT_RATIO} times the other"
+        )
+
+
+def _check_jpeg_scans(data: bytes) -> None:
+    # 0xFF inside entropy-coded data is always byte-stuffed, so FFDA only marks a scan start.
+    scans = data.count(b"\xff\xda")
+    if scans > MAX_JPEG_SCANS:
+        raise CorruptImageError(f"the JPEG has {scans} scans; at most {MAX_JPEG_SCANS} are accepted")
+
+
+def _apply_orientation(image: Image.Image) -> None:
+    """Rotate/flip per EXIF Orientation, in place; a broken EXIF block only loses the rotation."""
+    try:
+        ImageOps.exif_transpose(image, in_place=True)
+    except Exception as exc:
+        log.debug("ignoring unreadable EXIF orientation: %r", exc)
+
+
+def _to_rgb(image: Image.Image) -> Image.Image:
+    mode = image.mode
+    if mode == "CMYK":
+        return _cmyk_to_rgb(image)
+    if mode in _SIXTEEN_BIT_MODES:
+        return _sixteen_bit_grey_to_rgb(image)
+    if mode == "F":
+        return image.convert("L").convert("RGB")
+    if mode in _ALPHA_MODES or (mode in {"P", "L", "RGB", "1"} and "transparency" in image.info):
+        rgb = _flatten_onto_white(image)
+    elif mode == "RGB":
+        rgb = image
+    elif mode in {"P", "1", "L", "RGBX", "YCbCr"}:
+        rgb = image.convert("RGB")
+    else:
+        raise UnsupportedFormatError(f"the image uses the {mode} colour mode, which is not supported")
+    return _to_srgb(rgb, image.info.get("icc_profile"))
+
+
+def _flatten_onto_white(image: Image.Image) -> Image.Image:
+    """Composite onto white: a plain convert('RGB') shows whatever lies under transparency."""
+    rgba = image if image.mode == "RGBA" else image.convert("RGBA")
+    white = Image.new("RGB", rgba.size, (255, 255, 255))
+    white.paste(rgba, (0, 0), rgba)
+    return white
+
+
+def _sixteen_bit_grey_to_rgb(image: Image.Image) -> Image.Image:
+    """Scale 16-bit grey to 8 bits; convert('RGB') would clip everything above 255 to white."""
+    values = np.asarray(image)
+    if values.dtype.kind == "i":
+        values = np.clip(values, 0, 65535)
+    grey = (values.astype(np.uint32) >> 8).astype(np.uint8)
+    return Image.fromarray(grey).convert("RGB")
+
+
+def _cmyk_to_rgb(image: Image.Image) -> Image.Image:
+    transform = _icc_transform(image.info.get("icc_profile") or b"", "CMYK")
+    if transform is not None:
+        try:
+            return transform.apply(image)
+        except Exception as exc:
+            log.debug("CMYK ICC conversion failed, using the naive one: %r", exc)
+    return image.convert("RGB")
+
+
+def _to_srgb(image: Image.Image, icc_profile: bytes | None) -> Image.Image:
+    """Convert RGB with an embedded non-sRGB profile (e.g. Display-P3) to sRGB."""
+    if not icc_profile:
+        return image
+    transform = _icc_transform(icc_profile, "RGB")
+    if transform is None:
+        return image
+    try:
+        return transform.apply(image)
+    except Exception as exc:
+        log.debug("RGB ICC conversion failed, keeping the pixels as they are: %r", exc)
+        return image
+
+
+@functools.lru_cache(maxsize=32)
+def _icc_transform(icc_profile: bytes, mode: str) -> ImageCms.ImageCmsTransform | None:
+    """A cached profile → sRGB transform, or None when not needed or not usable.
+
+    NOCACHE disables littleCMS's one-pixel cache, which makes a shared transform safe to
+    use from several threads at once.
+    """
+    if not icc_profile:
+        return None
+    try:
+        profile = ImageCms.ImageCmsProfile(io.BytesIO(icc_profile))
+        colour_space = profile.profile.xcolor_space.strip()
+        expected = "CMYK" if mode == "CMYK" else "RGB"
+        if colour_space != expected:
+            return None
+        if mode == "RGB" and "srgb" in (profile.profile.profile_description or "").lower():
+            return None
+        return ImageCms.buildTransform(profile, _srgb_profile(), mode, "RGB", flags=ImageCms.Flags.NOCACHE)
+    except Exception as exc:
+        log.debug("unusable embedded ICC profile: %r", exc)
+        return None
+
+
+@functools.cache
+def _srgb_profile() -> ImageCms.ImageCmsProfile:
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+
+
+def _reduce(image: Image.Image, draft_size: int) -> Image.Image:
+    factor = min(image.size) // draft_size
+    return image.reduce(factor) if factor >= 2 else image
+
+
+def _load_failure(exc: BaseException) -> ImageError:
+    if isinstance(exc, Image.DecompressionBombError | Image.DecompressionBombWarning):
+        return _bomb(exc)
+    log.debug("image data unreadable: %r", exc)
+    if isinstance(exc, OSError) and "truncated" in str(exc):
+        return TruncatedImageError("the file is incomplete (it ends before the image does)")
+    return CorruptImageError("the image data is damaged and cannot be read")
+
+
+def _bomb(exc: BaseException) -> TooManyPixelsError:
+    match = re.search(r"\((\d+) pixels\)", str(exc))
+    if match:
+        return TooManyPixelsError(f"the image has {_megapixels(int(match.group(1)))}; it is far too large")
+    return TooManyPixelsError("the image has far too many pixels")
+
+
+# Signatures of formats Pillow's allow-list accepts: such data is damaged, not foreign.
+_ALLOWED_SIGNATURES = (
+    b"\xff\xd8\xff",
+    b"\x89PNG\r\n\x1a\n",
+    b"GIF87a",
+    b"GIF89a",
+    b"II*\x00",
+    b"MM\x00*",
+    b"II+\x00",
+    b"MM\x00+",
+)
+_OTHER_IMAGE_SIGNATURES = (
+    b"8BPS",  # Photoshop
+    b"\x00\x00\x01\x00",  # ICO
+    b"\x00\x00\x02\x00",  # CUR
+    b"\x00\x00\x00\x0cjP  \r\n\x87\n",  # JPEG 2000
+    b"\xff\x4f\xff\x51",  # JPEG 2000 codestream
+    b"\x00\x00\x00\x0cJXL \r\n\x87\n",  # JPEG XL container
+    b"\xff\x0a",  # JPEG XL codestream
+    b"qoif",
+    b"icns",
+    b"DDS ",
+    b"v/1\x01",  # OpenEXR
+    b"SIMPLE  =",  # FITS
+    b"%!PS-Adobe",  # EPS
+    b"\xc5\xd0\xd3\xc6",  # DOS EPS
+)
+_HEIF_BRANDS = frozenset({b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"})
+_AVIF_BRANDS = frozenset({b"avif", b"avis"})
+_SVG = re.compile(rb"<svg[\s>]", re.IGNORECASE)
+
+
+def _classify_unidentified(data: bytes) -> ImageError:
+    """Pillow found no allowed format: damaged allowed image, other image format, or no image."""
+    head = data[:64]
+    if head.startswith(_ALLOWED_SIGNATURES) or _is_webp(head) or _is_bmp(head):
+        return CorruptImageError("the image header is damaged")
+    if len(head) >= 12 and head[4:8] == b"ftyp":
+        brand = head[8:12]
+        if brand in _HEIF_BRANDS:
+            return UnsupportedFormatError("HEIC/HEIF images are not supported here; send a JPEG or PNG")
+        if brand in _AVIF_BRANDS:
+            return UnsupportedFormatError("AVIF images are not supported; send a JPEG or PNG")
+        return NotAnImageError("this file is a video or other media, not an image")
+    if head.startswith(_OTHER_IMAGE_SIGNATURES):
+        return UnsupportedFormatError("this image format is not supported; send a JPEG, PNG or WebP")
+    if _SVG.search(data[:4096]):
+        return UnsupportedFormatError("SVG drawings are not supported; send a photo (JPEG, PNG or WebP)")
+    return NotAnImageError("this file is not an image")
+
+
+def _is_webp(head: bytes) -> bool:
+    return head[:4] == b"RIFF" and head[8:12] == b"WEBP"
+
+
+def _is_bmp(head: bytes) -> bool:
+    # "BM" alone is too weak (text can start with it): also require a known DIB header size.
+    return (
+        head[:2] == b"BM"
+        and len(head) >= 18
+        and int.from_bytes(head[14:18], "little")
+        in {
+            12,
+            16,
+            40,
+            52,
+            56,
+            64,
+            108,
+            124,
+        }
+    )
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB"
+
+
+def _megapixels(pixels: int) -> str:
+    return f"{pixels / 1_000_000:.1f} MP" if pixels >= 100_000 else f"{pixels} pixels"

@@ -1,0 +1,194 @@
+"""indexer.images.decode: every corpus input gives a correct RGB image or the right error code."""
+
+from __future__ import annotations
+
+import pytest
+from PIL import Image, ImageCms, ImageFile
+
+from indexer import images
+from indexer.config import ImageSettings
+from indexer.images import ERROR_CODES, ImageDecoder, ImageError, decode
+from tests.image_corpus import (
+    CORPUS_MAX_BYTES,
+    CORPUS_MAX_PIXELS,
+    RED,
+    WHITE,
+    ImageCase,
+    bad_cases,
+    case,
+    colour_at,
+    corpus,
+    encode,
+    good_cases,
+    quadrant_image,
+)
+
+DRAFT = 448  # ImageDecoder's draft size for a 224-pixel model
+
+
+def _decode(data: bytes, draft_size: int | None = None) -> Image.Image:
+    return decode(data, max_bytes=CORPUS_MAX_BYTES, max_pixels=CORPUS_MAX_PIXELS, draft_size=draft_size)
+
+
+def test_error_codes_are_stable() -> None:
+    # The bot maps these to its texts: renaming one is a breaking change.
+    assert ERROR_CODES == (
+        "empty",
+        "too_many_bytes",
+        "not_an_image",
+        "unsupported_format",
+        "too_many_pixels",
+        "bad_aspect_ratio",
+        "truncated",
+        "corrupt",
+    )
+
+
+def test_corpus_covers_every_error_code() -> None:
+    assert {item.error for item in bad_cases()} == set(ERROR_CODES)
+
+
+@pytest.mark.parametrize("draft_size", [None, DRAFT], ids=["full", "draft"])
+@pytest.mark.parametrize("item", bad_cases(), ids=lambda item: item.name)
+def test_bad_input_gets_its_error_code(item: ImageCase, draft_size: int | None) -> None:
+    with pytest.raises(ImageError) as caught:
+        _decode(item.data, draft_size)
+    assert caught.value.code == item.error
+    message = str(caught.value)
+    assert message and "\n" not in message and len(message) < 200
+
+
+@pytest.mark.parametrize("item", good_cases(), ids=lambda item: item.name)
+def test_good_input_decodes_to_rgb_full_size(item: ImageCase) -> None:
+    image = _decode(item.data)
+    assert image.mode == "RGB"
+    assert image.size == item.size
+    assert item.check is not None
+    item.check(image)
+    assert not isinstance(image, ImageFile.ImageFile), "the result must not hold on to the input bytes"
+
+
+@pytest.mark.parametrize("item", good_cases(), ids=lambda item: item.name)
+def test_good_input_decodes_near_the_draft_size(item: ImageCase) -> None:
+    image = _decode(item.data, DRAFT)
+    assert image.mode == "RGB"
+    assert item.size is not None and item.check is not None
+    item.check(image)
+    short_side = min(item.size)
+    if short_side >= 2 * DRAFT:
+        assert DRAFT <= min(image.size) < short_side
+        assert abs(image.width / image.height - item.size[0] / item.size[1]) < 0.02
+    else:
+        assert image.size == item.size
+
+
+def test_a_12_megapixel_photo_decodes_at_a_quarter_in_draft_mode() -> None:
+    assert _decode(case("photo_12mp_jpeg").data, DRAFT).size == (1000, 750)
+
+
+def test_exif_rotation_applies_after_the_jpeg_draft() -> None:
+    # Stored 2400×1600 landscape with the red block top-left; orientation 6 shows it top-right.
+    image = _decode(case("jpeg_exif_6_large").data, DRAFT)
+    assert image.size == (800, 1200)
+    assert colour_at(image, 0.9, 0.1)[0] > 200 and colour_at(image, 0.9, 0.1)[1] < 60
+    assert colour_at(image, 0.1, 0.1) == pytest.approx(WHITE, abs=10)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "bomb_png_20000x20000",
+        "bomb_jpeg_20000x20000",
+        "png_header_10000x10000",
+        "png_header_9000x9000",
+        "png_1x5000",
+    ],
+)
+def test_oversized_images_are_refused_from_the_header(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_pixel_decoding(self: ImageFile.ImageFile) -> None:
+        raise AssertionError("pixels were decoded")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", no_pixel_decoding)
+    with pytest.raises(ImageError) as caught:
+        _decode(case(name).data)
+    assert caught.value.code == case(name).error
+
+
+def test_pixel_cap_is_configurable() -> None:
+    data = encode(quadrant_image(100, 100), "PNG")
+    assert decode(data, max_bytes=CORPUS_MAX_BYTES, max_pixels=10_000).size == (100, 100)
+    with pytest.raises(images.TooManyPixelsError, match=r"100×100"):
+        decode(data, max_bytes=CORPUS_MAX_BYTES, max_pixels=9_999)
+
+
+def test_byte_cap_is_checked_before_anything_else() -> None:
+    data = encode(quadrant_image(100, 100), "PNG")
+    with pytest.raises(images.TooManyBytesError):
+        decode(data, max_bytes=len(data) - 1, max_pixels=CORPUS_MAX_PIXELS)
+    assert decode(data, max_bytes=len(data), max_pixels=CORPUS_MAX_PIXELS).size == (100, 100)
+
+
+@pytest.mark.filterwarnings("ignore:Corrupt EXIF data")
+def test_a_broken_exif_block_loses_only_the_rotation() -> None:
+    data = encode(quadrant_image(40, 40), "JPEG", exif=b"Exif\x00\x00MM\x00*garbage")
+    image = _decode(data)
+    assert image.size == (40, 40)
+    assert colour_at(image, 0.25, 0.25) == pytest.approx(RED, abs=40)
+
+
+def test_an_srgb_profile_leaves_pixels_alone() -> None:
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    data = encode(Image.new("RGB", (8, 8), (200, 30, 60)), "PNG", icc_profile=srgb)
+    assert _decode(data).getpixel((4, 4)) == (200, 30, 60)
+
+
+def test_a_damaged_icc_profile_falls_back_to_plain_conversion() -> None:
+    data = encode(Image.new("CMYK", (8, 8), (0, 255, 255, 0)), "JPEG", icc_profile=b"not a profile" * 10)
+    assert colour_at(_decode(data), 0.5, 0.5) == pytest.approx(RED, abs=40)
+
+
+def test_bytes_like_inputs_are_accepted() -> None:
+    data = case("webp").data
+    assert _decode(bytearray(data)).size == _decode(memoryview(data)).size == (64, 48)  # type: ignore[arg-type]
+
+
+def test_mpo_is_not_on_the_allow_list_but_phone_mpo_files_open() -> None:
+    assert "MPO" not in images.allowed_formats()
+    assert _decode(case("mpo_two_frames").data).size == (40, 30)
+
+
+def test_heic_is_allowed_exactly_when_pillow_heif_is_installed() -> None:
+    try:
+        import pillow_heif  # type: ignore[import-not-found]  # noqa: F401
+    except ImportError:
+        assert "HEIF" not in images.allowed_formats()
+    else:
+        assert "HEIF" in images.allowed_formats()
+
+
+def test_image_decoder_takes_limits_from_settings_and_drafts_at_twice_the_model_size() -> None:
+    decoder = ImageDecoder(ImageSettings(max_bytes=2048, max_pixels=1000), target_size=224)
+    assert decoder.draft_size == 448
+    with pytest.raises(images.TooManyBytesError):
+        decoder.decode(case("progressive_jpeg").data)
+    with pytest.raises(images.TooManyPixelsError):
+        decoder.decode(encode(Image.new("RGB", (40, 40), RED), "PNG"))
+    photo = ImageDecoder(ImageSettings(), target_size=224).decode(case("photo_12mp_jpeg").data)
+    assert photo.size == (1000, 750)
+    assert ImageDecoder(ImageSettings(), target_size=None).decode(case("webp").data).size == (64, 48)
+
+
+def test_corpus_is_deterministic() -> None:
+    corpus.cache_clear()
+    first = {item.name: item.data for item in corpus()}
+    corpus.cache_clear()
+    second = {item.name: item.data for item in corpus()}
+    assert [name for name in first if first[name] != second[name]] == []
+
+
+def test_decoded_image_is_independent_of_the_input_buffer() -> None:
+    buffer = bytearray(case("bmp").data)
+    image = _decode(buffer)
+    buffer[:] = bytes(len(buffer))
+    assert colour_at(image, 0.25, 0.25) == RED
+    assert image.tobytes() == _decode(case("bmp").data).tobytes()
