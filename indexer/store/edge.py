@@ -61,7 +61,7 @@ from indexer.store.base import CatalogBase, Hit, RebuildBase, VersionStore
 from indexer.store.catalog import CatalogVersion
 from indexer.store.edge_layout import EdgeLayout, OwnerLock
 from indexer.store.edge_shard import ShardHandle
-from indexer.store.errors import CatalogError, RebuildInProgressError
+from indexer.store.errors import CatalogError, CatalogLockedError, RebuildInProgressError
 from indexer.store.payload import INDEXED_FIELDS, REF_FIELDS, VECTOR_NAME, SearchFilter, to_payload
 from indexer.store.versions import check_model, new_version_name
 
@@ -368,7 +368,9 @@ class EdgeCatalog(CatalogBase):
             if resumable:
                 try:
                     store = await EdgeVersionStore.load(self._layout, resumable[-1])
-                except CatalogError as exc:
+                except CatalogLockedError:
+                    raise
+                except CatalogError as exc:  # damaged by a crash before its shard existed: start over
                     log.warning(
                         "cannot resume index version %s (%s): starting a new one", resumable[-1].name, exc
                     )
@@ -421,9 +423,16 @@ class EdgeCatalog(CatalogBase):
         the copy or rebuild it replaces was taken.
         """
         fresh = await EdgeVersionStore.load(self._layout, version)
-        self._layout.write_current(version.name)  # the switch: atomic, survives a crash either way
+        try:
+            self._layout.write_current(version.name)  # the switch: atomic, survives a crash either way
+        except BaseException:
+            await fresh.close()  # release its WAL so the rebuild can be resumed
+            raise
         ready = dataclasses.replace(version, state="ready")
-        self._layout.write_version(ready)
+        try:
+            self._layout.write_version(ready)
+        except OSError as exc:  # the pointer decides; the next open marks it ready
+            log.warning("could not mark index version %s ready: %s", ready.name, exc)
         fresh.with_version(ready)
         old, self._store = self._store, fresh
         if old is not None:

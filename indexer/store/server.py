@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import importlib.metadata
 import logging
 import time
 import warnings
@@ -310,8 +311,13 @@ class ServerCatalog(CatalogBase):
             if settings.url == LOCAL_MODE:
                 client = AsyncQdrantClient(location=LOCAL_MODE)
             else:
+                # The client's own version check is a blocking request in a thread of its own at
+                # construction; ours below is one awaited request that also proves the server is there.
                 client = AsyncQdrantClient(
-                    url=settings.url, api_key=settings.api_key or None, timeout=int(settings.timeout_seconds)
+                    url=settings.url,
+                    api_key=settings.api_key or None,
+                    timeout=max(1, round(settings.timeout_seconds)),
+                    check_compatibility=False,
                 )
         catalog = cls(
             client,
@@ -321,6 +327,8 @@ class ServerCatalog(CatalogBase):
             index_wait_seconds=index_wait_seconds,
         )
         try:
+            if settings.url != LOCAL_MODE:
+                await catalog._check_server_version()
             await catalog.refresh()
         except BaseException:
             if owns_client:
@@ -330,6 +338,21 @@ class ServerCatalog(CatalogBase):
 
     def _current(self) -> ServerVersionStore | None:
         return self._store
+
+    async def _check_server_version(self) -> None:
+        """Warn when client and server differ by a major or by more than one minor version."""
+        server = (await self._call(self._client.info(), "read the server version")).version
+        client = importlib.metadata.version("qdrant-client")
+        try:
+            server_major, server_minor = (int(part) for part in server.split(".")[:2])
+            client_major, client_minor = (int(part) for part in client.split(".")[:2])
+        except ValueError:
+            log.warning("cannot compare Qdrant server version %r with qdrant-client %s", server, client)
+            return
+        if server_major != client_major or abs(server_minor - client_minor) > 1:
+            log.warning(
+                "Qdrant server %s and qdrant-client %s do not match: pin them together", server, client
+            )
 
     async def _call(self, request: Awaitable[T], what: str) -> T:
         return await call(request, what, self._url)
