@@ -197,6 +197,9 @@ class VersionStore(ProductIndex):
             backend=self.backend,
         )
 
+    async def flush(self) -> None:
+        """Nothing to do unless the backend buffers writes (Edge does)."""
+
     @staticmethod
     def _scored(hits: list[Hit]) -> list[ScoredProduct]:
         return [ScoredProduct(from_payload(pid, payload), score) for pid, score, payload in hits]
@@ -275,6 +278,13 @@ class CatalogBase(Catalog):
                 check_ids(ids)
                 return
             await store.delete(ids)
+
+    async def flush(self) -> None:
+        async with self._write_lock:
+            self._check_open()
+            store = self._current()
+            if store is not None:
+                await store.flush()
 
     async def get(self, ids: Sequence[int], *, with_vectors: bool = False) -> list[StoredProduct]:
         check_ids(ids)
@@ -379,6 +389,10 @@ class RebuildBase(CatalogRebuild):
     async def delete(self, ids: Sequence[int]) -> None:
         async with self._write_lock:
             await self._open_store().delete(ids)
+
+    async def flush(self) -> None:
+        async with self._write_lock:
+            await self._open_store().flush()
 
     async def get(self, ids: Sequence[int], *, with_vectors: bool = False) -> list[StoredProduct]:
         return await self._open_store().get(ids, with_vectors=with_vectors)

@@ -163,6 +163,15 @@ class ProductIndex(ABC):
     async def stats(self) -> CatalogStats:
         """Totals per top-level category, and the version's model and dimension."""
 
+    @abstractmethod
+    async def flush(self) -> None:
+        """Persist everything written so far (call it at the end of a sync).
+
+        Writes are already safe against a crash of the process when they return (Edge: Qdrant's
+        WAL; server: ``wait=True``). Edge also writes its segments out, which holds the engine
+        for 0.1-0.4 s; it does so by itself after 30 s of writing, at commit and at close.
+        """
+
 
 class Catalog(ProductIndex):
     """The live product index: its current version, and the means to replace it."""

@@ -134,6 +134,7 @@ async def test_exclude_ids_removes_them_from_results(filled: Catalog, data: Data
 async def test_delete_removes_products_everywhere(filled: Catalog, data: Data) -> None:
     gone = exact_ranking(data.vectors, data.ids, QUERIES[0])[:3]
     await filled.delete([*gone, 777_777])
+    await filled.flush()
     assert await filled.count() == len(data.ids) - 3
     assert await filled.get(gone) == []
     assert not {hit.product.id for hit in await filled.search(QUERIES[0], limit=20)} & set(gone)

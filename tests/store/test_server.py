@@ -72,6 +72,7 @@ async def test_a_serving_process_follows_a_switch_made_by_another(
     assert await bot.refresh() is True
     assert bot.version == second and bot.version.model_name == MODEL_B.name
     assert await bot.refresh() is False
+    assert await bot.optimize(force=True) is False  # the server indexes in the background
 
 
 async def test_the_alias_is_checked_on_reads_every_refresh_period(
