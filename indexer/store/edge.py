@@ -67,7 +67,7 @@ from indexer.store.base import CatalogBase, Hit, RebuildBase, VersionStore
 from indexer.store.catalog import CatalogVersion
 from indexer.store.edge_layout import EdgeLayout, OwnerLock
 from indexer.store.edge_shard import ShardHandle
-from indexer.store.errors import CatalogError, CatalogLockedError, RebuildInProgressError
+from indexer.store.errors import CatalogClosedError, CatalogError, CatalogLockedError, RebuildInProgressError
 from indexer.store.payload import INDEXED_FIELDS, REF_FIELDS, VECTOR_NAME, SearchFilter, to_payload
 from indexer.store.versions import check_model, new_version_name
 
@@ -191,8 +191,8 @@ class EdgeVersionStore(VersionStore):
 
         await self._handle.run(ensure, "create payload indexes")
 
-    async def close(self) -> None:
-        await self._handle.close()
+    async def close(self, *, catalog_closed: bool = False) -> None:
+        await self._handle.close(catalog_closed=catalog_closed)
 
     async def flush(self) -> None:
         await self._handle.run(lambda shard: shard.flush(), "flush")
@@ -323,7 +323,7 @@ class EdgeCatalog(CatalogBase):
         layout.prepare()
         lock = OwnerLock.acquire(layout.root)
         try:
-            layout.empty_trash()
+            await asyncio.to_thread(layout.empty_trash)
             store = await cls._load_current(layout)
         except BaseException:
             lock.release()
@@ -345,7 +345,7 @@ class EdgeCatalog(CatalogBase):
         store = await EdgeVersionStore.load(layout, version)
         if version.state != "ready":  # the process died between the switch and marking it ready
             ready = dataclasses.replace(version, state="ready")
-            layout.write_version(ready)
+            await asyncio.to_thread(layout.write_version, ready)
             store.with_version(ready)
         return store
 
@@ -400,7 +400,7 @@ class EdgeCatalog(CatalogBase):
     async def _create_version(self, model_id: str, model_name: str, dimension: int) -> EdgeVersionStore:
         name = new_version_name(self._layout.collection, model_id, self._layout.version_names())
         version = CatalogVersion(name, model_id, model_name, dimension, created_at=_now(), state="building")
-        self._layout.write_version(version)
+        await asyncio.to_thread(self._layout.write_version, version)
         return await EdgeVersionStore.create(self._layout, version, self._quantization)
 
     async def _finish_rebuild(self, rebuild: EdgeRebuild, store: EdgeVersionStore) -> CatalogVersion:
@@ -432,15 +432,18 @@ class EdgeCatalog(CatalogBase):
         The caller holds the switch and write locks, so no write lands on the old version after
         the copy or rebuild it replaces was taken.
         """
+        if self._closed:
+            raise CatalogClosedError(f"the catalog was closed before switching to {version.name}")
         fresh = await EdgeVersionStore.load(self._layout, version)
         try:
-            self._layout.write_current(version.name)  # the switch: atomic, survives a crash either way
+            # The switch: one atomic rename, fsynced; a crash leaves the old or the new pointer.
+            await asyncio.to_thread(self._layout.write_current, version.name)
         except BaseException:
             await fresh.close()  # release its WAL so the rebuild can be resumed
             raise
         ready = dataclasses.replace(version, state="ready")
         try:
-            self._layout.write_version(ready)
+            await asyncio.to_thread(self._layout.write_version, ready)
         except OSError as exc:  # the pointer decides; the next open marks it ready
             log.warning("could not mark index version %s ready: %s", ready.name, exc)
         fresh.with_version(ready)
@@ -507,7 +510,7 @@ class EdgeCatalog(CatalogBase):
         """A building copy of a flushed, write-locked shard; the file copy releases the GIL."""
         name = new_version_name(self._layout.collection, version.model_id, self._layout.version_names())
         copy = dataclasses.replace(version, name=name, created_at=_now(), state="building")
-        self._layout.write_version(copy)
+        await asyncio.to_thread(self._layout.write_version, copy)
         try:
             await asyncio.to_thread(shutil.copytree, source, self._layout.shard_dir(name))
         except BaseException:
@@ -527,7 +530,7 @@ class EdgeCatalog(CatalogBase):
             if self._rebuild is not None:
                 await self._rebuild.close()
             if self._store is not None:
-                await self._store.close()
+                await self._store.close(catalog_closed=True)
         finally:
             self._lock.release()
 

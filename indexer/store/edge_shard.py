@@ -18,7 +18,7 @@ from typing import TypeVar
 from qdrant_edge import EdgeConfig, EdgeShard
 
 from indexer.store.edge_layout import locked_message
-from indexer.store.errors import CatalogError, CatalogLockedError, VersionGoneError
+from indexer.store.errors import CatalogClosedError, CatalogError, CatalogLockedError, VersionGoneError
 
 T = TypeVar("T")
 
@@ -42,6 +42,7 @@ class ShardHandle:
         self._label = label
         self._root = root
         self._closed = False
+        self._catalog_closed = False
 
     @classmethod
     async def open(cls, path: Path, config: EdgeConfig | None, label: str, root: Path) -> ShardHandle:
@@ -69,6 +70,8 @@ class ShardHandle:
 
     async def run(self, call: Callable[[EdgeShard], T], what: str) -> T:
         """Run one short engine call on the shard's thread."""
+        if self._catalog_closed:
+            raise CatalogClosedError("the catalog is closed")
         if self._closed:
             raise VersionGoneError(f"index version {self._label} was closed (replaced by a newer one)")
 
@@ -82,8 +85,13 @@ class ShardHandle:
 
         return await asyncio.get_running_loop().run_in_executor(self._executor, guarded)
 
-    async def close(self) -> None:
-        """Flush and close after every call already submitted; later calls raise VersionGoneError."""
+    async def close(self, *, catalog_closed: bool = False) -> None:
+        """Flush and close after every call already submitted.
+
+        Later calls raise VersionGoneError (a newer version replaced this one), or
+        CatalogClosedError when the whole catalog is being closed.
+        """
+        self._catalog_closed = self._catalog_closed or catalog_closed
         if self._closed:
             return
         self._closed = True

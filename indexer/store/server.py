@@ -36,6 +36,7 @@ from indexer.product import Product
 from indexer.store.base import CatalogBase, Hit, RebuildBase, VersionStore
 from indexer.store.catalog import CatalogVersion
 from indexer.store.errors import (
+    CatalogClosedError,
     CatalogError,
     RebuildInProgressError,
     StoreUnavailableError,
@@ -544,6 +545,8 @@ class ServerCatalog(CatalogBase):
 
     async def _switch(self, version: CatalogVersion) -> CatalogVersion:
         """Move the alias in one atomic call, then drop versions but the new and the previous one."""
+        if self._closed:
+            raise CatalogClosedError(f"the catalog was closed before switching to {version.name}")
         previous = await self._resolve()
         operations: list[models.AliasOperations] = []
         if previous is not None:

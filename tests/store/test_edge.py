@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from indexer.config import StoreSettings
-from indexer.store import CatalogError, CatalogLockedError, CatalogVersion, open_catalog
+from indexer.store import CatalogClosedError, CatalogError, CatalogLockedError, CatalogVersion, open_catalog
 from indexer.store import edge as edge_module
 from indexer.store.edge import EdgeCatalog
 from indexer.store.edge_layout import EdgeLayout
@@ -282,23 +282,49 @@ async def test_optimize_switches_to_an_indexed_copy_while_reads_and_writes_go_on
     old = edge.version
     assert old is not None
     task = asyncio.create_task(edge.optimize(force=True))
-    await asyncio.sleep(0)
+    for _ in range(10_000):  # until it holds the write lock (it is copying or indexing)
+        if edge._write_lock.locked() or task.done():
+            break
+        await asyncio.sleep(0.001)
+    assert not task.done()
+    late = make_data(3, first_id=30_000, seed=8)
+    writer = asyncio.create_task(edge.upsert(late.items()))
     answered_meanwhile = 0
     while not task.done():
         assert len(await edge.search(QUERY, limit=5)) == 5
         answered_meanwhile += not task.done()
+        assert not writer.done() or task.done()  # the write waits for the switch
         await asyncio.sleep(0.005)
-    late = make_data(3, first_id=30_000, seed=8)
-    writer = asyncio.create_task(edge.upsert(late.items()))  # queued behind the switch, if still running
     assert await task is True
-    await writer
+    assert await writer == 3
     assert answered_meanwhile > 0
     new = edge.version
     assert new is not None and new.name != old.name and new.model_id == old.model_id
-    assert await edge.count() == len(data.ids) + 3  # the write waited and landed in the new version
+    assert await edge.count() == len(data.ids) + 3  # the write landed in the new version
     everything = Data(data.products + late.products, np.vstack([data.vectors, late.vectors]))
     top = [hit.product.id for hit in await edge.search(QUERY, limit=10)]
     assert top == exact_ranking(everything.vectors, everything.ids, QUERY)[:10]
     assert {v.name for v in await edge.versions()} == {old.name, new.name}
     metadata = json.loads((edge.path / "versions" / new.name / "version.json").read_text())
     assert metadata["state"] == "ready" and metadata["model_id"] == MODEL_A.id
+
+
+async def test_closing_during_optimize_leaves_the_old_version_current(
+    settings: StoreSettings, data: Data
+) -> None:
+    catalog = await EdgeCatalog.open(settings)
+    old = await build(catalog, data)
+    task = asyncio.create_task(catalog.optimize(force=True))
+    for _ in range(10_000):
+        if catalog._write_lock.locked() or task.done():
+            break
+        await asyncio.sleep(0.001)
+    await catalog.close()  # e.g. the bot is stopped while the nightly job indexes
+    with pytest.raises(CatalogClosedError):
+        await task
+    reopened = await EdgeCatalog.open(settings)
+    try:
+        assert reopened.version == old
+        assert await reopened.count() == len(data.ids)
+    finally:
+        await reopened.close()
