@@ -169,7 +169,8 @@ class ProductIndex(ABC):
 
         Writes are already safe against a crash of the process when they return (Edge: Qdrant's
         WAL; server: ``wait=True``). Edge also writes its segments out, which holds the engine
-        for 0.1-0.4 s; it does so by itself after 30 s of writing, at commit and at close.
+        ~40 ms plus ~20 ms per 1000 pending points; it does so by itself every 2048 points,
+        after 30 s, at commit and at close.
         """
 
 

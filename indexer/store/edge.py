@@ -6,19 +6,22 @@ Threading (measured on the shared 2-core dev machine, 768-d vectors; bench/store
   thread runs, the event loop included. A worker thread cannot hide a long call, so the
   serving process only ever makes short ones.
 - Writes go to the engine ``WRITE_BATCH`` (128) points at a time, ~6-9 ms each, and the loop
-  runs between them: the longest loop stall during a 10k bulk upsert was 25 ms. Payloads
-  are built on the worker thread, where plain Python still yields the GIL every 5 ms.
-- A flush holds the GIL 0.1-0.4 s however little it writes, so writes do not flush each time:
-  when a write call returns, its points are in Qdrant's WAL, which survives a crash of the
-  process (tested by killing one mid-rebuild). Segments are flushed after ``FLUSH_INTERVAL``
-  seconds of writing, on ``flush()``, before a copy, at commit and at close.
+  runs between them. Payloads are built on the worker thread, where plain Python still
+  yields the GIL every 5 ms.
+- A flush holds the GIL ~40 ms plus ~20 ms per 1000 pending points, so writes do not flush
+  each time: when a write call returns, its points are in Qdrant's WAL, which survives a
+  crash of the process (tested by killing one mid-rebuild). Segments are flushed once
+  ``FLUSH_POINTS`` (2048) points are pending (~0.1 s), after ``FLUSH_INTERVAL`` seconds with
+  anything pending, on ``flush()``, before a copy, at commit and at close.
 - ``EdgeShard.optimize()`` (the HNSW build: 2.6 s at 10k clustered points, 25 s at 20k random
   ones, with no other Python thread running meanwhile) never runs in the serving process.
   A rebuild's ``commit`` and ``Catalog.optimize()`` run it in a child process
   (``edge_optimize.py``) on a version folder nothing else has open and await it without
   blocking; then the new shard is loaded and the ``CURRENT`` pointer replaced atomically.
-  That switch is the one pause: 0.25 s in all at 10k (closing the built shard, loading it,
-  closing the old one after the calls already queued on it).
+  That switch is the one pause: ~0.15 s at 10k points (closing the built shard, which
+  flushes it, then loading it; closing the old one after the calls already queued on it).
+- bench/store.py at 10k x 768: longest event-loop stall ~120 ms during a bulk upsert (a
+  flush) and ~120-150 ms during a commit; an in-process optimize would have been 3 s.
 - Each open shard has its own single worker thread, so engine calls on a shard never overlap.
 """
 
@@ -74,10 +77,13 @@ from indexer.store.versions import check_model, new_version_name
 log = logging.getLogger(__name__)
 
 WRITE_BATCH = 128  # points per engine call: ~6-9 ms at 768-d, so the event loop is never held long
-# A flush holds the GIL for 0.1-0.4 s whatever it writes (measured with our payload indexes), so
-# writes do not flush each time: when a write call returns its points are already in Qdrant's
-# WAL, which survives a crash of the process (replayed on load). Segments are flushed after
-# FLUSH_INTERVAL seconds of writing, on flush(), before a copy, at commit and at close.
+# A flush holds the GIL for ~40 ms plus ~20 ms per 1000 points written since the last one
+# (measured with our payload indexes), so writes do not flush each time: when a write call
+# returns its points are already in Qdrant's WAL, which survives a crash of the process
+# (replayed on load). Segments are flushed once FLUSH_POINTS points are pending (a ~0.1 s
+# pause), after FLUSH_INTERVAL seconds with anything pending, on flush(), before a copy,
+# at commit and at close.
+FLUSH_POINTS = 2048
 FLUSH_INTERVAL = 30.0
 PAYLOAD_BATCH = 256  # payload overwrites per engine call (~20 ms)
 READ_BATCH = 1000  # ids per retrieve/delete call
@@ -155,6 +161,7 @@ class EdgeVersionStore(VersionStore):
         super().__init__(version)
         self._handle = handle
         self._flushed_at = time.monotonic()
+        self._pending = 0  # points written since the last flush
 
     @classmethod
     async def create(cls, layout: EdgeLayout, version: CatalogVersion, quantization: str) -> EdgeVersionStore:
@@ -197,9 +204,14 @@ class EdgeVersionStore(VersionStore):
     async def flush(self) -> None:
         await self._handle.run(lambda shard: shard.flush(), "flush")
         self._flushed_at = time.monotonic()
+        self._pending = 0
 
-    async def _flush_if_due(self) -> None:
-        if time.monotonic() - self._flushed_at >= FLUSH_INTERVAL:
+    async def _wrote(self, points: int) -> None:
+        """Count written points; flush when enough are pending that the flush stays short."""
+        self._pending += points
+        if self._pending >= FLUSH_POINTS or (
+            self._pending and time.monotonic() - self._flushed_at >= FLUSH_INTERVAL
+        ):
             await self.flush()
 
     async def unindexed(self) -> int:
@@ -219,7 +231,7 @@ class EdgeVersionStore(VersionStore):
                 shard.update(UpdateOperation.upsert_points(points))
 
             await self._handle.run(upsert, "upsert points")
-        await self._flush_if_due()
+            await self._wrote(len(chunk))
 
     async def _update_payloads(self, products: list[Product]) -> list[int]:
         missing: list[int] = []
@@ -234,8 +246,9 @@ class EdgeVersionStore(VersionStore):
                         shard.update(UpdateOperation.overwrite_payload([product.id], to_payload(product)))
                 return [product.id for product in chunk if product.id not in stored]
 
-            missing += await self._handle.run(overwrite, "update payloads")
-        await self._flush_if_due()
+            skipped = await self._handle.run(overwrite, "update payloads")
+            await self._wrote(len(chunk) - len(skipped))
+            missing += skipped
         return missing
 
     async def _delete(self, ids: list[int]) -> None:
@@ -245,7 +258,7 @@ class EdgeVersionStore(VersionStore):
                 lambda shard, chunk=chunk: shard.update(UpdateOperation.delete_points(list(chunk))),
                 "delete points",
             )
-        await self._flush_if_due()
+            await self._wrote(len(chunk))
 
     async def _retrieve(
         self, ids: list[int], with_vectors: bool

@@ -26,7 +26,6 @@ from collections.abc import Awaitable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-import httpx
 import numpy as np
 from qdrant_client import AsyncQdrantClient, models
 from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
@@ -89,7 +88,7 @@ async def call(request: Awaitable[T], what: str, url: str, collection: str | Non
         raise CatalogError(f"Qdrant ({url}) could not {what}: {exc}") from None
     except KeyError as exc:  # local mode's way of saying a point id is missing
         raise CatalogError(f"Qdrant ({url}) could not {what}: no point with id {exc}") from None
-    except (ResponseHandlingException, httpx.HTTPError, OSError) as exc:
+    except (ResponseHandlingException, OSError) as exc:
         source = exc.source if isinstance(exc, ResponseHandlingException) else exc
         raise StoreUnavailableError(
             f"cannot reach the Qdrant server at {url} to {what}: {source!r}"
