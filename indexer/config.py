@@ -116,6 +116,17 @@ class StoreSettings(Section):
     quantization: Literal["none", "int8"] = "int8"
     timeout_seconds: float = Field(default=30.0, gt=0)
 
+    @field_validator("url")
+    @classmethod
+    def _server_url(cls, value: str) -> str:
+        value = value.strip()
+        if value and value != ":memory:" and not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError(
+                f"must be empty (embedded index at `path`), an http(s) URL of a Qdrant server, "
+                f"or ':memory:' (tests only), got {value!r}"
+            )
+        return value.rstrip("/")
+
     @field_validator("collection")
     @classmethod
     def _collection(cls, value: str) -> str:

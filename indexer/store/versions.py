@@ -1,0 +1,83 @@
+"""Version names and the metadata each version carries, shared by both backends.
+
+A version is named ``<collection>_<model-hash>_<UTC timestamp>``: the Edge folder under
+``versions/`` or the server collection behind the alias. The hash ties the name to the
+embedding model at a glance; the metadata (model id, open_clip name, dimension, state)
+is the authority.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from indexer.store.catalog import CatalogVersion
+
+MAX_DIMENSION = 65_536
+
+
+def model_hash(model_id: str) -> str:
+    return hashlib.sha256(model_id.encode("utf-8")).hexdigest()[:8]
+
+
+def version_pattern(collection: str) -> re.Pattern[str]:
+    return re.compile(rf"^{re.escape(collection)}_[0-9a-f]{{8}}_\d{{20}}$")
+
+
+def new_version_name(
+    collection: str, model_id: str, taken: Iterable[str], now: datetime | None = None
+) -> str:
+    """A fresh, sortable name; microseconds plus a bump keep two quick rebuilds apart."""
+    taken = set(taken)
+    moment = now or datetime.now(UTC)
+    stamp = int(moment.strftime("%Y%m%d%H%M%S%f"))
+    while True:
+        name = f"{collection}_{model_hash(model_id)}_{stamp:020d}"
+        if name not in taken:
+            return name
+        stamp += 1
+
+
+def check_model(model_id: str, model_name: str, dimension: int) -> None:
+    if not isinstance(model_id, str) or not model_id.strip():
+        raise ValueError("model_id must be a non-empty string naming the embedding model")
+    if not isinstance(model_name, str) or not model_name.strip():
+        raise ValueError("model_name must be the open_clip model name")
+    if isinstance(dimension, bool) or not isinstance(dimension, int) or not 1 <= dimension <= MAX_DIMENSION:
+        raise ValueError(f"dimension must be an integer from 1 to {MAX_DIMENSION}, got {dimension!r}")
+
+
+def version_to_json(version: CatalogVersion) -> dict[str, Any]:
+    return {
+        "name": version.name,
+        "model_id": version.model_id,
+        "model_name": version.model_name,
+        "dimension": version.dimension,
+        "created_at": version.created_at.isoformat(),
+        "state": version.state,
+    }
+
+
+def version_from_json(data: Any) -> CatalogVersion:
+    """Parse stored metadata; raises ValueError (with the reason) when it is not ours or damaged."""
+    if not isinstance(data, dict):
+        raise ValueError("version metadata is not an object")
+    try:
+        state = data["state"]
+        if state not in ("building", "ready"):
+            raise ValueError(f"unknown state {state!r}")
+        version = CatalogVersion(
+            name=str(data["name"]),
+            model_id=str(data["model_id"]),
+            model_name=str(data["model_name"]),
+            dimension=int(data["dimension"]),
+            created_at=datetime.fromisoformat(data["created_at"]),
+            state=state,
+        )
+    except (KeyError, TypeError) as exc:
+        raise ValueError(f"version metadata lacks or mistypes {exc}") from None
+    check_model(version.model_id, version.model_name, version.dimension)
+    return version
