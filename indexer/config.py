@@ -79,6 +79,7 @@ class ImageSettings(Section):
     max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
     max_pixels: int = Field(default=50_000_000, ge=1)
     download_concurrency: int = Field(default=8, ge=1, le=64)
+    requests_per_second: float = Field(default=8.0, gt=0, le=50)
 
 
 class ModelSettings(Section):
@@ -138,7 +139,6 @@ class StoreSettings(Section):
 class SyncSettings(Section):
     remove_after_missed: int = Field(default=2, ge=1)
     min_crawl_ratio: float = Field(default=0.5, ge=0, le=1)
-    image_concurrency: int = Field(default=8, ge=1, le=64)
 
 
 class ScheduleSettings(Section):

@@ -28,6 +28,7 @@ from indexer.musinsa import (
     RobotsDisallowed,
     UnexpectedResponse,
     crawl_catalog,
+    image_client,
 )
 from tests.fakes.musinsa import LISTING_PATH, MUSINSA_ROBOTS, FakeMusinsa, Fault
 from tests.fakes.musinsa_catalog import FakeCatalog
@@ -471,3 +472,17 @@ async def test_cancellation_stops_the_crawl_cleanly(fake: FakeMusinsa) -> None:
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
+
+
+async def test_image_client_paces_images_by_the_images_settings(fake: FakeMusinsa) -> None:
+    musinsa = fake.musinsa_settings(requests_per_second=0.5, max_concurrency=1)
+    images = ImageSettings(requests_per_second=40.0, download_concurrency=6)
+    goods = fake.listing_ids("001")[:6]
+    async with image_client(musinsa, images) as client:
+        assert client.settings.requests_per_second == 40.0
+        assert client.settings.max_concurrency == 6
+        photos = await asyncio.gather(*(client.fetch_image(fake.image_url(no)) for no in goods))
+    assert photos == [fake.image_bytes(no) for no in goods]
+    image_requests = [r for r in fake.requests if r.path.startswith("/images/")]
+    assert len(image_requests) == len(goods)
+    assert all(r.header("Referer") == "https://www.musinsa.com/" for r in image_requests)

@@ -13,7 +13,7 @@ from indexer.musinsa.categories import (
     suggest,
     top_level_categories,
 )
-from indexer.musinsa.client import MusinsaClient
+from indexer.musinsa.client import MusinsaClient, image_client
 from indexer.musinsa.crawl import CatalogCrawl, crawl_catalog
 from indexer.musinsa.errors import (
     Blocked,
@@ -68,6 +68,7 @@ __all__ = [
     "category_code",
     "crawl_catalog",
     "get_category",
+    "image_client",
     "latest_snapshot",
     "list_snapshots",
     "load_snapshot",

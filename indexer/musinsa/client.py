@@ -495,3 +495,18 @@ def _describe_network_error(exc: BaseException, timeout: float) -> str:
 def _notify(callback: PageCallback | None, result: CategoryCrawl) -> None:
     if callback is not None:
         callback(result)
+
+
+def image_client(musinsa: MusinsaSettings, images: ImageSettings, **kwargs: object) -> MusinsaClient:
+    """A client for the image CDN with its own pace ([images] requests_per_second, download_concurrency).
+
+    Catalog images come from a CDN built for image traffic; pacing them like listing pages would
+    make a cold sync (and the bot's albums) needlessly slow, so they get a separate, still bounded pace.
+    """
+    paced = musinsa.model_copy(
+        update={
+            "requests_per_second": images.requests_per_second,
+            "max_concurrency": images.download_concurrency,
+        }
+    )
+    return MusinsaClient(paced, images=images, **kwargs)  # type: ignore[arg-type]
