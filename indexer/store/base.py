@@ -29,6 +29,7 @@ from indexer.store.catalog import (
 )
 from indexer.store.errors import (
     CatalogClosedError,
+    CatalogError,
     ModelMismatchError,
     NoIndexError,
     ProductNotFoundError,
@@ -434,3 +435,51 @@ class RebuildBase(CatalogRebuild):
 
     async def stats(self) -> CatalogStats:
         return await self._open_store().stats()
+
+    # ---- lifecycle: the same state machine for both backends, engine work in the hooks ----
+
+    @abstractmethod
+    async def _finish(self) -> CatalogVersion:
+        """Index the finished version and make it current."""
+
+    @abstractmethod
+    def _forget(self) -> None:
+        """Tell the owning catalog that this rebuild is no longer in progress."""
+
+    @abstractmethod
+    async def _discard(self) -> None:
+        """Remove the version's data for good (abort)."""
+
+    @abstractmethod
+    async def _release(self) -> None:
+        """Let go of the version without removing it, so a later rebuild resumes it (close)."""
+
+    async def commit(self) -> CatalogVersion:
+        async with self._write_lock:
+            self._open_store()
+            self._state = "committing"
+            try:
+                version = await self._finish()
+            except BaseException:
+                self._state = "closed"  # the version stays: a later begin_rebuild resumes it
+                raise
+            self._state = "committed"
+            return version
+
+    async def abort(self) -> None:
+        async with self._write_lock:
+            if self._state == "committed":
+                raise CatalogError(f"index version {self.version.name} is already committed (and current)")
+            if self._state == "aborted":
+                return
+            self._state = "aborted"
+            self._forget()
+            await self._discard()
+
+    async def close(self) -> None:
+        async with self._write_lock:
+            if self._state != "open":
+                return
+            self._state = "closed"
+            self._forget()
+            await self._release()

@@ -602,31 +602,14 @@ class ServerRebuild(RebuildBase):
         self._catalog = catalog
         self._server_store = store
 
-    async def commit(self) -> CatalogVersion:
-        async with self._write_lock:
-            self._open_store()
-            self._state = "committing"
-            try:
-                version = await self._catalog._finish_rebuild(self, self._server_store)
-            except BaseException:
-                self._state = "closed"  # the collection stays: a later begin_rebuild resumes it
-                raise
-            self._state = "committed"
-            return version
+    async def _finish(self) -> CatalogVersion:
+        return await self._catalog._finish_rebuild(self, self._server_store)
 
-    async def abort(self) -> None:
-        async with self._write_lock:
-            if self._state == "committed":
-                raise CatalogError(f"index version {self.version.name} is already committed (and current)")
-            if self._state == "aborted":
-                return
-            self._state = "aborted"
-            self._catalog._forget_rebuild(self)
-            await self._catalog._drop(self.version.name)
+    def _forget(self) -> None:
+        self._catalog._forget_rebuild(self)
 
-    async def close(self) -> None:
-        async with self._write_lock:
-            if self._state != "open":
-                return
-            self._state = "closed"
-            self._catalog._forget_rebuild(self)
+    async def _discard(self) -> None:
+        await self._catalog._drop(self.version.name)
+
+    async def _release(self) -> None:
+        """Nothing to let go of: the collection stays on the server for a later resume."""
