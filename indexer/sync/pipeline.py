@@ -174,6 +174,10 @@ class _SyncRun:
         self.wrote = False
 
     def finish(self) -> None:
+        if self.summary.error is not None:
+            for report in self.summary.categories:
+                if not report.removals_checked and report.removals_skipped is None:
+                    report.removals_skipped = "the run ended early"
         version = self.catalog.version
         self.summary.version = version.name if version is not None else None
         self.summary.finish()
@@ -263,11 +267,8 @@ class _SyncRun:
         )
         await self._update_payloads(target, plan.metadata_changed)
         await self._embed(target, plan, images)
-        if summary.error is None:
+        if summary.error is None:  # a run that ended early removes nothing
             await self._retire(target, crawl, stored)
-        else:
-            for report in summary.categories:
-                report.removals_skipped = "the run ended early"
         if self.rebuild is not None:
             await self._finish_rebuild(crawl, live_count)
         elif self.wrote:

@@ -96,7 +96,9 @@ def make_config(
     **sync: Any,
 ) -> SyncConfig:
     return SyncConfig(
-        musinsa=fake.musinsa_settings(categories=list(categories), max_retries=8, **(musinsa or {})),
+        musinsa=fake.musinsa_settings(
+            **{"categories": list(categories), "max_retries": 8, **(musinsa or {})}
+        ),
         images=FAST_IMAGES,
         sync=SyncSettings(**{"embed_batch_size": 4, **sync}),
         data=DataSettings(dir=str(data_dir)),
