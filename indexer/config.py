@@ -139,6 +139,8 @@ class StoreSettings(Section):
 class SyncSettings(Section):
     remove_after_missed: int = Field(default=2, ge=1)
     min_crawl_ratio: float = Field(default=0.5, ge=0, le=1)
+    embed_batch_size: int = Field(default=16, ge=1, le=1024)
+    rebuild_max_failed_ratio: float = Field(default=0.02, ge=0, le=1)
 
 
 class ScheduleSettings(Section):

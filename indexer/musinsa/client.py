@@ -185,10 +185,12 @@ class MusinsaClient:
         except RobotsDisallowed as exc:
             result.failed, result.finished = True, True
             result.reason = str(exc)
+            result.error = exc
             raise
         except MusinsaError as exc:
             result.failed = True
             result.reason = f"page {page} failed: {exc}"
+            result.error = exc
             log.warning("category %s incomplete: %s", code, result.reason)
         except BaseException:  # cancelled: the walk is over, but nobody waits for a report
             result.finished = True

@@ -1,0 +1,95 @@
+"""``snapfit stats``: what the index holds (per category, model, dimension) and how the last sync went.
+
+``--json`` prints one object: ``products``, ``by_category``, ``model``, ``dimension`` and
+``last_sync`` (the saved summary of the last ``snapfit sync`` / nightly run, or null), plus
+``model_name``, ``version``, ``backend`` and ``rebuild`` (an unfinished new index version, or null).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import typer
+
+from bot.cli import ConfigOption, JsonOption, app, load
+
+
+@app.command("stats")
+def stats(json_output: JsonOption = False, config: ConfigOption = None) -> None:
+    """Show the number of indexed products per category, the model, and the last sync's result."""
+    from rich.console import Console
+
+    from bot.cli.indexing import open_store
+    from indexer.sync import load_last_summary
+
+    settings = load(config)
+
+    async def read() -> dict[str, Any]:
+        catalog = await open_store(settings.store)
+        try:
+            numbers = await catalog.stats()
+            live = numbers.version
+            building = [
+                version
+                for version in await catalog.versions()
+                if version.state == "building" and version.name != live
+            ]
+        finally:
+            await catalog.close()
+        rebuild = building[-1] if building else None
+        return {
+            "products": numbers.total,
+            "by_category": numbers.by_category,
+            "model": numbers.model_id,
+            "dimension": numbers.dimension,
+            "model_name": numbers.model_name,
+            "version": numbers.version,
+            "backend": numbers.backend,
+            "rebuild": {"version": rebuild.name, "model": rebuild.model_id} if rebuild else None,
+        }
+
+    report = asyncio.run(read())
+    last = load_last_summary(settings.data.dir)
+    report["last_sync"] = last.to_json() if last is not None else None
+    if json_output:
+        typer.echo(json.dumps(report, ensure_ascii=False))
+        return
+    print_stats(Console(), report)
+
+
+def print_stats(console: Any, report: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    from bot.cli.sync_view import category_label
+    from indexer.sync import SyncSummary
+
+    def say(text: str) -> None:
+        console.print(text, highlight=False, soft_wrap=True, markup=False)
+
+    if report["version"] is None:
+        say("The index is empty: run `snapfit sync` to build it.")
+    else:
+        table = Table(title=f"{report['products']} products indexed", title_justify="left")
+        table.add_column("category")
+        table.add_column("products", justify="right")
+        for code, count in report["by_category"].items():
+            table.add_row(category_label(code), str(count))
+        console.print(table)
+        say(f"model: {report['model']} ({report['dimension']} dimensions)")
+        say(f"index version: {report['version']} ({report['backend']})")
+    if report["rebuild"]:
+        say(
+            f"new index version being built: {report['rebuild']['version']} "
+            f"(model {report['rebuild']['model']}); the next sync goes on with it"
+        )
+    last = report["last_sync"]
+    if last is None:
+        say("last sync: none yet")
+        return
+    summary = SyncSummary.from_json(last)
+    finished = summary.finished_at.isoformat(timespec="seconds") if summary.finished_at else "?"
+    say(f"last sync (finished {finished}): {summary.headline()}")
+    for note in summary.notes():
+        say(f"  {note}")

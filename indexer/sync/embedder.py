@@ -1,0 +1,178 @@
+"""Download → decode → embed → upsert, overlapped, for the products a sync must (re-)embed.
+
+``download_concurrency`` workers fetch images through the paced image client and decode them in
+worker threads (``ImageDecoder`` at the encoder's input size, exactly like the bot's query
+path) into a small bounded queue. One consumer takes chunks of ``chunk_size`` images, embeds
+each chunk in a worker thread (the event loop stays free for the bot) and upserts it at once,
+vectors and payloads together, so a crash loses at most the chunk in flight and everything
+stored is complete. While the encoder works on one chunk the workers fetch the next ones; the
+bounded queue keeps memory flat however many images there are.
+
+An image that cannot be downloaded or decoded is counted and skipped: the product is not
+stored (a changed image keeps its old vector), so the next sync sees it again. A block of the
+image host (``Blocked``: 403/429 beyond the retries, or the circuit breaker) or a robots.txt
+refusal stops fetching; what was already fetched is still embedded and stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+from PIL import Image
+
+from indexer.images import ImageDecoder
+from indexer.images import ImageError as DecodeError
+from indexer.musinsa.client import MusinsaClient
+from indexer.musinsa.errors import Blocked, MusinsaError, RobotsDisallowed
+from indexer.product import Product
+from indexer.store.catalog import ProductIndex
+from indexer.sync.progress import SyncProgress
+from indexer.sync.summary import ImageFailure
+
+log = logging.getLogger(__name__)
+
+
+class ImageEncoder(Protocol):
+    """The part of ``indexer.embedding.Encoder`` a sync uses."""
+
+    @property
+    def model_id(self) -> str: ...
+
+    @property
+    def dimension(self) -> int: ...
+
+    @property
+    def image_size(self) -> int: ...
+
+    def embed_images(self, images: Sequence[Image.Image]) -> np.ndarray: ...
+
+
+@dataclass
+class EmbedResult:
+    stored: list[int] = field(default_factory=list)
+    failed: int = 0
+    embedded: int = 0
+    embed_seconds: float = 0.0
+    stopped: str | None = None  # why fetching stopped early (a block or a robots refusal)
+
+
+_DONE = None
+
+
+class ImagePipeline:
+    def __init__(
+        self,
+        *,
+        client: MusinsaClient,
+        decoder: ImageDecoder,
+        encoder: ImageEncoder,
+        target: ProductIndex,
+        chunk_size: int,
+        concurrency: int,
+        progress: SyncProgress,
+        on_failure: Callable[[ImageFailure], None] | None = None,
+    ) -> None:
+        self._client = client
+        self._decoder = decoder
+        self._encoder = encoder
+        self._target = target
+        self._chunk_size = max(1, chunk_size)
+        self._concurrency = max(1, concurrency)
+        self._progress = progress
+        self._on_failure = on_failure
+        self._result = EmbedResult()
+
+    @property
+    def result(self) -> EmbedResult:
+        """What was done so far (also after ``run`` raised)."""
+        return self._result
+
+    async def run(self, products: Sequence[Product]) -> EmbedResult:
+        if not products:
+            return self._result
+        work = iter(products)
+        ready: asyncio.Queue[tuple[Product, Image.Image] | None] = asyncio.Queue(maxsize=2 * self._chunk_size)
+        try:
+            async with asyncio.TaskGroup() as group:
+                consumer = group.create_task(self._consume(ready))
+                workers = [
+                    group.create_task(self._fetch(work, ready))
+                    for _ in range(min(self._concurrency, len(products)))
+                ]
+                for worker in workers:
+                    await worker
+                await ready.put(_DONE)
+                await consumer
+        except BaseExceptionGroup as errors:  # one plain error for the caller, not a group
+            raise _first(errors) from None
+        return self._result
+
+    def _fail(self, product: Product, stage: str, message: str) -> None:
+        failure = ImageFailure(product.id, stage, message)
+        self._result.failed += 1
+        log.info("product %d: image %s failed: %s", product.id, stage, message)
+        if self._on_failure is not None:
+            self._on_failure(failure)
+        self._progress.image_done(product.id, False)
+
+    async def _fetch(
+        self, work: Iterator[Product], ready: asyncio.Queue[tuple[Product, Image.Image] | None]
+    ) -> None:
+        for product in work:  # the workers share one iterator: each product is fetched once
+            if self._result.stopped:
+                return
+            try:
+                data = await self._client.fetch_image(product.image_url)
+            except (Blocked, RobotsDisallowed) as exc:
+                if not self._result.stopped:
+                    self._result.stopped = f"image downloads stopped: {exc}"
+                    log.warning("%s", self._result.stopped)
+                self._fail(product, "download", str(exc))
+                return
+            except MusinsaError as exc:
+                self._fail(product, "download", str(exc))
+                continue
+            try:
+                image = await asyncio.to_thread(self._decoder.decode, data)
+            except DecodeError as exc:
+                self._fail(product, "decode", f"{exc.code}: {exc}")
+                continue
+            self._progress.image_done(product.id, True)
+            await ready.put((product, image))
+
+    async def _consume(self, ready: asyncio.Queue[tuple[Product, Image.Image] | None]) -> None:
+        chunk: list[tuple[Product, Image.Image]] = []
+        while True:
+            item = await ready.get()
+            if item is _DONE:
+                break
+            chunk.append(item)
+            if len(chunk) >= self._chunk_size:
+                await self._embed_and_store(chunk)
+                chunk = []
+        if chunk:
+            await self._embed_and_store(chunk)
+
+    async def _embed_and_store(self, chunk: list[tuple[Product, Image.Image]]) -> None:
+        products = [product for product, _ in chunk]
+        started = time.perf_counter()
+        vectors = await asyncio.to_thread(self._encoder.embed_images, [image for _, image in chunk])
+        self._result.embed_seconds += time.perf_counter() - started
+        self._result.embedded += len(chunk)
+        self._progress.embedded(len(chunk))
+        await self._target.upsert(list(zip(products, vectors, strict=True)), model_id=self._encoder.model_id)
+        self._result.stored.extend(product.id for product in products)
+        self._progress.stored(len(chunk))
+
+
+def _first(errors: BaseExceptionGroup) -> BaseException:
+    group: BaseException = errors
+    while isinstance(group, BaseExceptionGroup):
+        group = group.exceptions[0]
+    return group
