@@ -52,8 +52,6 @@ from tests.fakes.telegram import ApiError, FakeTelegram, errors
 from tests.fakes.telegram.formatting import format_text
 from tests.fakes.telegram_ptb import TEST_TOKEN, polling
 
-pytest_plugins = ["tests.fakes.telegram_fixtures"]
-
 ANN = 42  # a private chat's id is its user's id
 WAIT = 5.0  # the bound on every wait; nothing here should come close
 
