@@ -24,7 +24,7 @@ def run(config: ConfigOption = None) -> None:
             "no Telegram bot token: set TELEGRAM_BOT_TOKEN (or [telegram] token in the config file)",
             EXIT_CONFIG,
         )
-    from telegram import Update
+    from telegram import Bot, Update
     from telegram.error import InvalidToken, NetworkError
 
     from bot.app import build_application
@@ -32,9 +32,18 @@ def run(config: ConfigOption = None) -> None:
     from indexer.store import CatalogError
 
     application = build_application(settings)
-    # run_polling takes the current event loop; give it a fresh one (and close it when done).
-    asyncio.set_event_loop(asyncio.new_event_loop())
+
+    async def reach_telegram() -> None:
+        # getMe before the (slow) model load: a wrong token or an unreachable API fails in a second.
+        async with Bot(
+            token, base_url=settings.telegram.base_url, base_file_url=settings.telegram.base_file_url
+        ):
+            pass
+
     try:
+        asyncio.run(reach_telegram())
+        # run_polling takes the current event loop; give it a fresh one (it closes it when done).
+        asyncio.set_event_loop(asyncio.new_event_loop())
         application.run_polling(allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY], close_loop=True)
     except InvalidToken:
         # PTB's own message quotes the token: never print it.
