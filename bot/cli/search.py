@@ -145,10 +145,7 @@ def search(
     async def work(service: SearchService) -> list[ScoredProduct]:
         return (await service.search_image(data, category=code, limit=limit)).items
 
-    try:
-        items = _with_search(settings, work)
-    except typer.Exit:
-        raise
+    items = _with_search(settings, work)
     _print(items, json_output, f"Products like {image.name}")
 
 

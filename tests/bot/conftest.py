@@ -82,12 +82,12 @@ def make_settings(
 ) -> Callable[..., Settings]:
     """Settings aimed at this test's fake Telegram, the session's fake Musinsa and index copy."""
 
-    def make(**telegram_overrides: Any) -> Settings:
+    def make(*, store: Path = store_dir, **telegram_overrides: Any) -> Settings:
         return bot_settings(
             telegram=fake_telegram,
             musinsa=world.musinsa,
             model_dir=world.model_dir,
-            store_dir=store_dir,
+            store_dir=store,
             data_dir=tmp_path / "data",
             **telegram_overrides,
         )

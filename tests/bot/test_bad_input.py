@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from telegram.ext import Application
 
@@ -186,3 +187,19 @@ async def test_photos_per_minute(
         since = fake.mark()
         fake.push_photo(MINJI, photo)
         await next_album(fake, MINJI, since)
+
+
+async def test_an_empty_catalog_says_it_is_being_built(
+    make_settings: Callable[..., Settings], fake_telegram: FakeTelegram, world: World, tmp_path: Path
+) -> None:
+    fake = fake_telegram
+    fake.user(ANN, language_code="en")
+    fake.user(MINJI, language_code="ko")
+    async with running(build_application(make_settings(store=tmp_path / "empty-index"))):
+        photo = world.musinsa.image_bytes(world.products[0].id)
+        english = await reply_to(fake, ANN, lambda: fake.push_photo(ANN, photo))
+        assert english == "The catalog is being built right now — please try again in a little while."
+        korean = await reply_to(
+            fake, MINJI, lambda: fake.push_message(MINJI, f"/similar {world.products[0].id}")
+        )
+        assert korean == "지금 상품 목록을 만드는 중이에요. 잠시 후 다시 시도해 주세요."

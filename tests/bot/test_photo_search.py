@@ -312,3 +312,52 @@ async def test_the_token_never_reaches_the_logs(
     assert "unexpected error while handling message update" in caplog.text
     assert TEST_TOKEN not in logged
     assert TEST_TOKEN.split(":", 1)[1] not in logged
+
+
+async def test_upload_action_is_repeated_while_working(
+    bot: Application, fake_telegram: FakeTelegram, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.handlers import common
+
+    fake = fake_telegram
+    fake.user(ANN, language_code="en")
+    monkeypatch.setattr(common, "CHAT_ACTION_SECONDS", 0.01)
+    async with common.chat_action(bot.bot, ANN):
+        await fake.wait_until(lambda: len(fake.chat_actions(ANN)) >= 3, WAIT, "three chat actions")
+    shown = len(fake.chat_actions(ANN))
+    assert {action.action for action in fake.chat_actions(ANN)} == {"upload_photo"}
+    since = fake.mark()
+    fake.push_message(ANN, "hello")  # a round trip through the bot: the repeating has stopped
+    await next_text(fake, ANN, since)
+    assert len(fake.chat_actions(ANN)) == shown
+
+
+async def test_harmless_telegram_refusals_are_swallowed(
+    bot: Application, fake_telegram: FakeTelegram, world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake = fake_telegram
+    fake.user(ANN, language_code="en")
+    since = fake.mark()
+    fake.push_message(ANN, "/category")
+    prompt = await next_text(fake, ANN, since, with_buttons=True)
+    fake.press(prompt.result, text="pants")
+    await fake.wait_for("editMessageText", timeout=WAIT, ok=True, since=since)
+    # The same choice again (a double tap that raced the edit): the edit changes nothing.
+    again = fake.press(prompt.result, "v1:c:003", check_button=False)
+    refused = await fake.wait_for("editMessageText", timeout=WAIT, ok=False, since=since)
+    assert "message is not modified" in refused.description
+    assert fake.callback_answer(again["callback_query"]["id"]) is not None
+    # An answer Telegram finds too late does not stop the button's work.
+    _, keyboard = await photo_search(fake, ANN, world.musinsa.image_bytes(world.products[0].id))
+    fake.fail_next(
+        "answerCallbackQuery",
+        400,
+        "Bad Request: query is too old and response timeout expired or query ID is invalid",
+    )
+    since = fake.mark()
+    fake.press(keyboard, text="Similar #2")
+    await next_album(fake, ANN, since)
+    assert "unexpected error" not in caplog.text
+    assert not [
+        c for c in fake.calls_of("sendMessage", since=0) if c.result and "Sorry" in c.result.get("text", "")
+    ]

@@ -229,3 +229,15 @@ async def test_full_encoder_queue_is_busy(services: BotServices, world: World) -
     assert isinstance(outcomes[0], np.ndarray)
     assert isinstance(outcomes[1], SearchBusyError)
     assert "try again" in error_text("en", outcomes[1])
+
+
+async def test_a_query_of_another_model_is_stale(services: BotServices, world: World) -> None:
+    from bot.search import QueryVector, StaleSearchError
+
+    query = await services.search.embed_bytes(world.musinsa.image_bytes(world.products[0].id))
+    with pytest.raises(StaleSearchError):
+        await services.search.search_vector(QueryVector(query.vector, "another-model@x/y/fp32"))
+    with pytest.raises(StaleSearchError):
+        await services.search.search_vector(QueryVector(np.ones(8, dtype=np.float32), query.model_id))
+    with pytest.raises(StaleSearchError):
+        await services.search.similar_stored(999_999_999)
