@@ -607,6 +607,11 @@ async def test_commands_are_stored_by_scope_and_language(fake: FakeTelegram, bot
     assert await bot.get_my_commands(scope=BotCommandScopeChat(ANN), language_code="ko") == tuple(admin)
     assert await bot.get_my_commands(scope=BotCommandScopeChat(ANN)) == ()
     assert fake.commands({"type": "all_private_chats"}) == [c.to_dict() for c in private]
+    # Telegram refuses a chat scope for a chat the bot does not know (a user who never wrote to it).
+    with pytest.raises(BadRequest, match="Chat not found"):
+        await bot.set_my_commands(admin, scope=BotCommandScopeChat(777))
+    assert last(fake, "setMyCommands").description == errors.CHAT_NOT_FOUND
+    assert fake.commands({"type": "chat", "chat_id": 777}) == []
     for bad in ("Start", "a" * 33, "help-me"):
         with pytest.raises(BadRequest):
             await bot.set_my_commands([BotCommand(bad, "x")])

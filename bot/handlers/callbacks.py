@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import CallbackQuery, Update
+from telegram import CallbackQuery, Message, Update
 
 from bot.handlers.category import category_prompt, choose_category
 from bot.handlers.common import (
@@ -17,6 +17,7 @@ from bot.handlers.common import (
     chat_action,
     edit_markup,
     edit_text,
+    editable,
     lang_of,
     send,
     services_of,
@@ -53,7 +54,9 @@ async def on_callback(update: Update, context: Context) -> None:
     elif isinstance(button, CategoryButton):
         await answer(query)
         confirmation = await choose_category(context, lang, button.code)
-        await edit_text(query, confirmation)
+        chat_id = _chat_id(query)
+        if not await edit_text(query, confirmation) and chat_id is not None:
+            await send(context, chat_id, confirmation)
     elif isinstance(button, CategoryMenuButton):
         await answer(query)
         prompt, markup = category_prompt(context, lang)
@@ -93,7 +96,8 @@ async def _more(
     try:
         async with session.lock, chat_action(context.bot, chat_id):
             # The next page goes below; this message keeps its other buttons but loses "More".
-            await edit_markup(query, without_more(query.message.reply_markup if query.message else None))
+            pressed = query.message if editable(query) and isinstance(query.message, Message) else None
+            await edit_markup(query, without_more(pressed.reply_markup if pressed else None))
             try:
                 items = await _next_page(context, session, timings)
             except SearchError as exc:

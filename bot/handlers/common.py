@@ -8,7 +8,7 @@ import logging
 import re
 from collections.abc import AsyncIterator
 
-from telegram import Bot, CallbackQuery, InlineKeyboardMarkup, Update
+from telegram import Bot, CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
@@ -83,7 +83,14 @@ async def answer(query: CallbackQuery, note: str | None = None) -> None:
         log.debug("callback query %s not answered: %s", query.id, exc.message)
 
 
+def editable(query: CallbackQuery) -> bool:
+    """Whether the pressed message can still be edited (Telegram withholds messages older than 48 h)."""
+    return isinstance(query.message, Message) and query.message.is_accessible
+
+
 async def edit_markup(query: CallbackQuery, markup: InlineKeyboardMarkup | None) -> None:
+    if not editable(query):
+        return
     try:
         await query.edit_message_reply_markup(markup)
     except BadRequest as exc:
@@ -91,12 +98,16 @@ async def edit_markup(query: CallbackQuery, markup: InlineKeyboardMarkup | None)
             raise
 
 
-async def edit_text(query: CallbackQuery, html: str, markup: InlineKeyboardMarkup | None = None) -> None:
+async def edit_text(query: CallbackQuery, html: str, markup: InlineKeyboardMarkup | None = None) -> bool:
+    """Edit the pressed message's text; False when it cannot be edited any more."""
+    if not editable(query):
+        return False
     try:
         await query.edit_message_text(html, parse_mode=ParseMode.HTML, reply_markup=markup)
     except BadRequest as exc:
         if not is_harmless(exc):
             raise
+    return True
 
 
 @contextlib.asynccontextmanager

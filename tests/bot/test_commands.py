@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from telegram.ext import Application
 
 from bot.app import build_application
@@ -24,21 +25,27 @@ async def command(fake: FakeTelegram, chat_id: int, text: str) -> str:
     return message_text(await next_text(fake, chat_id, since))
 
 
-async def test_command_menus_per_scope_and_language(bot: Application, fake_telegram: FakeTelegram) -> None:
+async def test_command_menus_per_scope_and_language(
+    make_settings: Callable[..., Settings], fake_telegram: FakeTelegram, caplog: pytest.LogCaptureFixture
+) -> None:
     fake = fake_telegram
-    for scope in ({"type": "all_private_chats"}, {"type": "all_group_chats"}):
-        english = fake.commands(scope)
-        korean = fake.commands(scope, "ko")
-        assert [c["command"] for c in english] == USER_MENU
-        assert [c["command"] for c in korean] == USER_MENU
-        assert english[2]["description"] == "Choose the product category to search"
-        assert korean[2]["description"] == "검색할 상품 카테고리 선택"
-    admin = fake.commands({"type": "chat", "chat_id": ADMIN})
-    assert [c["command"] for c in admin] == [*USER_MENU, "stats"]
-    assert [c["command"] for c in fake.commands({"type": "chat", "chat_id": ADMIN}, "ko")] == [
-        *USER_MENU,
-        "stats",
-    ]
+    fake.user(ADMIN, "Admin", language_code="en")  # has written to the bot before
+    stranger_admin = 999_999  # configured, but never wrote to the bot: Telegram refuses a menu for them
+    async with running(build_application(make_settings(admin_ids=[ADMIN, stranger_admin]))):
+        for scope in ({"type": "all_private_chats"}, {"type": "all_group_chats"}):
+            english = fake.commands(scope)
+            korean = fake.commands(scope, "ko")
+            assert [c["command"] for c in english] == USER_MENU
+            assert [c["command"] for c in korean] == USER_MENU
+            assert english[2]["description"] == "Choose the product category to search"
+            assert korean[2]["description"] == "검색할 상품 카테고리 선택"
+        for lang in ("", "ko"):
+            admin = fake.commands({"type": "chat", "chat_id": ADMIN}, lang)
+            assert [c["command"] for c in admin] == [*USER_MENU, "stats"]
+        assert fake.commands({"type": "chat", "chat_id": stranger_admin}) == []
+        assert "could not set the en command menu for chat: Chat not found" in caplog.text
+        fake.user(ANN, language_code="en")
+        assert (await command(fake, ANN, "/help")).startswith("👋 snapfit")  # the bot runs all the same
 
 
 async def test_start_and_help(bot: Application, fake_telegram: FakeTelegram) -> None:
@@ -230,3 +237,31 @@ async def test_stats_sections_can_be_added(bot: Application, fake_telegram: Fake
     stats = await command(fake, ADMIN, "/stats")
     assert stats.startswith("색인: 상품")
     assert stats.endswith("마지막 동기화: 없음\n\n⚠️ 이 항목은 지금 확인할 수 없어요 (RuntimeError).")
+
+
+async def test_a_button_on_an_inaccessible_message_still_works(
+    bot: Application, fake_telegram: FakeTelegram
+) -> None:
+    """Telegram withholds messages older than 48 h from callback queries (``date`` 0): answer anew."""
+    from tests.fakes.telegram.state import CallbackQueryState
+
+    fake = fake_telegram
+    fake.user(ANN, "Ann", language_code="en")
+    query_id = fake.state.next_query_id()
+    fake.state.callback_queries[query_id] = CallbackQueryState(query_id, ANN, 1, "v1:c:001", ANN)
+    since = fake.mark()
+    fake.push_update(
+        {
+            "callback_query": {
+                "id": query_id,
+                "from": {"id": ANN, "is_bot": False, "first_name": "Ann", "language_code": "en"},
+                "chat_instance": "8000000000042",
+                "data": "v1:c:001",
+                "message": {"message_id": 1, "date": 0, "chat": {"id": ANN, "type": "private"}},
+            }
+        }
+    )
+    reply = await next_text(fake, ANN, since)
+    assert message_text(reply) == "Category set to tops. Send a photo to search it."
+    assert fake.callback_answer(query_id) is not None
+    assert not fake.calls_of("editMessageText", since=since)
