@@ -128,9 +128,12 @@ async def test_more_edits_the_buttons_in_place_and_sends_the_next_album(
     ]
     # Pressing the old "More" again (a double tap) shows nothing twice.
     since = fake.mark()
+    old_more = keyboard["reply_markup"]["inline_keyboard"][2][0][
+        "callback_data"
+    ]  # the message before the edit
     again = fake.press(
         keyboard,
-        "v1:" + keyboard["reply_markup"]["inline_keyboard"][2][0]["callback_data"][3:],
+        old_more,
         check_button=False,
     )
     await fake.wait_until(lambda: fake.callback_answer(again["callback_query"]["id"]), WAIT, "an answer")
