@@ -31,7 +31,12 @@ def run(config: ConfigOption = None) -> None:
     from indexer.embedding.errors import EncoderError
     from indexer.store import CatalogError
 
-    application = build_application(settings)
+    try:
+        application = build_application(settings)
+    except OSError as exc:  # the data folder (user settings) cannot be created
+        raise fail(
+            f"cannot use the data folder {settings.data.dir}: {exc.strerror or exc}", EXIT_FAILED
+        ) from None
 
     async def reach_telegram() -> None:
         # getMe before the (slow) model load: a wrong token or an unreachable API fails in a second.
