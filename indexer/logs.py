@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 from indexer.config import LoggingSettings
 
@@ -37,6 +38,52 @@ class RedactingFilter(logging.Filter):
                 record.exc_text = self.redact(logging.Formatter().formatException(record.exc_info))
                 record.exc_info = None
         return True
+
+
+_protected: list[str] = []
+_base_factory: Callable[..., logging.LogRecord] | None = None
+
+
+def protect_secrets(secrets: Iterable[str]) -> None:
+    """Mask ``secrets`` in every log record this process creates from now on, whoever writes it.
+
+    ``configure_logging`` redacts on snapfit's own handler; libraries log some secrets themselves
+    (python-telegram-bot logs its API URL, token included, at DEBUG), and other handlers (pytest's
+    log capture, a handler a deployment adds) never see that filter. Masking at record creation
+    covers them all (each record's message is formatted once, at creation, then masked).
+    Idempotent; secrets shorter than 6 characters are ignored.
+    """
+    global _base_factory
+    for secret in secrets:
+        if secret and len(secret) >= 6 and secret not in _protected:
+            _protected.append(secret)
+    _protected.sort(key=len, reverse=True)
+    if _base_factory is None and _protected:
+        _base_factory = logging.getLogRecordFactory()
+        logging.setLogRecordFactory(_redacting_record_factory)
+
+
+def _redact(text: str) -> str:
+    for secret in _protected:
+        text = text.replace(secret, "<redacted>")
+    return text
+
+
+def _redacting_record_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+    assert _base_factory is not None
+    record = _base_factory(*args, **kwargs)
+    try:
+        message = record.getMessage()
+    except Exception:  # a broken format string is reported when the record is written
+        return record
+    # Freeze the message now: libraries pass live objects as arguments and may change them before a
+    # handler formats the record (PTB turns a File's path into its download URL, token included).
+    record.msg, record.args = _redact(message), None
+    if record.exc_info and record.exc_info[1] is not None:
+        trace = logging.Formatter().formatException(record.exc_info)
+        if any(secret in trace for secret in _protected):
+            record.exc_text = _redact(trace)
+    return record
 
 
 class JsonFormatter(logging.Formatter):

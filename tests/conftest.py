@@ -11,6 +11,8 @@ import pytest
 if TYPE_CHECKING:
     from indexer.embedding import Encoder
 
+pytest_plugins = ["tests.fakes.telegram_fixtures"]
+
 
 @pytest.fixture(autouse=True)
 def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:

@@ -52,8 +52,6 @@ from tests.fakes.telegram import ApiError, FakeTelegram, errors
 from tests.fakes.telegram.formatting import format_text
 from tests.fakes.telegram_ptb import TEST_TOKEN, polling
 
-pytest_plugins = ["tests.fakes.telegram_fixtures"]
-
 ANN = 42  # a private chat's id is its user's id
 WAIT = 5.0  # the bound on every wait; nothing here should come close
 
@@ -609,6 +607,11 @@ async def test_commands_are_stored_by_scope_and_language(fake: FakeTelegram, bot
     assert await bot.get_my_commands(scope=BotCommandScopeChat(ANN), language_code="ko") == tuple(admin)
     assert await bot.get_my_commands(scope=BotCommandScopeChat(ANN)) == ()
     assert fake.commands({"type": "all_private_chats"}) == [c.to_dict() for c in private]
+    # Telegram refuses a chat scope for a chat the bot does not know (a user who never wrote to it).
+    with pytest.raises(BadRequest, match="Chat not found"):
+        await bot.set_my_commands(admin, scope=BotCommandScopeChat(777))
+    assert last(fake, "setMyCommands").description == errors.CHAT_NOT_FOUND
+    assert fake.commands({"type": "chat", "chat_id": 777}) == []
     for bad in ("Start", "a" * 33, "help-me"):
         with pytest.raises(BadRequest):
             await bot.set_my_commands([BotCommand(bad, "x")])

@@ -147,6 +147,9 @@ class BotApi:
         needed = COMMAND_SCOPES[scope["type"]]
         if any(not isinstance(scope.get(name), int) or isinstance(scope.get(name), bool) for name in needed):
             raise errors.bad_request(errors.CANT_PARSE_SCOPE)
+        if "chat_id" in needed and scope["chat_id"] not in self.state.chats:
+            # A chat the bot has never seen (an admin who never wrote to it) cannot get its own menu.
+            raise errors.bad_request(errors.CHAT_NOT_FOUND)
         return scope["type"], scope.get("chat_id"), scope.get("user_id"), self._language(p)
 
     async def _set_my_commands(self, p: Params) -> Any:

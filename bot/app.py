@@ -1,0 +1,130 @@
+"""``build_application(settings)``: the one factory of the bot, used by ``snapfit run`` and the tests.
+
+What it wires:
+
+- the token and the Bot API endpoints (``[telegram] base_url`` / ``base_file_url``);
+- ``AIORateLimiter`` (Telegram's flood limits; a 429 is retried after its ``retry_after``);
+- concurrent updates, bounded (``MAX_CONCURRENT_UPDATES``): one slow search never holds up others;
+- ``Defaults``: HTML parse mode, and the ``[schedule] timezone`` for the job queue;
+- persistence of per-user settings (the chosen category) in ``[data] dir``;
+- ``post_init``: opens ``BotServices`` (encoder, catalog, Musinsa clients) into
+  ``bot_data[SERVICES_KEY]`` and sets the command menus; ``post_shutdown`` closes the services.
+
+``post_init``/``post_shutdown`` run only inside ``run_polling``; code that drives the lifecycle
+itself (the tests) awaits ``app.post_init(app)`` after ``initialize()`` and
+``app.post_shutdown(app)`` after ``shutdown()``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from zoneinfo import ZoneInfo
+
+from telegram import BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats, BotCommandScopeChat
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    Defaults,
+    PersistenceInput,
+    PicklePersistence,
+)
+
+from bot.commands import menu
+from bot.config import Settings
+from bot.handlers import register_handlers
+from bot.messages import LANGUAGES
+from bot.services import SERVICES_KEY, BotServices
+from indexer.logs import protect_secrets
+
+log = logging.getLogger(__name__)
+
+USER_SETTINGS_FILE = "bot-user-settings.pickle"
+MAX_CONCURRENT_UPDATES = 128
+RATE_LIMIT_RETRIES = 3  # retries of a request Telegram answered with 429
+PERSISTENCE_INTERVAL_SECONDS = 30  # a changed category is also written at once (see handlers.category)
+
+AppHook = Callable[[Application], Awaitable[None]]  # type: ignore[type-arg]
+
+
+class MissingTokenError(ValueError):
+    """No bot token configured."""
+
+
+def build_application(settings: Settings) -> Application:  # type: ignore[type-arg]
+    """The configured bot, handlers registered; nothing is opened until it is initialised and started."""
+    token = settings.telegram.token.strip()
+    if not token:
+        raise MissingTokenError(
+            "no Telegram bot token: set TELEGRAM_BOT_TOKEN (or [telegram] token in the config file)"
+        )
+    # PTB logs its API URL (token included) at DEBUG, httpx every request URL at INFO.
+    protect_secrets([token])
+    for name in ("httpx", "httpcore"):
+        logger = logging.getLogger(name)
+        if logger.getEffectiveLevel() < logging.WARNING:
+            logger.setLevel(logging.WARNING)
+
+    data_dir = settings.data.path
+    data_dir.mkdir(parents=True, exist_ok=True)
+    persistence = PicklePersistence(
+        filepath=data_dir / USER_SETTINGS_FILE,
+        store_data=PersistenceInput(bot_data=False, chat_data=False, user_data=True, callback_data=False),
+        update_interval=PERSISTENCE_INTERVAL_SECONDS,
+    )
+    app = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(settings.telegram.base_url)
+        .base_file_url(settings.telegram.base_file_url)
+        .rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
+        .concurrent_updates(MAX_CONCURRENT_UPDATES)
+        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=ZoneInfo(settings.schedule.timezone)))
+        .persistence(persistence)
+        .post_init(_post_init(settings))
+        .post_shutdown(_post_shutdown)
+        .build()
+    )
+    register_handlers(app)
+    return app
+
+
+def services(app: Application) -> BotServices:  # type: ignore[type-arg]
+    """The running bot's services (after ``post_init``)."""
+    return app.bot_data[SERVICES_KEY]
+
+
+def _post_init(settings: Settings) -> AppHook:
+    async def post_init(app: Application) -> None:  # type: ignore[type-arg]
+        app.bot_data[SERVICES_KEY] = await BotServices.open(settings)
+        await set_command_menus(app, settings.telegram.admin_ids)
+
+    return post_init
+
+
+async def _post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
+    opened = app.bot_data.pop(SERVICES_KEY, None)
+    if opened is not None:
+        await opened.close()
+
+
+async def set_command_menus(app: Application, admin_ids: list[int]) -> None:  # type: ignore[type-arg]
+    """Menus per scope and language: everyone's commands in private and group chats, plus the admin
+    commands in each admin's own chat. A refused menu is logged, never fatal (menus only hide commands).
+    """
+    scopes = [
+        (BotCommandScopeAllPrivateChats(), False),
+        (BotCommandScopeAllGroupChats(), False),
+        *((BotCommandScopeChat(admin_id), True) for admin_id in admin_ids),
+    ]
+    for scope, admin in scopes:
+        for lang in LANGUAGES:
+            try:
+                await app.bot.set_my_commands(
+                    menu(lang, admin=admin), scope=scope, language_code=None if lang == "en" else lang
+                )
+            except TelegramError as exc:
+                log.warning("could not set the %s command menu for %s: %s", lang, scope.type, exc)

@@ -1,0 +1,62 @@
+"""``snapfit run``: the Telegram bot (long polling) until SIGINT/SIGTERM.
+
+Startup problems end with one line and a non-zero status: no token (2), a token Telegram
+rejects, an unreachable Bot API, a model that cannot be loaded, an index folder that another
+process owns (1). The nightly sync joins this process once the sync engine is wired in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.cli import EXIT_CONFIG, ConfigOption, app, fail, load
+
+EXIT_FAILED = 1
+
+
+@app.command("run")
+def run(config: ConfigOption = None) -> None:
+    """Run the Telegram bot: answer photos with similar Musinsa products (stops on Ctrl-C or SIGTERM)."""
+    settings = load(config)
+    token = settings.telegram.token.strip()
+    if not token:
+        raise fail(
+            "no Telegram bot token: set TELEGRAM_BOT_TOKEN (or [telegram] token in the config file)",
+            EXIT_CONFIG,
+        )
+    from telegram import Bot, Update
+    from telegram.error import InvalidToken, NetworkError
+
+    from bot.app import build_application
+    from indexer.embedding.errors import EncoderError
+    from indexer.store import CatalogError
+
+    try:
+        application = build_application(settings)
+    except OSError as exc:  # the data folder (user settings) cannot be created
+        raise fail(
+            f"cannot use the data folder {settings.data.dir}: {exc.strerror or exc}", EXIT_FAILED
+        ) from None
+
+    async def reach_telegram() -> None:
+        # getMe before the (slow) model load: a wrong token or an unreachable API fails in a second.
+        async with Bot(
+            token, base_url=settings.telegram.base_url, base_file_url=settings.telegram.base_file_url
+        ):
+            pass
+
+    try:
+        asyncio.run(reach_telegram())
+        # run_polling takes the current event loop; give it a fresh one (it closes it when done).
+        asyncio.set_event_loop(asyncio.new_event_loop())
+        application.run_polling(allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY], close_loop=True)
+    except InvalidToken:
+        # PTB's own message quotes the token: never print it.
+        raise fail("Telegram rejected the bot token (check TELEGRAM_BOT_TOKEN or [telegram] token)") from None
+    except NetworkError as exc:
+        detail = str(exc).replace(token, "<redacted>")
+        raise fail(f"cannot reach the Telegram Bot API at {settings.telegram.base_url}: {detail}") from None
+    except (EncoderError, CatalogError) as exc:
+        raise fail(str(exc), EXIT_FAILED) from None
+    finally:
+        asyncio.set_event_loop(None)

@@ -1,0 +1,135 @@
+"""Small helpers every handler uses: the services, the user's language and category, safe replies."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+from collections.abc import AsyncIterator
+
+from telegram import Bot, CallbackQuery, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatAction, ParseMode
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import ContextTypes
+
+from bot.messages import Lang, language_of
+from bot.services import SERVICES_KEY, BotServices
+from indexer.musinsa import get_category
+
+log = logging.getLogger(__name__)
+
+Context = ContextTypes.DEFAULT_TYPE
+CATEGORY_KEY = "category"
+CHAT_ACTION_SECONDS = 4.5  # an action shows for at most 5 s (or until the next message)
+_CODE = re.compile(r"^\d{3}(?:\d{3}){0,2}$")
+_HARMLESS = ("message is not modified", "query is too old", "query id is invalid")
+
+
+def services_of(context: Context) -> BotServices:
+    return context.application.bot_data[SERVICES_KEY]
+
+
+def lang_of(update: Update) -> Lang:
+    user = update.effective_user
+    return language_of(user.language_code if user else None)
+
+
+def user_category(context: Context) -> str | None:
+    """The user's chosen category code (None: all), as stored in their persisted settings."""
+    data = context.user_data
+    value = data.get(CATEGORY_KEY) if data is not None else None
+    if isinstance(value, str) and _CODE.match(value) and get_category(value[:3]) is not None:
+        return value
+    return None
+
+
+def set_user_category(context: Context, code: str | None) -> None:
+    data = context.user_data
+    if data is None:
+        return
+    if code is None:
+        data.pop(CATEGORY_KEY, None)
+    else:
+        data[CATEGORY_KEY] = code
+
+
+async def send(context: Context, chat_id: int, html: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    await context.bot.send_message(chat_id, html, parse_mode=ParseMode.HTML, reply_markup=markup)
+
+
+async def reply(
+    update: Update, context: Context, html: str, markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """Answer in the chat the update came from."""
+    chat = update.effective_chat
+    if chat is not None:
+        await send(context, chat.id, html, markup)
+
+
+def is_harmless(error: BadRequest) -> bool:
+    """Telegram's refusals that only mean 'nothing to do': an unchanged edit, an expired query."""
+    message = error.message.lower()
+    return any(phrase in message for phrase in _HARMLESS)
+
+
+async def answer(query: CallbackQuery, note: str | None = None) -> None:
+    """Answer a callback query (once); an expired query is not an error worth reporting."""
+    try:
+        await query.answer(note)
+    except BadRequest as exc:
+        if not is_harmless(exc):
+            raise
+        log.debug("callback query %s not answered: %s", query.id, exc.message)
+
+
+def editable(query: CallbackQuery) -> bool:
+    """Whether the pressed message can still be edited (Telegram withholds messages older than 48 h)."""
+    return isinstance(query.message, Message) and query.message.is_accessible
+
+
+async def edit_markup(query: CallbackQuery, markup: InlineKeyboardMarkup | None) -> None:
+    if not editable(query):
+        return
+    try:
+        await query.edit_message_reply_markup(markup)
+    except BadRequest as exc:
+        if not is_harmless(exc):
+            raise
+
+
+async def edit_text(query: CallbackQuery, html: str, markup: InlineKeyboardMarkup | None = None) -> bool:
+    """Edit the pressed message's text; False when it cannot be edited any more."""
+    if not editable(query):
+        return False
+    try:
+        await query.edit_message_text(html, parse_mode=ParseMode.HTML, reply_markup=markup)
+    except BadRequest as exc:
+        if not is_harmless(exc):
+            raise
+    return True
+
+
+@contextlib.asynccontextmanager
+async def chat_action(bot: Bot, chat_id: int, action: str = ChatAction.UPLOAD_PHOTO) -> AsyncIterator[None]:
+    """Show ``action`` at once and every 4.5 s until the work inside is done."""
+
+    async def show() -> None:
+        try:
+            await bot.send_chat_action(chat_id, action)
+        except TelegramError as exc:
+            log.debug("chat action for %d failed: %s", chat_id, exc)
+
+    async def keep_showing() -> None:
+        while True:
+            await asyncio.sleep(CHAT_ACTION_SECONDS)
+            await show()
+
+    await show()
+    task = asyncio.create_task(keep_showing(), name=f"chat-action-{chat_id}")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

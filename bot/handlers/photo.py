@@ -1,0 +1,115 @@
+"""Photos in, products out: the gate (albums, rate limit) and the photo search itself.
+
+Albums: Telegram delivers each photo of an album as its own update with a shared
+``media_group_id``. The first of them that arrives is searched (with a note saying so); the
+others are dropped silently and do not count against the rate limit.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Message, Update
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import ApplicationHandlerStop
+
+from bot.handlers.common import Context, chat_action, lang_of, reply, services_of, user_category
+from bot.handlers.results import error_text, outcome_of, show_page
+from bot.messages import Lang, format_bytes, image_error_text, text
+from bot.search import SearchError
+from bot.services import BotServices
+from bot.timing import Outcome, StageTimings
+
+log = logging.getLogger(__name__)
+
+TELEGRAM_DOWNLOAD_LIMIT = 20 * 1024 * 1024  # bots may download files up to 20 MB
+
+
+async def photo_gate(update: Update, context: Context) -> None:
+    """Group -1: drop an album's extra photos, and stop users over the photos-per-minute limit."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    services = services_of(context)
+    if message.media_group_id and not services.albums.first(message.media_group_id):
+        raise ApplicationHandlerStop
+    if not services.rate.allow(user.id):
+        if services.rate.should_notify(user.id):
+            await reply(
+                update, context, text(lang_of(update), "rate_limited", limit=services.rate.per_minute)
+            )
+        raise ApplicationHandlerStop
+
+
+async def on_photo(update: Update, context: Context) -> None:
+    """A photo, or an image sent as a file: search the catalog and reply with an album and buttons."""
+    message, user, chat = update.effective_message, update.effective_user, update.effective_chat
+    if message is None or user is None or chat is None:
+        return
+    services = services_of(context)
+    lang = lang_of(update)
+    if not services.active.claim(user.id):
+        await reply(update, context, text(lang, "user_busy"))
+        return
+    timings = StageTimings()
+    outcome: Outcome = "error"
+    try:
+        async with chat_action(context.bot, chat.id):
+            if message.media_group_id:
+                await reply(update, context, text(lang, "album_note"))
+            outcome = await _search(update, context, services, message, lang, timings)
+    finally:
+        services.active.release(user.id)
+        services.timings.record("photo", outcome, timings)
+
+
+def _incoming(message: Message) -> tuple[str, int | None]:
+    """The file to download: the largest photo size, or the document."""
+    if message.photo:
+        largest = message.photo[-1]
+        return largest.file_id, largest.file_size
+    assert message.document is not None
+    return message.document.file_id, message.document.file_size
+
+
+async def _search(
+    update: Update,
+    context: Context,
+    services: BotServices,
+    message: Message,
+    lang: Lang,
+    timings: StageTimings,
+) -> Outcome:
+    chat_id = message.chat_id
+    file_id, size = _incoming(message)
+    if size is not None and size > TELEGRAM_DOWNLOAD_LIMIT:
+        await reply(update, context, text(lang, "file_too_big", size=format_bytes(size)))
+        return "too_big"
+    if size is not None and size > services.settings.images.max_bytes:
+        await reply(update, context, image_error_text(lang, "too_many_bytes"))
+        return "bad_image:too_many_bytes"
+    try:
+        with timings.stage("download"):
+            telegram_file = await context.bot.get_file(file_id)
+            data = bytes(await telegram_file.download_as_bytearray())
+    except BadRequest as exc:
+        if "too big" in exc.message.lower():
+            await reply(update, context, text(lang, "file_too_big", size="> 20 MB"))
+            return "too_big"
+        log.warning("could not download a photo in chat %d: %s", chat_id, exc.message)
+        await reply(update, context, text(lang, "download_failed"))
+        return "download_failed"
+    except TelegramError as exc:
+        log.warning("could not download a photo in chat %d: %s", chat_id, exc)
+        await reply(update, context, text(lang, "download_failed"))
+        return "download_failed"
+
+    page_size = services.settings.telegram.results_per_page
+    category = user_category(context)
+    try:
+        result = await services.search.search_image(data, category=category, limit=page_size, timings=timings)
+    except SearchError as exc:
+        await reply(update, context, error_text(lang, exc))
+        return outcome_of(exc)
+    session = services.sessions.create("photo", category=category, page_size=page_size, query=result.query)
+    return await show_page(context, chat_id, lang, session, result.items, timings)

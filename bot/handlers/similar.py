@@ -1,0 +1,59 @@
+"""/similar <id or link>: the neighbours of a Musinsa product (also behind the 'Similar #n' buttons)."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from bot.handlers.common import Context, chat_action, lang_of, reply, send, services_of, user_category
+from bot.handlers.results import error_text, outcome_of, show_page
+from bot.messages import Lang, text
+from bot.render import product_summary
+from bot.search import SearchError
+from bot.timing import Outcome, StageTimings
+
+
+async def on_similar(update: Update, context: Context) -> None:
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None or user is None:
+        return
+    lang = lang_of(update)
+    ref = " ".join(context.args or []).strip()
+    if not ref:
+        await reply(update, context, text(lang, "similar_usage"))
+        return
+    services = services_of(context)
+    if not services.active.claim(user.id):
+        await reply(update, context, text(lang, "user_busy"))
+        return
+    timings = StageTimings()
+    outcome: Outcome = "error"
+    try:
+        async with chat_action(context.bot, chat.id):
+            outcome = await similar_search(context, chat.id, lang, ref, timings)
+    finally:
+        services.active.release(user.id)
+        services.timings.record("similar", outcome, timings)
+
+
+async def similar_search(
+    context: Context, chat_id: int, lang: Lang, ref: str | int, timings: StageTimings
+) -> Outcome:
+    """Search around product ``ref`` and show the first page (the caller holds the user's search slot)."""
+    services = services_of(context)
+    page_size = services.settings.telegram.results_per_page
+    category = user_category(context)
+    try:
+        result = await services.search.similar(ref, category=category, limit=page_size, timings=timings)
+    except SearchError as exc:
+        await send(context, chat_id, error_text(lang, exc))
+        return outcome_of(exc)
+    session = services.sessions.create(
+        "similar",
+        category=category,
+        page_size=page_size,
+        query=result.query,
+        source_id=result.source.id,
+        source_label=product_summary(result.source),
+        exclude_ids=(result.source.id,),
+    )
+    return await show_page(context, chat_id, lang, session, result.items, timings)

@@ -1,0 +1,315 @@
+"""Every text the bot sends, in English and Korean, chosen from the user's Telegram language.
+
+Texts are HTML templates (the bot sends with ``parse_mode=HTML``); ``text()`` escapes every value
+it fills in, so a product name or a user's input can never break the markup. Values that are
+already HTML are passed as ``Html(...)``.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Literal
+
+Lang = Literal["en", "ko"]
+LANGUAGES: tuple[Lang, ...] = ("en", "ko")
+
+
+class Html(str):
+    """A value that is already valid HTML and must not be escaped again."""
+
+    __slots__ = ()
+
+
+def language_of(language_code: str | None) -> Lang:
+    """Korean for ``ko`` (and regional forms like ``ko-KR``), English for everything else."""
+    code = (language_code or "").strip().lower().replace("_", "-")
+    return "ko" if code == "ko" or code.startswith("ko-") else "en"
+
+
+def escape(value: object) -> str:
+    return value if isinstance(value, Html) else html.escape(str(value), quote=True)
+
+
+TEXTS: dict[str, dict[Lang, str]] = {
+    # --- introduction and help ---
+    "intro": {
+        "en": "👋 <b>snapfit</b> finds Musinsa products that look like the clothes in your photo.",
+        "ko": "👋 <b>snapfit</b>은 사진 속 옷과 비슷한 무신사 상품을 찾아 드려요.",
+    },
+    "how_to": {
+        "en": "<b>How to use it</b>\n"
+        "1. Send a photo of an outfit (a screenshot works too).\n"
+        "2. I reply with the closest products: photo, brand, price and a Musinsa link.\n"
+        "3. Tap <b>More</b> for the next ones, or <b>Similar #n</b> to see products like one of them.",
+        "ko": "<b>사용 방법</b>\n"
+        "1. 옷차림 사진을 보내 주세요 (스크린샷도 괜찮아요).\n"
+        "2. 가장 비슷한 상품을 사진, 브랜드, 가격, 무신사 링크와 함께 보내 드려요.\n"
+        "3. <b>더 보기</b>로 다음 결과를, <b>비슷한 #n</b>으로 그 상품과 닮은 상품을 볼 수 있어요.",
+    },
+    "example": {
+        "en": "Example: send a photo of a grey hoodie, or try <code>/similar 3783092</code>.",
+        "ko": "예시: 회색 후드티 사진을 보내거나 <code>/similar 3783092</code>를 입력해 보세요.",
+    },
+    "current_category": {
+        "en": "Current category: <b>{category}</b> (change it with /category).",
+        "ko": "현재 카테고리: <b>{category}</b> (/category로 바꿀 수 있어요).",
+    },
+    "commands_header": {"en": "<b>Commands</b>", "ko": "<b>명령어</b>"},
+    "admin_commands_header": {"en": "<b>Admin commands</b>", "ko": "<b>관리자 명령어</b>"},
+    "limits": {
+        "en": "I search one photo at a time, up to {per_minute} photos a minute.",
+        "ko": "사진은 한 번에 한 장씩, 1분에 {per_minute}장까지 검색할 수 있어요.",
+    },
+    # --- command menu descriptions (setMyCommands and /help) ---
+    "cmd_start": {"en": "What snapfit does", "ko": "snapfit 소개"},
+    "cmd_help": {"en": "How to use snapfit", "ko": "사용 방법"},
+    "cmd_category": {"en": "Choose the product category to search", "ko": "검색할 상품 카테고리 선택"},
+    "cmd_similar": {"en": "Products similar to a Musinsa product", "ko": "무신사 상품과 비슷한 상품 찾기"},
+    "cmd_stats": {"en": "Index size per category and model", "ko": "카테고리별 색인 상품 수와 모델"},
+    "arg_category": {"en": "[name]", "ko": "[이름]"},
+    "arg_similar": {"en": "<id or link>", "ko": "<상품 번호 또는 링크>"},
+    # --- photo search ---
+    "album_note": {
+        "en": "You sent several photos: I search one photo at a time, so I used the first one. "
+        "Send the others one by one to search them too.",
+        "ko": "사진을 여러 장 보내셨네요. 한 번에 한 장씩 검색하므로 첫 번째 사진으로 찾았어요. "
+        "다른 사진도 찾으려면 한 장씩 보내 주세요.",
+    },
+    "user_busy": {
+        "en": "I'm still working on your previous search — send the next one when its results are in.",
+        "ko": "이전 검색을 아직 처리하고 있어요. 결과가 나온 뒤에 다음 요청을 보내 주세요.",
+    },
+    "rate_limited": {
+        "en": "That's a lot of photos! You can send up to {limit} a minute — please wait a moment.",
+        "ko": "사진이 너무 많아요! 1분에 {limit}장까지 보낼 수 있어요. 잠시 후 다시 보내 주세요.",
+    },
+    "encoder_busy": {
+        "en": "I'm very busy right now — please try again in a few seconds.",
+        "ko": "지금 요청이 많아요. 몇 초 뒤에 다시 시도해 주세요.",
+    },
+    "file_too_big": {
+        "en": "That file is too big for me to download ({size}; Telegram lets bots download up to 20 MB). "
+        "Send it as a photo instead of a file, or send a smaller image.",
+        "ko": "파일이 너무 커서 받을 수 없어요 ({size}, 텔레그램 봇은 20MB까지만 받을 수 있어요). "
+        "파일 대신 사진으로 보내거나 더 작은 이미지를 보내 주세요.",
+    },
+    "download_failed": {
+        "en": "I couldn't download your photo from Telegram. Please send it again.",
+        "ko": "텔레그램에서 사진을 받지 못했어요. 다시 보내 주세요.",
+    },
+    "image_empty": {
+        "en": "That file is empty. Please send the photo again.",
+        "ko": "빈 파일이에요. 사진을 다시 보내 주세요.",
+    },
+    "image_too_many_bytes": {
+        "en": "That image file is too large. Send it as a regular photo (not as a file), or a smaller image.",
+        "ko": "이미지 파일이 너무 커요. 파일 대신 일반 사진으로 보내거나 더 작은 이미지를 보내 주세요.",
+    },
+    "image_not_an_image": {
+        "en": "That doesn't look like an image. Please send a photo (JPEG, PNG or WebP).",
+        "ko": "이미지가 아닌 것 같아요. 사진(JPEG, PNG, WebP)을 보내 주세요.",
+    },
+    "image_unsupported_format": {
+        "en": "I can't read that image format. "
+        "Please send a JPEG, PNG or WebP photo (a screenshot works too).",
+        "ko": "이 이미지 형식은 읽을 수 없어요. JPEG, PNG, WebP 사진을 보내 주세요 (스크린샷도 괜찮아요).",
+    },
+    "image_too_many_pixels": {
+        "en": "That image has too many pixels for me. Please send a smaller photo.",
+        "ko": "이미지 해상도가 너무 커요. 더 작은 사진을 보내 주세요.",
+    },
+    "image_bad_aspect_ratio": {
+        "en": "That image is too long and narrow to search. Please send a normal photo of the outfit.",
+        "ko": "이미지가 너무 길고 좁아서 검색할 수 없어요. 옷이 보이는 일반 사진을 보내 주세요.",
+    },
+    "image_truncated": {
+        "en": "That image is cut off (the upload didn't finish). Please send it again.",
+        "ko": "이미지가 중간에 잘렸어요 (업로드가 끝나지 않았어요). 다시 보내 주세요.",
+    },
+    "image_corrupt": {
+        "en": "That image is damaged and can't be opened. Please send another photo.",
+        "ko": "이미지가 손상되어 열 수 없어요. 다른 사진을 보내 주세요.",
+    },
+    "catalog_empty": {
+        "en": "The catalog is being built right now — please try again in a little while.",
+        "ko": "지금 상품 목록을 만드는 중이에요. 잠시 후 다시 시도해 주세요.",
+    },
+    "index_rebuilding": {
+        "en": "The search index is being rebuilt — please try again in a little while.",
+        "ko": "검색 색인을 다시 만드는 중이에요. 잠시 후 다시 시도해 주세요.",
+    },
+    "no_results": {
+        "en": "No products found in <b>{category}</b>. Try another category with /category, "
+        "or search everything with <code>/category all</code>.",
+        "ko": "<b>{category}</b>에서 상품을 찾지 못했어요. /category로 다른 카테고리를 고르거나 "
+        "<code>/category 전체</code>로 모든 상품을 검색해 보세요.",
+    },
+    "no_more_results": {
+        "en": "That's all I found for this search.",
+        "ko": "이 검색으로 찾은 결과는 여기까지예요.",
+    },
+    "results_header": {
+        "en": "🔎 Results {first}–{last} · {category}",
+        "ko": "🔎 검색 결과 {first}–{last} · {category}",
+    },
+    "similar_header": {
+        "en": "🔁 Similar to {name} · results {first}–{last} · {category}",
+        "ko": "🔁 {name}와(과) 비슷한 상품 · 결과 {first}–{last} · {category}",
+    },
+    "photos_unavailable": {
+        "en": "(The product photos couldn't be loaded right now.)",
+        "ko": "(지금은 상품 사진을 불러올 수 없어요.)",
+    },
+    "more_button": {"en": "More ▶", "ko": "더 보기 ▶"},
+    "similar_button": {"en": "Similar #{n}", "ko": "비슷한 #{n}"},
+    "category_button": {"en": "Category: {category} ✏️", "ko": "카테고리: {category} ✏️"},
+    "search_again": {
+        "en": "This search has expired — please send the photo again.",
+        "ko": "이 검색은 만료되었어요. 사진을 다시 보내 주세요.",
+    },
+    "already_shown": {
+        "en": "Those results are already shown below.",
+        "ko": "그 결과는 이미 아래에 있어요.",
+    },
+    # --- captions ---
+    "sold_out": {"en": "Sold out", "ko": "품절"},
+    "discount": {"en": "{percent}% off", "ko": "{percent}% 할인"},
+    "view_on_musinsa": {"en": "View on Musinsa", "ko": "무신사에서 보기"},
+    "price": {"en": "₩{amount}", "ko": "{amount}원"},
+    # --- categories ---
+    "category_all": {"en": "All", "ko": "전체"},
+    "category_prompt": {
+        "en": "Choose the category to search in (now: <b>{category}</b>):",
+        "ko": "검색할 카테고리를 고르세요 (현재: <b>{category}</b>):",
+    },
+    "category_set": {
+        "en": "Category set to <b>{category}</b>. Send a photo to search it.",
+        "ko": "카테고리를 <b>{category}</b>(으)로 바꿨어요. 사진을 보내 검색해 보세요.",
+    },
+    "category_not_indexed": {
+        "en": "Nothing is indexed in this category yet, so searches will find nothing until the next update.",
+        "ko": "이 카테고리에는 아직 색인된 상품이 없어서 다음 업데이트 전까지는 결과가 없어요.",
+    },
+    "category_unknown": {
+        "en": "I don't know the category “{name}”. Did you mean: {suggestions}? Or pick one with /category.",
+        "ko": "“{name}” 카테고리를 찾지 못했어요. 혹시 {suggestions} 중 하나인가요? /category로 골라도 돼요.",
+    },
+    "category_unknown_no_suggestion": {
+        "en": "I don't know the category “{name}”. Pick one from the list with /category.",
+        "ko": "“{name}” 카테고리를 찾지 못했어요. /category로 목록에서 골라 주세요.",
+    },
+    # --- /similar ---
+    "similar_usage": {
+        "en": "Send /similar with a Musinsa product number or link, for example:\n"
+        "<code>/similar 3783092</code>\n<code>/similar https://www.musinsa.com/products/3783092</code>",
+        "ko": "/similar 뒤에 무신사 상품 번호나 링크를 붙여 보내 주세요. 예:\n"
+        "<code>/similar 3783092</code>\n<code>/similar https://www.musinsa.com/products/3783092</code>",
+    },
+    "invalid_ref": {
+        "en": "{detail}.",
+        "ko": "무신사 상품이 아니에요. 상품 번호(예: 3783092)나 "
+        "링크(예: https://www.musinsa.com/products/3783092)를 보내 주세요.",
+    },
+    "unknown_product": {
+        "en": "I couldn't find product {goods_no} on Musinsa. Please check the number or link.",
+        "ko": "무신사에서 상품 {goods_no}을(를) 찾지 못했어요. 번호나 링크를 확인해 주세요.",
+    },
+    "musinsa_unavailable": {
+        "en": "Product {goods_no} isn't in my catalog, and I can't look it up on Musinsa right now. "
+        "Please try again later.",
+        "ko": "상품 {goods_no}은(는) 아직 목록에 없고, 지금은 무신사에서 찾아볼 수 없어요. "
+        "나중에 다시 시도해 주세요.",
+    },
+    "product_image_unavailable": {
+        "en": "I found product {goods_no}, but couldn't get its photo to compare. Please try again later.",
+        "ko": "상품 {goods_no}은(는) 찾았지만 비교할 사진을 받지 못했어요. 나중에 다시 시도해 주세요.",
+    },
+    # --- other input ---
+    "text_hint": {
+        "en": "Send me a photo of an outfit and I'll find similar products on Musinsa. "
+        "/help shows everything I can do.",
+        "ko": "옷차림 사진을 보내 주시면 무신사에서 비슷한 상품을 찾아 드려요. "
+        "/help에서 모든 기능을 볼 수 있어요.",
+    },
+    "unknown_command": {
+        "en": "I don't know that command. /help lists what I can do.",
+        "ko": "모르는 명령어예요. /help에서 사용할 수 있는 명령어를 확인해 주세요.",
+    },
+    "sticker": {
+        "en": "Nice sticker! 😄 I can only search photos, though — send me a photo of an outfit.",
+        "ko": "귀여운 스티커네요! 😄 하지만 사진만 검색할 수 있어요. 옷차림 사진을 보내 주세요.",
+    },
+    "video": {
+        "en": "I can't search videos or GIFs — send a photo instead (a screenshot of the video works).",
+        "ko": "동영상이나 GIF는 검색할 수 없어요. 사진을 보내 주세요 (동영상 스크린샷도 괜찮아요).",
+    },
+    "voice": {
+        "en": "I can't listen to voice or audio messages — send me a photo of an outfit instead.",
+        "ko": "음성이나 오디오 메시지는 들을 수 없어요. 옷차림 사진을 보내 주세요.",
+    },
+    "not_image_document": {
+        "en": "That file isn't an image. Send a photo, or an image file (JPEG, PNG or WebP).",
+        "ko": "이미지 파일이 아니에요. 사진이나 이미지 파일(JPEG, PNG, WebP)을 보내 주세요.",
+    },
+    "other_content": {
+        "en": "I can only search photos — send me a photo of an outfit.",
+        "ko": "사진만 검색할 수 있어요. 옷차림 사진을 보내 주세요.",
+    },
+    # --- admin and errors ---
+    "not_allowed": {
+        "en": "Sorry, that command is only for the bot's admins.",
+        "ko": "죄송해요, 이 명령어는 관리자만 쓸 수 있어요.",
+    },
+    "error_apology": {
+        "en": "Sorry, something went wrong on my side. Please try again.",
+        "ko": "죄송해요, 처리 중에 문제가 생겼어요. 다시 시도해 주세요.",
+    },
+    "stats_index": {
+        "en": "<b>Index</b>: {total} products · model <code>{model}</code> ({dimension}-d) · "
+        "version <code>{version}</code> ({backend})",
+        "ko": "<b>색인</b>: 상품 {total}개 · 모델 <code>{model}</code> ({dimension}차원) · "
+        "버전 <code>{version}</code> ({backend})",
+    },
+    "stats_index_empty": {
+        "en": "<b>Index</b>: empty — nothing has been indexed yet ({backend}).",
+        "ko": "<b>색인</b>: 비어 있어요. 아직 색인된 상품이 없어요 ({backend}).",
+    },
+    "stats_model_mismatch": {
+        "en": "⚠️ The index was built with another model than the configured one "
+        "(<code>{configured}</code>): it must be rebuilt.",
+        "ko": "⚠️ 색인이 설정된 모델(<code>{configured}</code>)과 다른 모델로 만들어졌어요. "
+        "다시 만들어야 해요.",
+    },
+    "stats_unavailable": {
+        "en": "⚠️ This part of the report is unavailable ({error}).",
+        "ko": "⚠️ 이 항목은 지금 확인할 수 없어요 ({error}).",
+    },
+}
+
+
+def text(lang: Lang, key: str, **values: object) -> str:
+    """The ``key`` text in ``lang``, with ``values`` escaped and filled in."""
+    template = TEXTS[key][lang]
+    return template.format(**{name: escape(value) for name, value in values.items()}) if values else template
+
+
+def plain(lang: Lang, key: str, **values: object) -> str:
+    """A text for places that show no markup (button labels, callback answers, command menus)."""
+    template = TEXTS[key][lang]
+    return template.format(**{name: str(value) for name, value in values.items()}) if values else template
+
+
+def image_error_text(lang: Lang, code: str) -> str:
+    """The reply for an ``indexer.images.ImageError`` code (a generic one for codes added later)."""
+    key = f"image_{code}"
+    return text(lang, key if key in TEXTS else "image_corrupt")
+
+
+def format_price(lang: Lang, amount: int) -> str:
+    return plain(lang, "price", amount=f"{amount:,}")
+
+
+def format_bytes(size: int) -> str:
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.1f} MB"
+    return f"{max(1, round(size / 1024))} KB"

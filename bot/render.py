@@ -1,0 +1,261 @@
+"""How results look in Telegram: captions, header texts, inline keyboards and their callback data.
+
+Telegram's limits are enforced here rather than discovered as errors: a caption stays within 1024
+characters (the product name is shortened when needed), every value is HTML-escaped, and
+``callback_data`` is compact, versioned and at most 64 bytes:
+
+- ``v1:p:<search_id>:<page>``  the next page of a search ("More")
+- ``v1:s:<search_id>:<n>``     products similar to result ``#n`` of a search
+- ``v1:c:<code>`` / ``v1:c:all`` / ``v1:c:menu``  choose a category / show the category choices
+
+Anything else (an older version, a forged value) parses to ``None`` and is answered as stale.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.messages import Lang, escape, format_price, plain, text
+from indexer.musinsa import Category, get_category, top_level_categories
+from indexer.product import Product
+
+MAX_CAPTION = 1024
+MAX_MESSAGE = 4096
+MAX_CALLBACK_DATA = 64
+CALLBACK_VERSION = "v1"
+ALL = "all"
+MENU = "menu"
+SIMILAR_BUTTONS_PER_ROW = 3
+CATEGORY_BUTTONS_PER_ROW = 2
+_CODE = re.compile(r"^\d{3}(?:\d{3}){0,2}$")
+_SEARCH_ID = re.compile(r"^[A-Za-z0-9_-]{4,16}$")
+_NUMBER = re.compile(r"^[1-9]\d{0,3}$")
+
+
+# ----------------------------------------------------------------------------------- callback data
+
+
+@dataclass(frozen=True)
+class PageButton:
+    search_id: str
+    page: int
+
+
+@dataclass(frozen=True)
+class SimilarButton:
+    search_id: str
+    rank: int
+
+
+@dataclass(frozen=True)
+class CategoryButton:
+    code: str | None  # None: all categories
+
+
+@dataclass(frozen=True)
+class CategoryMenuButton:
+    pass
+
+
+Button = PageButton | SimilarButton | CategoryButton | CategoryMenuButton
+
+
+def _data(*parts: object) -> str:
+    data = ":".join([CALLBACK_VERSION, *(str(part) for part in parts)])
+    if len(data.encode()) > MAX_CALLBACK_DATA:
+        raise ValueError(f"callback_data over {MAX_CALLBACK_DATA} bytes: {data!r}")
+    return data
+
+
+def page_data(search_id: str, page: int) -> str:
+    return _data("p", search_id, page)
+
+
+def similar_data(search_id: str, rank: int) -> str:
+    return _data("s", search_id, rank)
+
+
+def category_data(code: str | None) -> str:
+    return _data("c", code or ALL)
+
+
+def category_menu_data() -> str:
+    return _data("c", MENU)
+
+
+def parse_callback(data: str | None) -> Button | None:
+    """The button behind ``data``, or None for anything this version of the bot did not make."""
+    parts = (data or "").split(":")
+    if len(parts) < 3 or parts[0] != CALLBACK_VERSION:
+        return None
+    kind, args = parts[1], parts[2:]
+    if kind in ("p", "s") and len(args) == 2 and _SEARCH_ID.match(args[0]) and _NUMBER.match(args[1]):
+        return PageButton(args[0], int(args[1])) if kind == "p" else SimilarButton(args[0], int(args[1]))
+    if kind == "c" and len(args) == 1:
+        if args[0] == MENU:
+            return CategoryMenuButton()
+        if args[0] == ALL:
+            return CategoryButton(None)
+        if _CODE.match(args[0]) and get_category(args[0]) is not None:
+            return CategoryButton(args[0])
+    return None
+
+
+# ------------------------------------------------------------------------------------- categories
+
+
+def category_name(lang: Lang, code: str | None) -> str:
+    """How a category is shown: '상의' / 'tops'; 'All' / '전체' for no category."""
+    if code is None:
+        return plain(lang, "category_all")
+    category = get_category(code)
+    if category is None:  # a deeper code the table does not list: name its nearest known parent
+        parent = next(
+            (get_category(code[:n]) for n in range(len(code) - 3, 2, -3) if get_category(code[:n])), None
+        )
+        return f"{_name(lang, parent)} ({code})" if parent else code
+    return _name(lang, category)
+
+
+def _name(lang: Lang, category: Category) -> str:
+    return category.name_ko if lang == "ko" else category.name
+
+
+def category_choices(crawled: list[str]) -> list[str]:
+    """The top-level categories worth offering: those the catalog crawls (all of them if none match)."""
+    tops = {code[:3] for code in crawled}
+    offered = [c.code for c in top_level_categories() if c.code in tops]
+    return offered or [c.code for c in top_level_categories()]
+
+
+def category_keyboard(lang: Lang, choices: list[str], current: str | None) -> InlineKeyboardMarkup:
+    def button(code: str | None) -> InlineKeyboardButton:
+        mark = "✓ " if code == current else ""
+        return InlineKeyboardButton(mark + category_name(lang, code), callback_data=category_data(code))
+
+    buttons = [button(code) for code in choices]
+    rows = [
+        buttons[i : i + CATEGORY_BUTTONS_PER_ROW] for i in range(0, len(buttons), CATEGORY_BUTTONS_PER_ROW)
+    ]
+    rows.append([button(None)])
+    return InlineKeyboardMarkup(rows)
+
+
+# --------------------------------------------------------------------------------------- captions
+
+
+def price_line(lang: Lang, product: Product) -> str:
+    """'<b>₩29,900</b> <s>₩39,900</s> 25% off' when discounted, else just the price."""
+    pays = product.effective_price
+    line = f"<b>{escape(format_price(lang, pays))}</b>"
+    if product.normal_price > pays:
+        line += f" <s>{escape(format_price(lang, product.normal_price))}</s>"
+        percent = product.discount_percent
+        if percent > 0:
+            line += " " + text(lang, "discount", percent=percent)
+    return line
+
+
+def caption(lang: Lang, rank: int, product: Product) -> str:
+    """The album caption of result ``#rank``: brand, name, price, sold-out marker, Musinsa link."""
+    rendered = _caption(lang, rank, product, product.name)
+    if len(rendered) <= MAX_CAPTION:
+        return rendered
+    budget = MAX_CAPTION - (len(rendered) - len(escape(product.name))) - 1  # room for the escaped name + "…"
+    name, used = "", 0
+    for char in product.name:
+        used += len(escape(char))
+        if used > budget:
+            break
+        name += char
+    return _caption(lang, rank, product, name.rstrip() + "…" if name.strip() else "")
+
+
+def _caption(lang: Lang, rank: int, product: Product, name: str) -> str:
+    brand = product.brand_name or product.brand
+    lines = [f"<b>#{rank} · {escape(brand[:100])}</b>"]
+    if name:
+        lines.append(escape(name))
+    lines.append(price_line(lang, product))
+    if product.sold_out:
+        lines.append(f"⛔ {escape(plain(lang, 'sold_out'))}")
+    lines.append(f'<a href="{escape(product.url)}">{escape(plain(lang, "view_on_musinsa"))}</a>')
+    return "\n".join(lines)
+
+
+def product_summary(product: Product, limit: int = 60) -> str:
+    """'BRAND · name' shortened for headers."""
+    label = f"{product.brand_name or product.brand} · {product.name}"
+    return label if len(label) <= limit else label[: limit - 1].rstrip() + "…"
+
+
+def results_list(lang: Lang, first_rank: int, products: list[Product]) -> str:
+    """A text message listing products, for when none of their photos could be sent."""
+    lines = [text(lang, "photos_unavailable")]
+    for offset, product in enumerate(products):
+        entry = caption(lang, first_rank + offset, product)
+        if sum(len(line) + 2 for line in lines) + len(entry) > MAX_MESSAGE:
+            break
+        lines.append(entry)
+    return "\n\n".join(lines)
+
+
+# ------------------------------------------------------------------------------ results messages
+
+
+def results_header(
+    lang: Lang, *, first: int, last: int, category: str | None, similar_to: str | None = None
+) -> str:
+    name = category_name(lang, category)
+    if similar_to is not None:
+        return text(lang, "similar_header", name=similar_to, first=first, last=last, category=name)
+    return text(lang, "results_header", first=first, last=last, category=name)
+
+
+def results_keyboard(
+    lang: Lang,
+    *,
+    search_id: str,
+    first_rank: int,
+    count: int,
+    next_page: int | None,
+    category: str | None,
+) -> InlineKeyboardMarkup:
+    """'Similar #n' for each shown result, 'More' when another page may exist, the category to change."""
+    similar = [
+        InlineKeyboardButton(
+            plain(lang, "similar_button", n=rank), callback_data=similar_data(search_id, rank)
+        )
+        for rank in range(first_rank, first_rank + count)
+    ]
+    rows = [similar[i : i + SIMILAR_BUTTONS_PER_ROW] for i in range(0, len(similar), SIMILAR_BUTTONS_PER_ROW)]
+    if next_page is not None:
+        rows.append(
+            [InlineKeyboardButton(plain(lang, "more_button"), callback_data=page_data(search_id, next_page))]
+        )
+    rows.append(
+        [
+            InlineKeyboardButton(
+                plain(lang, "category_button", category=category_name(lang, category)),
+                callback_data=category_menu_data(),
+            )
+        ]
+    )
+    return InlineKeyboardMarkup(rows)
+
+
+def without_more(markup: InlineKeyboardMarkup | None) -> InlineKeyboardMarkup | None:
+    """The same keyboard minus its 'More' button (that page is now shown below it)."""
+    if markup is None:
+        return None
+    rows = []
+    for row in markup.inline_keyboard:
+        kept = [
+            b for b in row if not (isinstance(b.callback_data, str) and b.callback_data.startswith("v1:p:"))
+        ]
+        if kept:
+            rows.append(kept)
+    return InlineKeyboardMarkup(rows) if rows else None

@@ -1,0 +1,116 @@
+"""Everything the handlers use, opened once per process and closed on shutdown: ``BotServices``.
+
+``post_init`` opens it and stores it in ``application.bot_data[SERVICES_KEY]``; ``post_shutdown``
+closes it. The CLI's ``search``/``similar`` open the same object, so the bot and the CLI answer
+from the same code. Opening loads the encoder (seconds for a real model), opens the catalog (an
+Edge folder is owned by one process: ``CatalogLockedError`` otherwise) and the Musinsa clients.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from bot.config import Settings
+from bot.limits import ActiveSearches, AlbumGate, PhotoRateLimit
+from bot.messages import Lang
+from bot.photos import ProductPhotos
+from bot.search import SearchService
+from bot.sessions import SearchSessions
+from bot.timing import TimingsLog
+
+if TYPE_CHECKING:
+    from indexer.embedding import Encoder, MicroBatcher
+    from indexer.musinsa import MusinsaClient
+    from indexer.store import Catalog
+
+log = logging.getLogger(__name__)
+
+SERVICES_KEY = "snapfit.services"
+# One section of /stats: an HTML text (or None to show nothing) for an admin in ``lang``.
+StatsSection = Callable[["BotServices", Lang], Awaitable[str | None]]
+
+
+@dataclass
+class BotServices:
+    """The catalog, the encoder and everything built on them, shared by all handlers."""
+
+    settings: Settings
+    catalog: Catalog
+    encoder: Encoder
+    batcher: MicroBatcher
+    product_pages: MusinsaClient
+    image_downloads: MusinsaClient
+    search: SearchService
+    photos: ProductPhotos
+    sessions: SearchSessions = field(default_factory=SearchSessions)
+    active: ActiveSearches = field(default_factory=ActiveSearches)
+    albums: AlbumGate = field(default_factory=AlbumGate)
+    timings: TimingsLog = field(default_factory=TimingsLog)
+    rate: PhotoRateLimit = field(default_factory=lambda: PhotoRateLimit(10))
+    # /stats shows these in order; the index section is the first. Append more (last sync, next run).
+    stats_sections: list[StatsSection] = field(default_factory=list)
+    _stack: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack, repr=False)
+
+    @classmethod
+    async def open(cls, settings: Settings) -> BotServices:
+        """Load the encoder, open the catalog and the Musinsa clients; closes what it opened on failure."""
+        from indexer.embedding import Encoder, MicroBatcher
+        from indexer.musinsa import MusinsaClient, image_client
+        from indexer.store import open_catalog
+
+        stack = contextlib.AsyncExitStack()
+        try:
+            encoder = await asyncio.to_thread(Encoder.from_settings, settings.model)
+            catalog = await open_catalog(settings.store)
+            stack.push_async_callback(catalog.close)
+            batcher = MicroBatcher(encoder)
+            stack.push_async_callback(batcher.close)
+            product_pages = await stack.enter_async_context(
+                MusinsaClient(settings.musinsa, images=settings.images)
+            )
+            image_downloads = await stack.enter_async_context(image_client(settings.musinsa, settings.images))
+            search = SearchService(
+                catalog=catalog,
+                encoder=encoder,
+                batcher=batcher,
+                images=settings.images,
+                model=settings.model,
+                musinsa=settings.musinsa,
+                product_pages=product_pages,
+                image_downloads=image_downloads,
+                load_encoder=Encoder.from_settings,
+            )
+            stack.push_async_callback(search.close)
+        except BaseException:
+            await stack.aclose()
+            raise
+        from bot.stats import index_stats_section
+
+        services = cls(
+            settings=settings,
+            catalog=catalog,
+            encoder=encoder,
+            batcher=batcher,
+            product_pages=product_pages,
+            image_downloads=image_downloads,
+            search=search,
+            photos=ProductPhotos(image_downloads, settings.images),
+            rate=PhotoRateLimit(settings.telegram.photos_per_minute),
+            stats_sections=[index_stats_section],
+            _stack=stack,
+        )
+        log.info(
+            "services ready: model %s, index %s",
+            encoder.model_id,
+            catalog.version.name if catalog.version else "empty",
+        )
+        return services
+
+    async def close(self) -> None:
+        """Close the search models, the Musinsa clients and the catalog, last opened first. Idempotent."""
+        await self._stack.aclose()

@@ -1,0 +1,116 @@
+"""Server-side state behind result buttons: callback_data holds only a short search id.
+
+Buttons carry ``v1:p:<search_id>:<page>`` or ``v1:s:<search_id>:<n>`` (64 bytes at most), and the
+search itself — its query vector or source product, category, what was shown — lives here, in
+memory, bounded (LRU) and with a time limit. After a restart, or once a search has expired, its
+id is unknown and the button answers "please search again".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from bot.search import QueryVector
+
+SearchKind = Literal["photo", "similar"]
+DEFAULT_MAX_SESSIONS = 4096  # ~3 KB each at 768-d: about 12 MB at most
+DEFAULT_TTL_SECONDS = 6 * 3600.0
+SEARCH_ID_BYTES = 6  # 8 URL-safe characters
+
+
+@dataclass
+class SearchSession:
+    """One search a user can page through. ``shown[n - 1]`` is the product labelled ``#n``."""
+
+    id: str
+    kind: SearchKind
+    category: str | None
+    page_size: int
+    query: QueryVector | None = None  # vector searches (photos, products fetched from Musinsa)
+    source_id: int | None = None  # similar: the product whose neighbours these are
+    source_label: str = ""
+    exclude_ids: tuple[int, ...] = ()
+    shown: list[int] = field(default_factory=list)
+    next_offset: int = 0
+    pages_sent: int = 0
+    exhausted: bool = False
+    created: float = 0.0
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
+
+    @property
+    def by_vector(self) -> bool:
+        return self.query is not None
+
+
+class SearchSessions:
+    """The live searches by id: least recently used dropped past ``max_sessions``, expired after ``ttl``."""
+
+    def __init__(
+        self,
+        *,
+        max_sessions: int = DEFAULT_MAX_SESSIONS,
+        ttl_seconds: float = DEFAULT_TTL_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._sessions: OrderedDict[str, SearchSession] = OrderedDict()
+        self._max = max_sessions
+        self._ttl = ttl_seconds
+        self._clock = clock
+
+    def __len__(self) -> int:
+        return len(self._sessions)
+
+    def create(
+        self,
+        kind: SearchKind,
+        *,
+        category: str | None,
+        page_size: int,
+        query: QueryVector | None = None,
+        source_id: int | None = None,
+        source_label: str = "",
+        exclude_ids: tuple[int, ...] = (),
+    ) -> SearchSession:
+        search_id = secrets.token_urlsafe(SEARCH_ID_BYTES)
+        while search_id in self._sessions:
+            search_id = secrets.token_urlsafe(SEARCH_ID_BYTES)
+        session = SearchSession(
+            search_id,
+            kind,
+            category,
+            page_size,
+            query=query,
+            source_id=source_id,
+            source_label=source_label,
+            exclude_ids=exclude_ids,
+            created=self._clock(),
+        )
+        self._sessions[search_id] = session
+        self._prune()
+        return session
+
+    def get(self, search_id: str) -> SearchSession | None:
+        session = self._sessions.get(search_id)
+        if session is None:
+            return None
+        if self._clock() - session.created > self._ttl:
+            del self._sessions[search_id]
+            return None
+        self._sessions.move_to_end(search_id)
+        return session
+
+    def _prune(self) -> None:
+        while len(self._sessions) > self._max:
+            self._sessions.popitem(last=False)
+        now = self._clock()
+        while self._sessions:
+            oldest = next(iter(self._sessions.values()))
+            if now - oldest.created <= self._ttl:
+                break
+            self._sessions.popitem(last=False)

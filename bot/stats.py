@@ -1,0 +1,56 @@
+"""What /stats reports: a list of sections, each one async function of (services, language).
+
+The index section (size per category, model, version) is built in. Other parts add their own by
+appending to ``BotServices.stats_sections`` (for example the nightly sync: last run and next run).
+A section that fails is shown as unavailable instead of failing the whole report.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from bot.messages import Lang, escape, text
+from bot.render import category_name
+
+if TYPE_CHECKING:
+    from bot.services import BotServices
+
+log = logging.getLogger(__name__)
+
+
+async def index_stats_section(services: BotServices, lang: Lang) -> str:
+    """Products indexed (total and per top-level category), the model and the index version."""
+    stats = await services.catalog.stats()
+    if stats.total == 0 or stats.model_id is None:
+        return text(lang, "stats_index_empty", backend=stats.backend)
+    lines = [
+        text(
+            lang,
+            "stats_index",
+            total=f"{stats.total:,}",
+            model=stats.model_id,
+            dimension=stats.dimension,
+            version=stats.version,
+            backend=stats.backend,
+        )
+    ]
+    for code, count in stats.by_category.items():
+        lines.append(f"• {escape(category_name(lang, code))} <code>{escape(code)}</code>: {count:,}")
+    if stats.model_id != services.encoder.model_id:
+        lines.append(text(lang, "stats_model_mismatch", configured=services.encoder.model_id))
+    return "\n".join(lines)
+
+
+async def render_stats(services: BotServices, lang: Lang) -> str:
+    """Every section, separated by blank lines."""
+    parts = []
+    for section in services.stats_sections:
+        try:
+            part = await section(services, lang)
+        except Exception as exc:
+            log.exception("stats section %r failed", section)
+            part = text(lang, "stats_unavailable", error=type(exc).__name__)
+        if part:
+            parts.append(part)
+    return "\n\n".join(parts)

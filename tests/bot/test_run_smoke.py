@@ -1,0 +1,67 @@
+"""The real process: ``python -m bot run`` against the fakes answers a photo and stops on SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+from tests.bot.conftest import World
+from tests.bot.test_cli_bot import telegram_section, write_config
+from tests.bot.world import next_album, next_text, product_ids
+from tests.fakes.telegram import FakeTelegram
+from tests.fakes.telegram_ptb import TEST_TOKEN
+
+REPO = Path(__file__).resolve().parents[2]
+ANN = 7171
+STARTUP = 180.0  # importing torch and open_clip in a fresh process on a busy machine
+
+
+async def test_snapfit_run_answers_a_photo_and_stops_cleanly(
+    fake_telegram: FakeTelegram, world: World, store_dir: Path, tmp_path: Path
+) -> None:
+    fake = fake_telegram
+    config = write_config(tmp_path / "config.toml", world, store_dir, telegram=telegram_section(fake))
+    env = {**os.environ, "PYTHONPATH": str(REPO), "PTB_TIMEDELTA": "1"}
+    log_path = tmp_path / "snapfit.log"
+    with log_path.open("wb") as log:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            "--config",
+            str(config),
+            cwd=tmp_path,
+            env=env,
+            stdout=log,
+            stderr=log,
+        )
+        try:
+            await fake.wait_for("deleteWebhook", timeout=STARTUP)
+            await fake.wait_for("getUpdates", timeout=30)
+            assert [c["command"] for c in fake.commands({"type": "all_private_chats"})][:2] == [
+                "start",
+                "help",
+            ]
+            fake.user(ANN, "Ann", language_code="en")
+            target = world.products[3]
+            since = fake.mark()
+            fake.push_photo(ANN, world.musinsa.image_bytes(target.id))
+            album = await next_album(fake, ANN, since)
+            assert product_ids(album)[0] == target.id
+            await next_text(fake, ANN, album.index, with_buttons=True)
+            process.send_signal(signal.SIGTERM)
+            returncode = await asyncio.wait_for(process.wait(), 60)
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+    output = log_path.read_text(encoding="utf-8", errors="replace")
+    assert returncode == 0, output
+    assert "Traceback" not in output
+    assert TEST_TOKEN not in output and TEST_TOKEN.split(":", 1)[1] not in output
+    # The updates it fetched were confirmed before it stopped: nothing is delivered twice.
+    assert not fake.pending_updates
