@@ -29,6 +29,7 @@ class MusinsaSettings(Section):
     web_url: str = "https://www.musinsa.com"
     image_url: str = "https://image.msscdn.net"
     categories: list[str] = Field(default_factory=lambda: ["001", "002", "003", "004", "100", "101", "103"])
+    expand_subcategories: bool = True
     max_pages: int = Field(default=0, ge=0)
     page_size: int = Field(default=100, ge=1, le=100)
     sort_code: str = "POPULAR"

@@ -15,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
+from indexer.musinsa import subcategories
 from tests.fakes.musinsa import LISTING_PATH, MUSINSA_ROBOTS, FakeMusinsa, Fault
 from tests.fakes.musinsa_catalog import FakeCatalog
 
@@ -89,10 +90,25 @@ def test_names_are_accepted_and_categories_merge(fake: FakeMusinsa, tmp_path: Pa
 
 
 def test_categories_from_the_config_file(fake: FakeMusinsa, tmp_path: Path) -> None:
-    result = runner.invoke(app, ["crawl", "-c", str(config(fake, tmp_path, categories=["002", "103"]))])
+    configured = config(fake, tmp_path, categories=["002", "103"], expand_subcategories=False)
+    result = runner.invoke(app, ["crawl", "-c", str(configured)])
     assert result.exit_code == 0, result.stderr
     categories = {r.query["category"] for r in fake.requests_to(LISTING_PATH)}
     assert categories == {"002", "103"}
+
+
+def test_configured_categories_are_expanded_to_their_sub_categories(
+    fake: FakeMusinsa, tmp_path: Path
+) -> None:
+    result = runner.invoke(app, ["crawl", "-c", str(config(fake, tmp_path, categories=["001"]))])
+    assert result.exit_code == 0, result.stderr
+    walked = {r.query["category"] for r in fake.requests_to(LISTING_PATH)}
+    assert walked == {"001", *(c.code for c in subcategories("001"))}
+    [snapshot] = snapshots(tmp_path)
+    products = [json.loads(line) for line in snapshot.read_text(encoding="utf-8").splitlines()]
+    assert sorted(p["id"] for p in products) == sorted(fake.listing_ids("001"))
+    hoodies = set(fake.listing_ids("001004"))
+    assert hoodies and all(p["category"] == "001004" for p in products if p["id"] in hoodies)
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ from indexer.musinsa.categories import (
     CODE_PATTERN,
     UnknownCategory,
     category_code,
+    crawl_plan,
     from_korean_path,
     get_category,
     normalize_name,
@@ -150,3 +151,17 @@ def test_category_code_for_command_line_arguments() -> None:
         category_code("999001")
     with pytest.raises(UnknownCategory, match="known categories include 001 tops"):
         category_code("zzzzzzzz")
+
+
+def test_crawl_plan_walks_sub_categories_before_their_parent() -> None:
+    plan = crawl_plan(["001", "103", "101"], expand_subcategories=True)
+    tops = [c.code for c in subcategories("001")]
+    shoes = [c.code for c in subcategories("103")]
+    assert tops and shoes and "001004" in tops
+    assert plan == [*tops, "001", *shoes, "103", "101"]
+    assert len(plan) == len(set(plan))
+
+
+def test_crawl_plan_without_expansion_keeps_codes_once() -> None:
+    assert crawl_plan(["001", "001004", "001"], expand_subcategories=False) == ["001", "001004"]
+    assert crawl_plan(["001004"], expand_subcategories=True) == ["001004"]

@@ -50,15 +50,18 @@ def crawl(
         UnknownCategory,
         category_code,
         crawl_catalog,
+        crawl_plan,
         snapshot_dir,
         write_snapshot,
     )
 
     settings = load(config)
     try:
-        codes = list(
-            dict.fromkeys(category_code(value) for value in (category or settings.musinsa.categories))
-        )
+        if category:
+            codes = list(dict.fromkeys(category_code(value) for value in category))
+        else:
+            configured = [category_code(value) for value in settings.musinsa.categories]
+            codes = crawl_plan(configured, expand_subcategories=settings.musinsa.expand_subcategories)
     except UnknownCategory as exc:
         raise fail(str(exc), EXIT_USAGE) from None
     pages = settings.musinsa.max_pages if max_pages is None else max_pages

@@ -257,6 +257,23 @@ def subcategories(code: str) -> list[Category]:
     return [category for category in CATEGORIES if category.parent_code == code]
 
 
+def crawl_plan(codes: Iterable[str], *, expand_subcategories: bool) -> list[str]:
+    """The listing codes to walk for ``codes``, each once, in order.
+
+    Musinsa's listing of a top-level code does not say which sub-category an item belongs to,
+    so an index built from ``001`` alone could not answer ``/category hoodie``. Expanded, each
+    code is preceded by its sub-categories from the table (``001004`` …), and the code itself
+    is still walked so that items of sub-categories the table does not know are not lost; the
+    crawl keeps each product under its most specific code.
+    """
+    plan: list[str] = []
+    for code in codes:
+        if expand_subcategories:
+            plan += [child.code for child in subcategories(code)]
+        plan.append(code)
+    return list(dict.fromkeys(plan))
+
+
 def from_korean_path(names: Iterable[str]) -> Category | None:
     """The deepest category reached by walking Korean names from the top: ['아우터', '후드 집업'] -> 002022.
 

@@ -36,6 +36,7 @@ from typing import Protocol
 from indexer.config import DataSettings, ImageSettings, ModelSettings, MusinsaSettings, SyncSettings
 from indexer.embedding.errors import EncoderError
 from indexer.images import ImageDecoder
+from indexer.musinsa.categories import crawl_plan
 from indexer.musinsa.client import MusinsaClient
 from indexer.musinsa.client import image_client as make_image_client
 from indexer.musinsa.crawl import CatalogCrawl, crawl_catalog
@@ -113,12 +114,18 @@ async def run_sync(
 ) -> SyncSummary:
     """Bring the index in line with Musinsa's listings; never raises for an operational failure.
 
-    ``categories`` defaults to ``[musinsa] categories`` and ``max_pages`` to ``[musinsa]
+    ``categories`` (walked exactly as given) defaults to ``[musinsa] categories``, expanded to their
+    sub-categories when ``expand_subcategories`` (``crawl_plan``), and ``max_pages`` to ``[musinsa]
     max_pages``. Clients passed in must be open (``async with``) and stay the caller's;
     otherwise the run opens its own. The result's ``error`` says why a run ended early.
     Cancellation propagates (after the summary is saved and a rebuild is left resumable).
     """
-    codes = list(dict.fromkeys(categories if categories is not None else settings.musinsa.categories))
+    if categories is not None:
+        codes = list(dict.fromkeys(categories))
+    else:
+        codes = crawl_plan(
+            settings.musinsa.categories, expand_subcategories=settings.musinsa.expand_subcategories
+        )
     for code in codes:
         if not isinstance(code, str) or not _CATEGORY_CODE.match(code):
             raise ValueError(f"{code!r} is not a Musinsa category code (3, 6 or 9 digits, e.g. '001')")

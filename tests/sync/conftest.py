@@ -97,7 +97,13 @@ def make_config(
 ) -> SyncConfig:
     return SyncConfig(
         musinsa=fake.musinsa_settings(
-            **{"categories": list(categories), "max_retries": 8, **(musinsa or {})}
+            # The sync rules are tested on exactly the crawled codes; expansion has its own test.
+            **{
+                "categories": list(categories),
+                "expand_subcategories": False,
+                "max_retries": 8,
+                **(musinsa or {}),
+            }
         ),
         images=FAST_IMAGES,
         sync=SyncSettings(**{"embed_batch_size": 4, **sync}),

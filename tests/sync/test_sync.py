@@ -203,3 +203,19 @@ async def test_a_crawl_of_a_parent_category_covers_products_stored_under_its_chi
     assert hoodies[0] not in stored
     # 002 was not crawled by the second config: its products are kept, whatever their age.
     assert set(fake.listing_ids("002")) <= set(stored)
+
+
+async def test_configured_top_level_codes_index_products_under_their_sub_categories(
+    fake: FakeMusinsa, catalog: Catalog, encoder: CountingEncoder, tmp_path: Path, tiny_model_dir: Path
+) -> None:
+    config = make_config(fake, tmp_path / "data", tiny_model_dir, musinsa={"expand_subcategories": True})
+    summary = await run_sync(config, catalog=catalog, encoder=encoder)
+    assert summary.ok, summary.error
+    stored = await contents(catalog)
+    assert_matches_fake(stored, fake)
+    hoodies = set(fake.listing_ids("001004"))
+    assert hoodies and {pid for pid, p in stored.items() if p.category == "001004"} == hoodies
+    assert await catalog.count("001004") == len(hoodies)
+    assert await catalog.count("001") == len(fake.listing_ids("001"))
+    # Walking both the parent and its children never embeds a product twice.
+    assert encoder.images == COUNT
