@@ -8,7 +8,9 @@ What it wires:
 - ``Defaults``: HTML parse mode, and the ``[schedule] timezone`` for the job queue;
 - persistence of per-user settings (the chosen category) in ``[data] dir``;
 - ``post_init``: opens ``BotServices`` (encoder, catalog, Musinsa clients) into
-  ``bot_data[SERVICES_KEY]`` and sets the command menus; ``post_shutdown`` closes the services.
+  ``bot_data[SERVICES_KEY]``, sets the command menus and schedules the nightly sync (``bot.nightly``:
+  daily at ``[schedule] nightly_at``, and at once when the index is empty); ``post_shutdown``
+  cancels a running sync and closes the services.
 
 ``post_init``/``post_shutdown`` run only inside ``run_polling``; code that drives the lifecycle
 itself (the tests) awaits ``app.post_init(app)`` after ``initialize()`` and
@@ -37,6 +39,7 @@ from bot.commands import menu
 from bot.config import Settings
 from bot.handlers import register_handlers
 from bot.messages import LANGUAGES
+from bot.nightly import start_nightly, sync_stats_section
 from bot.services import SERVICES_KEY, BotServices
 from indexer.logs import protect_secrets
 
@@ -99,8 +102,11 @@ def services(app: Application) -> BotServices:  # type: ignore[type-arg]
 
 def _post_init(settings: Settings) -> AppHook:
     async def post_init(app: Application) -> None:  # type: ignore[type-arg]
-        app.bot_data[SERVICES_KEY] = await BotServices.open(settings)
+        services = await BotServices.open(settings)
+        app.bot_data[SERVICES_KEY] = services
         await set_command_menus(app, settings.telegram.admin_ids)
+        await start_nightly(app, services)
+        services.stats_sections.append(sync_stats_section)
 
     return post_init
 

@@ -37,6 +37,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("category", takes_argument=True),
     CommandSpec("similar", takes_argument=True),
     CommandSpec("stats", admin=True),
+    CommandSpec("sync", admin=True),
 )
 
 

@@ -66,6 +66,7 @@ TEXTS: dict[str, dict[Lang, str]] = {
     "cmd_category": {"en": "Choose the product category to search", "ko": "검색할 상품 카테고리 선택"},
     "cmd_similar": {"en": "Products similar to a Musinsa product", "ko": "무신사 상품과 비슷한 상품 찾기"},
     "cmd_stats": {"en": "Index size per category and model", "ko": "카테고리별 색인 상품 수와 모델"},
+    "cmd_sync": {"en": "Sync the catalog with Musinsa now", "ko": "지금 무신사 카탈로그 동기화"},
     "arg_category": {"en": "[name]", "ko": "[이름]"},
     "arg_similar": {"en": "<id or link>", "ko": "<상품 번호 또는 링크>"},
     # --- photo search ---
@@ -279,6 +280,51 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "(<code>{configured}</code>): it must be rebuilt.",
         "ko": "⚠️ 색인이 설정된 모델(<code>{configured}</code>)과 다른 모델로 만들어졌어요. "
         "다시 만들어야 해요.",
+    },
+    "sync_started": {
+        "en": "🔄 Sync started. I'll send the summary here when it's done.",
+        "ko": "🔄 동기화를 시작했어요. 끝나면 여기로 요약을 보내 드릴게요.",
+    },
+    "sync_busy": {
+        "en": "A sync is already running; its summary will show in /stats when it ends.",
+        "ko": "이미 동기화가 진행 중이에요. 끝나면 /stats에서 요약을 볼 수 있어요.",
+    },
+    "sync_skipped": {
+        "en": "The sync was skipped: another one was already running.",
+        "ko": "다른 동기화가 이미 진행 중이라 이번 동기화는 건너뛰었어요.",
+    },
+    "sync_crashed": {
+        "en": "⚠️ The sync stopped with an internal error ({error}); the index was kept. See the logs.",
+        "ko": "⚠️ 동기화가 내부 오류({error})로 멈췄어요. 색인은 그대로예요. 로그를 확인해 주세요.",
+    },
+    "sync_summary_ok": {
+        "en": "<b>Last sync</b> ({finished}): {crawled} crawled, {added} added, {updated} updated, "
+        "{unchanged} unchanged, {removed} removed, {failed} failed in {seconds} s",
+        "ko": "<b>마지막 동기화</b> ({finished}): 수집 {crawled} · 추가 {added} · 갱신 {updated} · "
+        "변경 없음 {unchanged} · 삭제 {removed} · 실패 {failed} ({seconds}초)",
+    },
+    "sync_summary_failed": {
+        "en": "<b>Last sync</b> ({finished}) ⚠️ ended early: {crawled} crawled, {added} added, "
+        "{updated} updated, {unchanged} unchanged, {removed} removed, {failed} failed in {seconds} s",
+        "ko": "<b>마지막 동기화</b> ({finished}) ⚠️ 중간에 멈춤: 수집 {crawled} · 추가 {added} · "
+        "갱신 {updated} · 변경 없음 {unchanged} · 삭제 {removed} · 실패 {failed} ({seconds}초)",
+    },
+    "sync_note": {"en": "• {note}", "ko": "• {note}"},
+    "sync_never": {
+        "en": "<b>Last sync</b>: none yet.",
+        "ko": "<b>마지막 동기화</b>: 아직 없어요.",
+    },
+    "sync_running": {
+        "en": "🔄 A sync is running (since {since}).",
+        "ko": "🔄 동기화 진행 중 ({since}부터).",
+    },
+    "sync_next": {
+        "en": "<b>Next nightly sync</b>: {at} ({zone})",
+        "ko": "<b>다음 정기 동기화</b>: {at} ({zone})",
+    },
+    "sync_disabled": {
+        "en": "<b>Nightly sync</b>: disabled ([schedule] enabled = false).",
+        "ko": "<b>정기 동기화</b>: 꺼져 있어요 ([schedule] enabled = false).",
     },
     "stats_unavailable": {
         "en": "⚠️ This part of the report is unavailable ({error}).",

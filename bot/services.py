@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -26,6 +26,7 @@ from bot.timing import TimingsLog
 if TYPE_CHECKING:
     from indexer.embedding import Encoder, MicroBatcher
     from indexer.musinsa import MusinsaClient
+    from indexer.schedule import NightlySync
     from indexer.store import Catalog
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,9 @@ class BotServices:
     rate: PhotoRateLimit = field(default_factory=lambda: PhotoRateLimit(10))
     # /stats shows these in order; the index section is the first. Append more (last sync, next run).
     stats_sections: list[StatsSection] = field(default_factory=list)
+    # The nightly sync engine of ``snapfit run`` (bot.nightly); None in the CLI's search/similar.
+    nightly: NightlySync | None = None
+    _background: set[asyncio.Task[None]] = field(default_factory=set, repr=False)
     _stack: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack, repr=False)
 
     @classmethod
@@ -111,6 +115,24 @@ class BotServices:
         )
         return services
 
+    def spawn(self, work: Coroutine[object, object, None], name: str) -> None:
+        """Run ``work`` in the background until it ends or the services close (then it is cancelled).
+
+        Not PTB's ``create_task``: ``Application.stop`` waits for those, and a report that waits
+        for an hours-long sync must not hold up a shutdown.
+        """
+        task = asyncio.get_running_loop().create_task(work, name=name)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    def on_close(self, callback: Callable[[], Awaitable[None]]) -> None:
+        """Run ``callback`` when the services close, before anything opened earlier is closed."""
+        self._stack.push_async_callback(callback)
+
     async def close(self) -> None:
         """Close the search models, the Musinsa clients and the catalog, last opened first. Idempotent."""
+        for task in list(self._background):
+            task.cancel()
         await self._stack.aclose()
+        if self._background:
+            await asyncio.wait(self._background)

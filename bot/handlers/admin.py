@@ -14,6 +14,7 @@ from telegram import Update
 
 from bot.handlers.common import Context, lang_of, reply, services_of
 from bot.messages import text
+from bot.nightly import report_when_done
 from bot.render import MAX_MESSAGE
 from bot.stats import render_stats
 
@@ -49,3 +50,23 @@ async def on_stats(update: Update, context: Context) -> None:
     if len(report) > MAX_MESSAGE:
         report = report[: MAX_MESSAGE - 1].rsplit("\n", 1)[0] + "\n…"
     await reply(update, context, report)
+
+
+@admin_only
+async def on_sync(update: Update, context: Context) -> None:
+    """/sync: start a sync now (unless one is running) and send its summary here when it ends."""
+    services = services_of(context)
+    lang = lang_of(update)
+    nightly = services.nightly
+    chat = update.effective_chat
+    if nightly is None or chat is None:
+        return
+    task = nightly.start(f"/sync by {update.effective_user.id if update.effective_user else '?'}")
+    if task is None:
+        await reply(update, context, text(lang, "sync_busy"))
+        return
+    await reply(update, context, text(lang, "sync_started"))
+    services.spawn(
+        report_when_done(context.bot, chat.id, lang, task, services.settings.schedule.timezone),
+        name=f"sync report for chat {chat.id}",
+    )

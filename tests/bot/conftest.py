@@ -13,7 +13,7 @@ import pytest
 
 from bot.app import build_application
 from bot.config import Settings
-from indexer.config import StoreSettings
+from indexer.config import ScheduleSettings, StoreSettings
 from indexer.product import Product
 from tests.bot.world import bot_settings, build_index, image_settings, running
 from tests.fakes.musinsa import FakeMusinsa
@@ -82,13 +82,16 @@ def make_settings(
 ) -> Callable[..., Settings]:
     """Settings aimed at this test's fake Telegram, the session's fake Musinsa and index copy."""
 
-    def make(*, store: Path = store_dir, **telegram_overrides: Any) -> Settings:
+    def make(
+        *, store: Path = store_dir, schedule: ScheduleSettings | None = None, **telegram_overrides: Any
+    ) -> Settings:
         return bot_settings(
             telegram=fake_telegram,
             musinsa=world.musinsa,
             model_dir=world.model_dir,
             store_dir=store,
             data_dir=tmp_path / "data",
+            schedule=schedule,
             **telegram_overrides,
         )
 

@@ -41,7 +41,7 @@ async def test_command_menus_per_scope_and_language(
             assert korean[2]["description"] == "검색할 상품 카테고리 선택"
         for lang in ("", "ko"):
             admin = fake.commands({"type": "chat", "chat_id": ADMIN}, lang)
-            assert [c["command"] for c in admin] == [*USER_MENU, "stats"]
+            assert [c["command"] for c in admin] == [*USER_MENU, "stats", "sync"]
         assert fake.commands({"type": "chat", "chat_id": stranger_admin}) == []
         assert "could not set the en command menu for chat: Chat not found" in caplog.text
         fake.user(ANN, language_code="en")

@@ -16,7 +16,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.config import Settings, TelegramSettings
-from indexer.config import DataSettings, ImageSettings, ModelSettings, MusinsaSettings, StoreSettings
+from indexer.config import (
+    DataSettings,
+    ImageSettings,
+    ModelSettings,
+    MusinsaSettings,
+    ScheduleSettings,
+    StoreSettings,
+)
 from indexer.images import ImageDecoder
 from indexer.musinsa import MusinsaClient, crawl_catalog, image_client
 from indexer.product import Product
@@ -78,8 +85,11 @@ def bot_settings(
     model_dir: Path,
     store_dir: Path,
     data_dir: Path,
+    schedule: ScheduleSettings | None = None,
     **telegram_overrides: Any,
 ) -> Settings:
+    """Settings aimed at the fakes. The nightly job is scheduled as in production, but an empty index
+    is not synced at start-up unless ``schedule`` says so (tests of an empty index want it empty)."""
     values: dict[str, Any] = {
         "token": TEST_TOKEN,
         "base_url": telegram.base_url,
@@ -96,6 +106,7 @@ def bot_settings(
         model=ModelSettings(name=f"local-dir:{model_dir}"),
         store=StoreSettings(path=str(store_dir)),
         data=DataSettings(dir=str(data_dir)),
+        schedule=schedule or ScheduleSettings(sync_when_empty=False),
     )
 
 
