@@ -1,8 +1,10 @@
-"""The real process: ``python -m bot run`` against the fakes answers a photo and stops on SIGTERM."""
+"""The real processes: ``snapfit sync`` builds the index from the fake Musinsa, then ``snapfit run``
+against the fake Bot API answers a photo with an album from it and stops cleanly on SIGTERM."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import sys
@@ -19,12 +21,31 @@ ANN = 7171
 STARTUP = 180.0  # importing torch and open_clip in a fresh process on a busy machine
 
 
-async def test_snapfit_run_answers_a_photo_and_stops_cleanly(
-    fake_telegram: FakeTelegram, world: World, store_dir: Path, tmp_path: Path
+async def test_snapfit_sync_then_run_answers_a_photo_and_stops_cleanly(
+    fake_telegram: FakeTelegram, world: World, tmp_path: Path
 ) -> None:
     fake = fake_telegram
+    store_dir = tmp_path / "qdrant"  # empty: `snapfit sync` builds it
     config = write_config(tmp_path / "config.toml", world, store_dir, telegram=telegram_section(fake))
     env = {**os.environ, "PYTHONPATH": str(REPO), "PTB_TIMEDELTA": "1"}
+    sync = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "sync",
+        "--config",
+        str(config),
+        "--json",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(sync.communicate(), STARTUP)
+    assert sync.returncode == 0, err.decode(errors="replace")
+    summary = json.loads(out)
+    on_musinsa = len(world.products) + len(world.not_indexed)
+    assert (summary["crawled"], summary["added"], summary["failed"]) == (on_musinsa, on_musinsa, 0)
     log_path = tmp_path / "snapfit.log"
     with log_path.open("wb") as log:
         process = await asyncio.create_subprocess_exec(
