@@ -128,8 +128,9 @@ def parity(reference: np.ndarray, vectors: np.ndarray) -> tuple[float, float]:
     return float(cosine.min()), float(centred_cosine.min())
 
 
-def bench_throughput(loaded: LoadedModel, batch_sizes: list[int], rounds: int) -> tuple[str, str]:
-    encoders = encoder_variants(loaded)
+def bench_throughput(
+    loaded: LoadedModel, encoders: dict[str, Encoder], batch_sizes: list[int], rounds: int
+) -> tuple[str, str]:
     forwards: dict[str, Callable[[torch.Tensor], np.ndarray]] = {
         name: encoder.embed_pixels for name, encoder in encoders.items()
     }
@@ -174,9 +175,8 @@ def bench_throughput(loaded: LoadedModel, batch_sizes: list[int], rounds: int) -
     )
 
 
-def bench_latency(loaded: LoadedModel, rounds: int) -> str:
+def bench_latency(encoders: dict[str, Encoder], rounds: int) -> str:
     """One phone photo end to end: decode + preprocess + embed, per kept engine, interleaved."""
-    encoders = encoder_variants(loaded)
     photo = phone_photo_jpeg()
     decoder = ImageDecoder(ImageSettings(), next(iter(encoders.values())).image_size)
     stages: dict[str, dict[str, list[float]]] = {
@@ -265,8 +265,9 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     batch_sizes, rounds, runs = ([1, 8], 2, 3) if args.quick else ([1, 8, 32], 5, 7)
     loaded = random_model()
-    throughput, parity_table = bench_throughput(loaded, batch_sizes, rounds)
-    latency = bench_latency(loaded, rounds + 2)
+    encoders = encoder_variants(loaded)
+    throughput, parity_table = bench_throughput(loaded, encoders, batch_sizes, rounds)
+    latency = bench_latency(encoders, rounds + 2)
     preprocessing = bench_preprocessing(loaded, runs)
     note = "Quick run (`--quick`): indicative only.\n\n" if args.quick else ""
     write_section(
