@@ -18,6 +18,7 @@ preprocessing + embedding, through ``ImageDecoder`` and ``Encoder.embed_image``.
 
     python -m bench.encoder_opt            # batch 1/8/32, 5 rounds; writes the "encoder_opt" section
     python -m bench.encoder_opt --quick    # batch 1/8, 2 rounds: proves the script works
+    python -m bench.encoder_opt --rounds 9 # more rounds on a noisy machine
 """
 
 from __future__ import annotations
@@ -260,10 +261,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="batch 1 and 8, 2 rounds")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0 = torch's default)")
+    parser.add_argument(
+        "--rounds", type=int, default=0, help="interleaved rounds (default 5; 2 with --quick)"
+    )
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     batch_sizes, rounds, runs = ([1, 8], 2, 3) if args.quick else ([1, 8, 32], 5, 7)
+    rounds = args.rounds or rounds
     loaded = random_model()
     encoders = encoder_variants(loaded)
     throughput, parity_table = bench_throughput(loaded, encoders, batch_sizes, rounds)
