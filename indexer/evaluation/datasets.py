@@ -13,11 +13,12 @@ An image set is a folder (or a manifest file) in one of these layouts, tried in 
 3. Otherwise every image file under the folder: the id is the file name without its suffix,
    the category the first sub-folder's name (``gallery/001/123.jpg`` → item 123, category 001).
 
-Ids are compared as strings. A gallery row's id (``id``, ``item_id``, ``item_ID``, ``label`` or
-``gallery_id``) names the item it shows; several rows may share an id (several photos of one
-item). A query row's own id is ``id`` or ``query_id`` (else the image's file stem, else its row
-number); LookBench-style query rows carry the matching gallery item id(s) in ``item_ID`` (or
-``item_id``, ``label``, ``matches``, ``gallery_ids``), so no pairs file is needed.
+Ids are compared as strings. A gallery row's item id (``item_id``, ``item_ID``, ``label``,
+``gallery_id`` or ``id``, the first present) names the item it shows; several rows may share
+an id (several photos of one item). A query row's own id is ``id`` or ``query_id`` (else the
+image's file stem, else its row number); LookBench-style query rows carry the matching
+gallery item id(s) in ``item_ID`` (or ``item_id``, ``label``, ``matches``, ``gallery_ids``), so
+no pairs file is needed.
 
 Every problem with the input raises ``DatasetError`` with one line that names the file and
 the row; unreadable images are not errors here (they are found, counted and reported when
@@ -39,7 +40,7 @@ IMAGE_SUFFIXES = frozenset(
 )
 MANIFEST_NAMES = ("manifest.jsonl", "manifest.csv", "metadata.jsonl", "metadata.csv")
 IMAGE_FIELDS = ("image", "file_name", "path", "image_path")
-GALLERY_ID_FIELDS = ("id", "item_id", "item_ID", "label", "gallery_id")
+GALLERY_ID_FIELDS = ("item_id", "item_ID", "label", "gallery_id", "id")  # the item, before a row id
 QUERY_ID_FIELDS = ("id", "query_id")
 MATCH_FIELDS = ("item_ID", "item_id", "label", "matches", "gallery_ids", "gallery_id", "gallery")
 PAIR_QUERY_FIELDS = ("query", "query_id", "id")
