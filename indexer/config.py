@@ -92,6 +92,9 @@ class ModelSettings(Section):
     preprocess: Literal["model", "squash", "shortest", "longest"] = "model"
     threads: int = Field(default=0, ge=0)
     cache_dir: str = ""
+    engine: Literal["torch", "onnx"] = "torch"
+    quantize: Literal["none", "int8"] = "none"
+    bulk_chunk: int = Field(default=0, ge=0, le=1024)
 
     @field_validator("name")
     @classmethod

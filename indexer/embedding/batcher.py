@@ -16,6 +16,10 @@ thread. Semantics:
 - **Shutdown.** ``close()`` stops accepting work (``EncoderClosedError``), finishes every
   queued request, then stops the worker. ``async with MicroBatcher(...)`` does the same.
 
+- **Priority.** Its passes go through ``Encoder.embed_pixels`` with interactive priority: when
+  a bulk ``embed_images`` call (the nightly sync in ``snapfit run``) shares the encoder, a
+  waiting micro-batch runs before that call's next chunk (``[model] bulk_chunk`` images).
+
 Results equal ``Encoder.embed_images`` for the same image up to float rounding of
 different batch compositions (same preprocessing, same forward code).
 """

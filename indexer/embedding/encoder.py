@@ -1,8 +1,12 @@
 """The image (and text) encoder: one loaded model, one preprocessing, L2-normalised float32 vectors.
 
 Index and query both call this class, so they share the transform and the precision. The
-forward pass is serialised by a lock (torch already uses every core for one pass);
-preprocessing runs outside it so that other threads can prepare the next batch.
+forward pass is serialised by a priority lock (torch already uses every core for one pass):
+interactive work (``embed_pixels``, the micro-batcher's path, and ``embed_image``) goes
+before the next chunk of bulk work (``embed_images``, which the nightly sync and
+``snapfit eval`` call in small chunks). Preprocessing runs outside the lock so that other
+threads can prepare the next batch. The forward pass itself runs on an engine
+(``[model] engine``: PyTorch or ONNX Runtime, see ``indexer.embedding.engines``).
 """
 
 from __future__ import annotations
@@ -23,15 +27,21 @@ from open_clip.transform import PreprocessCfg, image_transform_v2
 from PIL import Image
 
 from indexer.config import ModelSettings
+from indexer.embedding.engines import ENGINES, QUANTIZE_MODES, ImageEngine, OnnxEngine, TorchEngine
 from indexer.embedding.errors import EncoderError, EncoderLoadError
 from indexer.embedding.loading import LoadedModel, load_model, quiet_open_clip_info
 from indexer.embedding.policy import DTYPES, cast_matmul_weights, resolve_device, resolve_precision
+from indexer.embedding.priority import Priority, PriorityLock
 from indexer.images import DECODE_VERSION
 
 log = logging.getLogger(__name__)
 
 PREPROCESS_MODES = ("model", "squash", "shortest", "longest")
 WHITE = 255
+# Images per bulk forward pass on the CPU when [model] bulk_chunk = 0: about 3 s of ViT-B-16
+# on two cores, the longest a bot query waits behind the nightly sync, and no slower per
+# image than batches of 32 there (2.55 vs 2.26 img/s, bench/encoder_opt.py best rounds).
+CPU_BULK_CHUNK = 8
 
 
 class Encoder:
@@ -51,6 +61,9 @@ class Encoder:
         batch_size: int = 32,
         preprocess: str = "model",
         threads: int = 0,
+        engine: str = "torch",
+        quantize: str = "none",
+        bulk_chunk: int = 0,
     ) -> None:
         if preprocess not in PREPROCESS_MODES:
             raise EncoderLoadError(
@@ -58,11 +71,29 @@ class Encoder:
             )
         if batch_size < 1:
             raise EncoderLoadError(f"model.batch_size must be at least 1, got {batch_size}")
+        if engine not in ENGINES:
+            raise EncoderLoadError(f"model.engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+        if quantize not in QUANTIZE_MODES:
+            raise EncoderLoadError(
+                f"model.quantize must be one of {', '.join(QUANTIZE_MODES)}, got {quantize!r}"
+            )
+        if quantize != "none" and engine != "onnx":
+            raise EncoderLoadError("model.quantize = 'int8' needs model.engine = 'onnx'")
+        if bulk_chunk < 0:
+            raise EncoderLoadError(f"model.bulk_chunk must be 0 (auto) or more, got {bulk_chunk}")
         if threads > 0:
             torch.set_num_threads(threads)
         self._device = resolve_device(device)
         self._precision, reason = resolve_precision(precision, self._device)
+        if engine == "onnx" and (self._device.type != "cpu" or self._precision != "fp32"):
+            raise EncoderLoadError(
+                f"model.engine = 'onnx' runs in fp32 on the CPU, but the encoder resolved to "
+                f"{self._device.type}/{self._precision}; use engine = 'torch' there (or device = 'cpu', "
+                "precision = 'fp32')"
+            )
         self._batch_size = batch_size
+        auto_chunk = CPU_BULK_CHUNK if self._device.type == "cpu" else batch_size
+        self._bulk_chunk = min(batch_size, bulk_chunk or auto_chunk)
         self._preprocess = preprocess
         self._loaded = loaded
         model = loaded.model.eval().to(self._device)
@@ -71,21 +102,30 @@ class Encoder:
         self._model = model
         self._preprocess_cfg = _effective_preprocess_cfg(loaded.preprocess_cfg, preprocess)
         self._transform = image_transform_v2(PreprocessCfg(**self._preprocess_cfg), is_train=False)
-        self._lock = threading.Lock()
+        self._engine: ImageEngine = (
+            OnnxEngine(model.visual, self.image_size, quantize=quantize, threads=torch.get_num_threads())
+            if engine == "onnx"
+            else TorchEngine(
+                model, self._device, None if self._precision == "fp32" else DTYPES[self._precision]
+            )
+        )
+        self._quantize = quantize
+        self._lock = PriorityLock()
         self._tokenizer: Any = None
         self._tokenizer_lock = threading.Lock()
         self._dimension = self._check_outputs(loaded)
         self._model_id = (
             f"{loaded.label}@{loaded.weights}/{self._preprocess_cfg['resize_mode']}-"
-            f"{_preprocess_digest(self._preprocess_cfg)}/{self._precision}"
+            f"{_preprocess_digest(self._preprocess_cfg)}/{'int8' if quantize == 'int8' else self._precision}"
         )
         log.info(
-            "encoder ready: %s, %d-d, device %s, precision %s (%s), %d torch threads",
+            "encoder ready: %s, %d-d, device %s, precision %s (%s), engine %s, %d torch threads",
             self._model_id,
             self._dimension,
             self._device,
             self._precision,
             reason,
+            self._engine.name,
             torch.get_num_threads(),
         )
 
@@ -102,6 +142,9 @@ class Encoder:
             batch_size=settings.batch_size,
             preprocess=settings.preprocess,
             threads=settings.threads,
+            engine=settings.engine,
+            quantize=settings.quantize,
+            bulk_chunk=settings.bulk_chunk,
         )
 
     @property
@@ -132,6 +175,24 @@ class Encoder:
         return self._batch_size
 
     @property
+    def bulk_chunk(self) -> int:
+        """Images per forward pass of ``embed_images``: the longest stretch a bot query waits behind."""
+        return self._bulk_chunk
+
+    @property
+    def engine(self) -> str:
+        """``torch`` or ``onnx``."""
+        return self._engine.name
+
+    @property
+    def quantize(self) -> str:
+        return self._quantize
+
+    def waiting(self, priority: Priority) -> int:
+        """Callers waiting for the forward pass now, by priority (queue depth for metrics and tests)."""
+        return self._lock.waiting(priority)
+
+    @property
     def preprocess(self) -> str:
         """The ``model.preprocess`` mode: "model", "squash", "shortest" or "longest"."""
         return self._preprocess
@@ -145,28 +206,42 @@ class Encoder:
         _require_rgb(image)
         return self._transform(image)
 
-    def embed_pixels(self, pixels: torch.Tensor) -> np.ndarray:
-        """Vectors for a (N, 3, H, W) batch of preprocessed images: one forward pass under the lock."""
+    def embed_pixels(self, pixels: torch.Tensor, *, priority: Priority = Priority.INTERACTIVE) -> np.ndarray:
+        """Vectors for a (N, 3, H, W) batch of preprocessed images: one forward pass under the lock.
+
+        Interactive by default: this is the micro-batcher's path, and it goes before the next
+        chunk of any bulk ``embed_images`` call that is running.
+        """
         with torch.inference_mode():
-            with self._lock, self._autocast():
-                features = self._model.encode_image(pixels.to(self._device))
+            with self._lock.hold(priority):
+                features = self._engine(pixels)
             return self._finish(features)
 
-    def embed_images(self, images: Sequence[Image.Image]) -> np.ndarray:
-        """(len(images), dimension) float32, L2-normalised rows, in batches of ``batch_size``."""
+    def embed_images(
+        self, images: Sequence[Image.Image], *, priority: Priority = Priority.BULK
+    ) -> np.ndarray:
+        """(len(images), dimension) float32, L2-normalised rows.
+
+        Bulk by default (sync, eval): forward passes of ``bulk_chunk`` images, and a waiting
+        interactive caller gets the encoder between two of them. ``priority=INTERACTIVE``
+        runs passes of ``batch_size`` images ahead of bulk work.
+        """
         images = list(images)
         for image in images:  # refuse bad input before spending any compute
             _require_rgb(image)
         if not images:
             return np.empty((0, self._dimension), dtype=np.float32)
+        step = self._bulk_chunk if priority is Priority.BULK else self._batch_size
         parts = []
-        for start in range(0, len(images), self._batch_size):
-            chunk = images[start : start + self._batch_size]
-            parts.append(self.embed_pixels(torch.stack([self.preprocess_image(image) for image in chunk])))
+        for start in range(0, len(images), step):
+            chunk = images[start : start + step]
+            pixels = torch.stack([self.preprocess_image(image) for image in chunk])
+            parts.append(self.embed_pixels(pixels, priority=priority))
         return np.concatenate(parts)
 
     def embed_image(self, image: Image.Image) -> np.ndarray:
-        return self.embed_images([image])[0]
+        """One image's vector, with interactive priority (a user is waiting for it)."""
+        return self.embed_images([image], priority=Priority.INTERACTIVE)[0]
 
     def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
         """(len(texts), dimension) float32, L2-normalised rows, with the model's own tokenizer."""
@@ -181,7 +256,7 @@ class Encoder:
         for start in range(0, len(texts), self._batch_size):
             tokens = tokenizer(texts[start : start + self._batch_size])
             with torch.inference_mode():
-                with self._lock, self._autocast():
+                with self._lock.hold(Priority.INTERACTIVE), self._autocast():
                     features = self._model.encode_text(tokens.to(self._device))
                 parts.append(self._finish(features))
         return np.concatenate(parts)
