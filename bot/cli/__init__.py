@@ -79,4 +79,15 @@ def main() -> None:
 
 # Each command module registers itself on ``app``; they import heavy libraries lazily so
 # that ``snapfit --help`` stays fast.
-from bot.cli import config_cmd, crawl, eval, run, schedule_cmd, search, stats_cmd, sync_cmd  # noqa: E402,F401
+from bot.cli import (  # noqa: E402,F401  # noqa: E402,F401
+    config_cmd,
+    crawl,
+    eval,
+    health_cmd,
+    model_cmd,
+    run,
+    schedule_cmd,
+    search,
+    stats_cmd,
+    sync_cmd,
+)
