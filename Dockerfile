@@ -48,7 +48,8 @@ VOLUME ["/data", "/models"]
 # [metrics] port: /metrics and /healthz.
 EXPOSE 9108
 
-USER snapfit
+# Numeric, so that a runtime can verify it is not root (Kubernetes runAsNonRoot).
+USER 10001:10001
 
 # /healthz through `snapfit health` (no curl in the image). The first start may download the
 # model (about 800 MB for the default) before the index opens: hence the long start period.

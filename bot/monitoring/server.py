@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 
 from aiohttp import web
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
@@ -53,7 +54,8 @@ class MonitoringServer:
             await site.start()
         except OSError as exc:
             await runner.cleanup()
-            reason = exc.strerror or str(exc)
+            # asyncio wraps the errno's text in "error while attempting to bind on address ...".
+            reason = os.strerror(exc.errno).lower() if exc.errno else str(exc)
             raise MonitoringError(
                 f"cannot serve metrics on {self.settings.host}:{self.settings.port}: {reason}; set "
                 "[metrics] port (SNAPFIT_METRICS__PORT) to a free port, or [metrics] enabled = false"
