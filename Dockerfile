@@ -27,12 +27,14 @@ RUN useradd --create-home --uid 10001 --user-group --shell /usr/sbin/nologin sna
 WORKDIR /src
 # torch first, from the chosen index: `pip install .` then finds it installed and keeps it.
 RUN pip install --index-url "${TORCH_INDEX_URL}" torch torchvision
-# The dependencies in a layer of their own (rebuilt only when pyproject.toml changes).
+# The dependencies in a layer of their own (rebuilt only when pyproject.toml changes), installed
+# with empty stand-in packages. Their build output goes too: setuptools would otherwise keep the
+# newer stand-ins over the real (older, COPY keeps mtimes) sources below.
 COPY pyproject.toml README.md ./
 RUN mkdir bot indexer && touch bot/__init__.py indexer/__init__.py \
     && pip install ".${SNAPFIT_EXTRAS:+[$SNAPFIT_EXTRAS]}" \
     && pip uninstall --yes snapfit \
-    && rm -rf bot indexer
+    && rm -rf bot indexer build snapfit.egg-info
 COPY bot ./bot
 COPY indexer ./indexer
 RUN pip install --no-deps . && rm -rf /src

@@ -90,6 +90,15 @@ def test_torch_comes_from_the_cpu_index_unless_the_build_argument_says_otherwise
     assert torch < package, "torch must be installed before snapfit, or pip takes the CUDA wheel from PyPI"
 
 
+def test_the_dependency_layer_leaves_no_stale_build_output() -> None:
+    """The dependency layer installs empty stand-ins for bot/ and indexer/. setuptools' in-tree build
+    output (build/) would later win over the real sources, whose COPY keeps their older mtimes: the
+    image would ship an empty indexer/__init__.py (measured while writing this test)."""
+    stand_in = next(run for run in arguments("RUN") if "touch bot/__init__.py" in run)
+    removed = re.search(r"rm -rf ([^&]+)$", stand_in).group(1).split()  # type: ignore[union-attr]
+    assert {"bot", "indexer", "build", "snapfit.egg-info"} <= set(removed)
+
+
 def test_the_process_runs_as_a_non_root_user() -> None:
     instructions = dockerfile()
     users = [(i, rest) for i, (keyword, rest) in enumerate(instructions) if keyword == "USER"]
