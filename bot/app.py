@@ -10,7 +10,9 @@ What it wires:
 - ``post_init``: opens ``BotServices`` (encoder, catalog, Musinsa clients) into
   ``bot_data[SERVICES_KEY]``, sets the command menus and schedules the nightly sync (``bot.nightly``:
   daily at ``[schedule] nightly_at``, and at once when the index is empty); ``post_shutdown``
-  cancels a running sync and closes the services.
+  cancels a running sync and closes the services;
+- ``[metrics]``: ``/metrics`` and ``/healthz`` (``bot.monitoring``), listening from the start of
+  ``post_init`` until ``post_shutdown``.
 
 ``post_init``/``post_shutdown`` run only inside ``run_polling``; code that drives the lifecycle
 itself (the tests) awaits ``app.post_init(app)`` after ``initialize()`` and
@@ -39,6 +41,7 @@ from bot.commands import menu
 from bot.config import Settings
 from bot.handlers import register_handlers
 from bot.messages import LANGUAGES
+from bot.monitoring import MONITORING_KEY, Monitoring
 from bot.nightly import start_nightly, sync_stats_section
 from bot.services import SERVICES_KEY, BotServices
 from indexer.logs import protect_secrets
@@ -102,16 +105,26 @@ def services(app: Application) -> BotServices:  # type: ignore[type-arg]
 
 def _post_init(settings: Settings) -> AppHook:
     async def post_init(app: Application) -> None:  # type: ignore[type-arg]
+        # /metrics and /healthz first: a taken port fails at once, and /healthz says "starting"
+        # while the model loads.
+        monitoring = await Monitoring.start(settings, "bot")
+        if monitoring is not None:
+            app.bot_data[MONITORING_KEY] = monitoring
         services = await BotServices.open(settings)
         app.bot_data[SERVICES_KEY] = services
         await set_command_menus(app, settings.telegram.admin_ids)
         await start_nightly(app, services)
         services.stats_sections.append(sync_stats_section)
+        if monitoring is not None:
+            monitoring.attach_bot(services)
 
     return post_init
 
 
 async def _post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
+    monitoring = app.bot_data.pop(MONITORING_KEY, None)
+    if monitoring is not None:
+        await monitoring.stop()
     opened = app.bot_data.pop(SERVICES_KEY, None)
     if opened is not None:
         await opened.close()

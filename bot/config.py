@@ -21,6 +21,7 @@ from indexer.config import (
     DataSettings,
     ImageSettings,
     LoggingSettings,
+    MetricsSettings,
     ModelSettings,
     MusinsaSettings,
     ScheduleSettings,
@@ -75,6 +76,7 @@ class Settings(BaseSettings):
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     data: DataSettings = Field(default_factory=DataSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -60,7 +60,15 @@ class TimingsLog:
         self.observers: list[Observer] = []
 
     def record(self, kind: SearchKind, outcome: Outcome, timings: StageTimings) -> None:
-        log.info("%s search %s in %.0f ms (%s)", kind, outcome, timings.total * 1000, timings.describe())
+        log.info(
+            "%s search %s in %.0f ms (%s)",
+            kind,
+            outcome,
+            timings.total * 1000,
+            timings.describe(),
+            # Fields of their own in JSON logs ([logging] json_format).
+            extra={"search": kind, "outcome": outcome, "stages_ms": timings.as_milliseconds()},
+        )
         for observer in self.observers:
             try:
                 observer(kind, outcome, timings)

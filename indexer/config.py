@@ -1,4 +1,5 @@
-"""Settings for the catalog side: [musinsa] [images] [model] [store] [sync] [schedule] [data] [logging].
+"""Settings for the catalog side: [musinsa] [images] [model] [store] [sync] [schedule] [data] [logging]
+[metrics].
 
 Each section is a strict pydantic model (unknown keys are errors) so that a typo in
 config.toml is reported instead of silently falling back to a default. The whole-file
@@ -188,3 +189,25 @@ class DataSettings(Section):
 class LoggingSettings(Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     json_format: bool = False
+
+
+class MetricsSettings(Section):
+    """Prometheus ``/metrics`` and ``/healthz`` of ``snapfit run`` and ``snapfit schedule``.
+
+    Loopback by default: a laptop's bot opens no port to the network. The container image
+    sets ``host = "0.0.0.0"`` so that Prometheus and Docker's health check can reach it.
+    """
+
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = Field(default=9108, ge=0, le=65535)  # 0: any free port (tests), logged at start
+    max_sync_age_hours: float = Field(default=0.0, ge=0)  # 0: a stale sync does not make /healthz fail
+    health_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, value: str) -> str:
+        value = value.strip()
+        if not value or any(ch.isspace() or ch in "/[]" for ch in value):
+            raise ValueError(f"must be an address or host name to listen on, like '127.0.0.1', got {value!r}")
+        return value

@@ -39,6 +39,7 @@ from indexer.sync.summary import SyncSummary, load_last_summary
 log = logging.getLogger(__name__)
 
 SyncFactory = Callable[[], Awaitable[SyncSummary]]
+SyncObserver = Callable[[SyncSummary], None]
 JOB_NAME = "nightly-sync"
 
 
@@ -65,6 +66,9 @@ class NightlySync:
         self.running_since: datetime | None = None
         self.running_reason: str | None = None
         self.skipped = 0
+        # Called with each finished run's summary (metrics); must return quickly. A failing
+        # observer is logged and never affects the sync.
+        self.observers: list[SyncObserver] = []
         self._task: asyncio.Task[SyncSummary | None] | None = None  # started by ``start``
         self._current: asyncio.Task[Any] | None = None  # the task running a sync now, whoever started it
 
@@ -140,6 +144,11 @@ class NightlySync:
             self.running_reason = None
             self._current = None
         self.last_summary = summary
+        for observer in self.observers:
+            try:
+                observer(summary)
+            except Exception:
+                log.exception("sync observer %r failed", observer)
         return summary
 
     async def job_callback(self, context: object = None) -> None:

@@ -80,3 +80,6 @@ def main() -> None:
 # Each command module registers itself on ``app``; they import heavy libraries lazily so
 # that ``snapfit --help`` stays fast.
 from bot.cli import config_cmd, crawl, eval, run, schedule_cmd, search, stats_cmd, sync_cmd  # noqa: E402,F401
+
+# Operations (health check, model files): their own line, so that other additions merge cleanly.
+from bot.cli import health_cmd, model_cmd  # noqa: E402,F401  # isort: skip

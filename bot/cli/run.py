@@ -2,7 +2,7 @@
 
 Startup problems end with one line and a non-zero status: no token (2), a token Telegram
 rejects, an unreachable Bot API, a model that cannot be loaded, an index folder that another
-process owns (1). The nightly sync joins this process once the sync engine is wired in.
+process owns, a metrics port that is taken (1).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ def run(config: ConfigOption = None) -> None:
     from telegram.error import InvalidToken, NetworkError
 
     from bot.app import build_application
+    from bot.monitoring import MonitoringError
     from indexer.embedding.errors import EncoderError
     from indexer.store import CatalogError
 
@@ -56,7 +57,7 @@ def run(config: ConfigOption = None) -> None:
     except NetworkError as exc:
         detail = str(exc).replace(token, "<redacted>")
         raise fail(f"cannot reach the Telegram Bot API at {settings.telegram.base_url}: {detail}") from None
-    except (EncoderError, CatalogError) as exc:
+    except (EncoderError, CatalogError, MonitoringError) as exc:
         raise fail(str(exc), EXIT_FAILED) from None
     finally:
         asyncio.set_event_loop(None)

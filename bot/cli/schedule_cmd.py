@@ -5,7 +5,8 @@ APScheduler's ``AsyncIOScheduler`` fires ``NightlySync.run`` at ``[schedule] nig
 ``[schedule] timezone`` with the misfire grace, coalescing and single-instance options of
 ``NightlySync.job_kwargs()``. On start, an empty index (with ``sync_when_empty``) is synced at
 once in the background. SIGTERM or SIGINT cancels a running sync (what it stored is kept; a
-rebuild stays resumable), closes the index and exits 0.
+rebuild stays resumable), closes the index and exits 0. ``[metrics]``: ``/metrics`` and
+``/healthz`` are served from the start (``/healthz`` says "starting" until the index is open).
 """
 
 from __future__ import annotations
@@ -14,8 +15,13 @@ import asyncio
 import logging
 import signal
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from bot.cli import ConfigOption, app, fail, load
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from bot.monitoring import Monitoring
 
 log = logging.getLogger("snapfit.schedule")
 
@@ -33,15 +39,30 @@ def schedule(config: ConfigOption = None) -> None:
 
 
 async def serve(settings: object) -> None:
+    """The scheduler, with ``/metrics`` and ``/healthz`` (``[metrics]``) for as long as it runs."""
+    from bot.config import Settings
+    from bot.monitoring import Monitoring, MonitoringError
+
+    assert isinstance(settings, Settings)
+    try:
+        monitoring = await Monitoring.start(settings, "indexer")
+    except MonitoringError as exc:
+        raise fail(str(exc)) from None
+    try:
+        await _serve(settings, monitoring)
+    finally:
+        if monitoring is not None:
+            await monitoring.stop()
+
+
+async def _serve(settings: Settings, monitoring: Monitoring | None) -> None:
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
     from apscheduler.triggers.cron import CronTrigger
 
     from bot.cli.indexing import load_encoder, open_store
-    from bot.config import Settings
     from indexer.schedule import JOB_NAME, NightlySync, index_is_empty
     from indexer.sync import run_sync
 
-    assert isinstance(settings, Settings)
     catalog = await open_store(settings.store)
     try:
         encoder = load_encoder(settings.model)
@@ -50,6 +71,8 @@ async def serve(settings: object) -> None:
             settings.schedule,
             data_dir=settings.data.dir,
         )
+        if monitoring is not None:
+            monitoring.attach_sync(catalog, nightly)
         at = nightly.time_of_day
         scheduler = AsyncIOScheduler(timezone=nightly.timezone)
         scheduler.add_job(

@@ -16,6 +16,7 @@ from indexer.sync.summary import (
     ImageFailure,
     SyncSummary,
     last_sync_path,
+    load_last_ok_summary,
     load_last_summary,
     save_last_summary,
 )
@@ -32,6 +33,7 @@ __all__ = [
     "SyncSections",
     "SyncSummary",
     "last_sync_path",
+    "load_last_ok_summary",
     "load_last_summary",
     "needs_rebuild",
     "plan_changes",

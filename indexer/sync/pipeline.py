@@ -29,7 +29,7 @@ import logging
 import re
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -151,7 +151,12 @@ async def run_sync(
                 image_client = await stack.enter_async_context(
                     make_image_client(settings.musinsa, settings.images)
                 )
-            await run.execute(codes, pages, musinsa_client, image_client)
+            clients = {"listing": musinsa_client, "images": image_client}
+            counted_from = {name: asdict(client.stats) for name, client in clients.items()}
+            try:
+                await run.execute(codes, pages, musinsa_client, image_client)
+            finally:
+                run.summary.http = _requests_since(clients, counted_from)
     except EXPECTED_ERRORS as exc:
         run.summary.error = str(exc)
         log.error("sync stopped: %s", exc)
@@ -164,6 +169,16 @@ async def run_sync(
         raise
     run.finish()
     return run.summary
+
+
+def _requests_since(
+    clients: dict[str, MusinsaClient], counted_from: dict[str, dict[str, int]]
+) -> dict[str, dict[str, int]]:
+    """What each client sent during this run (clients passed in may have been used before)."""
+    return {
+        name: {key: value - counted_from[name].get(key, 0) for key, value in asdict(client.stats).items()}
+        for name, client in clients.items()
+    }
 
 
 class _SyncRun:
@@ -190,7 +205,10 @@ class _SyncRun:
         self.summary.finish()
         save_last_summary(self.settings.data.dir, self.summary)
         level = logging.INFO if self.summary.ok else logging.WARNING
-        log.log(level, "%s", self.summary.headline())
+        counts = self.summary.to_json()
+        # The counts as fields of their own in JSON logs ([logging] json_format).
+        fields = {key: counts[key] for key in ("crawled", "added", "updated", "removed", "failed", "seconds")}
+        log.log(level, "%s", self.summary.headline(), extra={"sync": {**fields, "ok": self.summary.ok}})
         for note in self.summary.notes():
             log.log(level, "  %s", note)
 

@@ -19,6 +19,8 @@ from indexer.sync.state import atomic_write_json, read_json, state_dir
 log = logging.getLogger(__name__)
 
 LAST_SYNC_FILE = "last_sync.json"
+# The last run that ended without an error: how fresh the index is, for /healthz and metrics.
+LAST_OK_SYNC_FILE = "last_ok_sync.json"
 # The summary keeps the first failures with their reason; the count is always exact.
 MAX_LISTED_FAILURES = 20
 
@@ -82,6 +84,9 @@ class SyncSummary:
     categories: list[CategoryReport] = field(default_factory=list)
     failures: list[ImageFailure] = field(default_factory=list)
     error: str | None = None
+    # Requests this run sent to Musinsa, per client ("listing": listing API and product pages,
+    # "images": the image CDN): RequestStats fields (requests, retries, failures, throttled, ...).
+    http: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -157,21 +162,37 @@ def last_sync_path(data_dir: str | Path) -> Path:
     return state_dir(data_dir) / LAST_SYNC_FILE
 
 
+def last_ok_sync_path(data_dir: str | Path) -> Path:
+    return state_dir(data_dir) / LAST_OK_SYNC_FILE
+
+
 def save_last_summary(data_dir: str | Path, summary: SyncSummary) -> None:
-    """Persist the summary atomically; a failure to write is logged, never fatal to the sync."""
-    try:
-        atomic_write_json(last_sync_path(data_dir), summary.to_json())
-    except OSError as exc:
-        log.warning("could not save the sync summary in %s: %s", last_sync_path(data_dir), exc)
+    """Persist the summary atomically (a successful one also as the last successful run); a failure
+    to write is logged, never fatal to the sync."""
+    paths = [last_sync_path(data_dir)] + ([last_ok_sync_path(data_dir)] if summary.ok else [])
+    for path in paths:
+        try:
+            atomic_write_json(path, summary.to_json())
+        except OSError as exc:
+            log.warning("could not save the sync summary in %s: %s", path, exc)
 
 
 def load_last_summary(data_dir: str | Path) -> SyncSummary | None:
     """The last persisted summary, or None when there is none (or it cannot be read)."""
-    data = read_json(last_sync_path(data_dir))
+    return _load(last_sync_path(data_dir))
+
+
+def load_last_ok_summary(data_dir: str | Path) -> SyncSummary | None:
+    """The summary of the last run that ended without an error, or None."""
+    return _load(last_ok_sync_path(data_dir))
+
+
+def _load(path: Path) -> SyncSummary | None:
+    data = read_json(path)
     if data is None:
         return None
     try:
         return SyncSummary.from_json(data)
     except (KeyError, TypeError, ValueError) as exc:
-        log.warning("ignoring %s: not a sync summary (%s)", last_sync_path(data_dir), exc)
+        log.warning("ignoring %s: not a sync summary (%s)", path, exc)
         return None

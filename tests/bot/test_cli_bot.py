@@ -51,6 +51,7 @@ def write_config(
         "model": {"name": model or f"local-dir:{world.model_dir}"},
         "store": {"path": str(store_dir)},
         "data": {"dir": str(path.parent / "data")},
+        "metrics": {"port": 0},  # any free port: tests (and other checkouts' tests) run side by side
     }
     if telegram:
         sections["telegram"] = telegram

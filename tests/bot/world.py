@@ -19,6 +19,7 @@ from bot.config import Settings, TelegramSettings
 from indexer.config import (
     DataSettings,
     ImageSettings,
+    MetricsSettings,
     ModelSettings,
     MusinsaSettings,
     ScheduleSettings,
@@ -107,6 +108,8 @@ def bot_settings(
         store=StoreSettings(path=str(store_dir)),
         data=DataSettings(dir=str(data_dir)),
         schedule=schedule or ScheduleSettings(sync_when_empty=False),
+        # /metrics and /healthz on a free port: tests run side by side, and so do other checkouts.
+        metrics=MetricsSettings(port=0),
     )
 
 

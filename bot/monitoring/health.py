@@ -1,0 +1,220 @@
+"""What ``/healthz`` reports: can the process reach its index, and how fresh is the last sync.
+
+The store check is one cheap catalog round trip (``versions()`` then ``stats()``: on a Qdrant
+server a few small requests, on the embedded index a folder read and a facet count) bounded by
+``[metrics] health_timeout_seconds``. An unreachable store makes the process unhealthy (HTTP
+503). The sync is judged from the newest of what this process ran (``NightlySync``) and what
+any process saved in ``{data.dir}/state`` (the indexer service of a split deployment), so the
+bot reports the indexer's syncs when they share the data volume. A stale sync is unhealthy
+only when ``[metrics] max_sync_age_hours`` is above 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from indexer.config import MetricsSettings
+from indexer.store.errors import CatalogError
+from indexer.sync.summary import SyncSummary, load_last_ok_summary, load_last_summary
+
+if TYPE_CHECKING:
+    from indexer.schedule import NightlySync
+    from indexer.store import Catalog
+
+log = logging.getLogger(__name__)
+
+Process = Literal["bot", "indexer"]
+Status = Literal["ok", "unhealthy", "starting"]
+
+
+@dataclass(frozen=True)
+class StoreStatus:
+    """The index as this process sees it now."""
+
+    reachable: bool
+    backend: str | None = None
+    version: str | None = None
+    model_id: str | None = None
+    products: int | None = None
+    by_category: dict[str, int] = field(default_factory=dict)
+    error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "reachable": self.reachable,
+            "backend": self.backend,
+            "version": self.version,
+            "model_id": self.model_id,
+            "products": self.products,
+            "error": self.error,
+        }
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    """The last sync, the last successful one, and whether that is too long ago."""
+
+    running_since: datetime | None
+    last: SyncSummary | None
+    last_ok: SyncSummary | None
+    age_hours: float | None  # since the last successful sync finished
+    max_age_hours: float
+    stale: bool
+
+    def to_json(self) -> dict[str, Any]:
+        last = self.last
+        return {
+            "running": self.running_since is not None,
+            "running_since": _iso(self.running_since),
+            "last_finished_at": _iso(finished_at(last)) if last else None,
+            "last_ok": last.ok if last else None,
+            "last_error": last.error if last else None,
+            "last_success_at": _iso(finished_at(self.last_ok)) if self.last_ok else None,
+            "age_hours": round(self.age_hours, 3) if self.age_hours is not None else None,
+            "max_age_hours": self.max_age_hours,
+            "stale": self.stale,
+        }
+
+
+@dataclass(frozen=True)
+class Health:
+    """One answer of ``/healthz``."""
+
+    process: Process
+    status: Status
+    reasons: list[str]
+    checked_at: datetime
+    store: StoreStatus | None = None
+    sync: SyncStatus | None = None
+
+    @property
+    def http_status(self) -> int:
+        return 200 if self.status == "ok" else 503
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "process": self.process,
+            "checked_at": _iso(self.checked_at),
+            "reasons": self.reasons,
+            "store": self.store.to_json() if self.store else None,
+            "sync": self.sync.to_json() if self.sync else None,
+        }
+
+
+def finished_at(summary: SyncSummary) -> datetime:
+    return summary.finished_at or summary.started_at
+
+
+def newest(*summaries: SyncSummary | None) -> SyncSummary | None:
+    present = [summary for summary in summaries if summary is not None]
+    return max(present, key=finished_at, default=None)
+
+
+class HealthCheck:
+    """Answers ``/healthz`` once ``attach`` has handed it the process's catalog (before: "starting")."""
+
+    def __init__(
+        self,
+        settings: MetricsSettings,
+        *,
+        process: Process,
+        data_dir: str | Path | None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.settings = settings
+        self.process = process
+        self.data_dir = data_dir
+        self._clock = clock
+        self.started_at = clock()
+        self.catalog: Catalog | None = None
+        self.nightly: NightlySync | None = None
+
+    def attach(self, catalog: Catalog, nightly: NightlySync | None = None) -> None:
+        self.catalog = catalog
+        self.nightly = nightly
+
+    async def check(self) -> Health:
+        now = self._clock()
+        if self.catalog is None:
+            return Health(self.process, "starting", ["loading the model and opening the index"], now)
+        store = await self.store_status()
+        sync = self.sync_status(now)
+        reasons = []
+        if not store.reachable:
+            reasons.append(f"store unreachable: {store.error}")
+        if sync.stale:
+            if sync.last_ok is None:
+                reasons.append(
+                    f"no successful sync in the {self.settings.max_sync_age_hours:g} h since this process "
+                    "started ([metrics] max_sync_age_hours)"
+                )
+            else:
+                reasons.append(
+                    f"the last successful sync finished {sync.age_hours:.1f} h ago, more than "
+                    f"[metrics] max_sync_age_hours = {self.settings.max_sync_age_hours:g}"
+                )
+        return Health(self.process, "unhealthy" if reasons else "ok", reasons, now, store, sync)
+
+    async def store_status(self) -> StoreStatus:
+        """One bounded round trip to the index; any failure is an unreachable store with its reason."""
+        catalog = self.catalog
+        if catalog is None:
+            return StoreStatus(reachable=False, error="not opened yet")
+        timeout = self.settings.health_timeout_seconds
+        try:
+            async with asyncio.timeout(timeout):
+                await catalog.versions()  # always asks the backend (a server, or the index folder)
+                stats = await catalog.stats()
+        except TimeoutError:
+            return StoreStatus(reachable=False, error=f"no answer within {timeout:g} s")
+        except CatalogError as exc:
+            return StoreStatus(reachable=False, error=str(exc))
+        except Exception as exc:  # a bug must not take the health endpoint down with it
+            log.exception("health check of the index failed")
+            return StoreStatus(reachable=False, error=f"unexpected {type(exc).__name__}: {exc}")
+        return StoreStatus(
+            reachable=True,
+            backend=stats.backend,
+            version=stats.version,
+            model_id=stats.model_id,
+            products=stats.total,
+            by_category=dict(stats.by_category),
+        )
+
+    def sync_status(self, now: datetime | None = None) -> SyncStatus:
+        now = now or self._clock()
+        ran = self.nightly.last_summary if self.nightly is not None else None
+        saved = load_last_summary(self.data_dir) if self.data_dir is not None else None
+        saved_ok = load_last_ok_summary(self.data_dir) if self.data_dir is not None else None
+        last = newest(ran, saved)
+        # A last_sync.json written before last_ok_sync.json existed still counts when it was a success.
+        last_ok = newest(
+            ran if ran is not None and ran.ok else None, saved_ok, last if last and last.ok else None
+        )
+        limit = self.settings.max_sync_age_hours
+        age = (now - finished_at(last_ok)).total_seconds() / 3600 if last_ok is not None else None
+        if limit <= 0:
+            stale = False
+        elif age is not None:
+            stale = age > limit
+        else:  # never synced successfully: give a fresh deployment `limit` hours for its first sync
+            stale = (now - self.started_at).total_seconds() / 3600 > limit
+        return SyncStatus(
+            running_since=self.nightly.running_since if self.nightly is not None else None,
+            last=last,
+            last_ok=last_ok,
+            age_hours=age,
+            max_age_hours=limit,
+            stale=stale,
+        )
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat(timespec="seconds") if moment is not None else None

@@ -1,0 +1,285 @@
+"""Prometheus metrics of one snapfit process, in a registry of its own (never the global default).
+
+Three kinds of sources:
+
+- pushed: each finished search (``observe_search``, a ``TimingsLog`` observer) and each finished
+  sync of this process (``observe_sync``, a ``NightlySync`` observer) update counters and histograms;
+- read at scrape time: the Musinsa clients' ``RequestStats`` and the micro-batcher's
+  ``BatcherStats`` (``watch_http``, ``watch_batcher``), plain counters their owners keep anyway;
+- snapshots: the index and the last sync as the latest health check saw them (``update``),
+  refreshed by every ``/metrics`` and ``/healthz`` request.
+
+``METRIC_NAMES`` lists every series this module defines; the README's "Operating snapfit" section
+documents each of them (a test keeps the two in step).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    GCCollector,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    disable_created_metrics,
+    generate_latest,
+)
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from bot.monitoring.health import Health, Process, SyncStatus, finished_at
+from bot.timing import STAGES, Outcome, SearchKind, StageTimings
+from indexer import __version__
+
+if TYPE_CHECKING:
+    from indexer.embedding.batcher import BatcherStats
+    from indexer.musinsa.models import RequestStats
+    from indexer.sync.summary import SyncSummary
+
+log = logging.getLogger(__name__)
+
+SEARCH_KINDS: tuple[SearchKind, ...] = ("photo", "similar", "more")
+# Seconds: a search stage takes from a millisecond (the index) to tens of seconds (a slow download).
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+SYNC_CHANGES = ("crawled", "added", "updated", "unchanged", "removed", "failed")
+HTTP_FIELDS = ("requests", "retries", "failures", "throttled")
+
+# Every series, as exposed (counters with their _total suffix).
+METRIC_NAMES = (
+    "snapfit_build_info",
+    "snapfit_requests_total",
+    "snapfit_request_duration_seconds",
+    "snapfit_stage_duration_seconds",
+    "snapfit_encoder_busy_rejections_total",
+    "snapfit_encoder_batches_total",
+    "snapfit_encoder_images_total",
+    "snapfit_musinsa_requests_total",
+    "snapfit_musinsa_retries_total",
+    "snapfit_musinsa_failures_total",
+    "snapfit_musinsa_throttled_total",
+    "snapfit_store_up",
+    "snapfit_index_products",
+    "snapfit_index_category_products",
+    "snapfit_index_info",
+    "snapfit_sync_runs_total",
+    "snapfit_sync_running",
+    "snapfit_sync_last_success",
+    "snapfit_sync_last_finished_timestamp_seconds",
+    "snapfit_sync_last_duration_seconds",
+    "snapfit_sync_last_products",
+    "snapfit_sync_last_requests",
+    "snapfit_sync_last_retries",
+    "snapfit_sync_last_success_timestamp_seconds",
+)
+
+
+class Metrics:
+    """The metrics of one process (``process`` = "bot" for ``snapfit run``, "indexer" for ``schedule``)."""
+
+    def __init__(self, process: Process) -> None:
+        self.process = process
+        # No *_created series: they double the series count for nothing a dashboard uses (this
+        # switch is global to prometheus_client, and snapfit is its only user in the process).
+        disable_created_metrics()
+        self.registry = CollectorRegistry()
+        ProcessCollector(registry=self.registry)
+        PlatformCollector(registry=self.registry)
+        GCCollector(registry=self.registry)
+        Gauge(
+            "snapfit_build_info",
+            "snapfit's version and the kind of process",
+            ["version", "process"],
+            registry=self.registry,
+        ).labels(__version__, process).set(1)
+        self.requests = Counter(
+            "snapfit_requests",
+            "Searches answered, by kind (photo, similar, more) and outcome (ok, no_results, an error code)",
+            ["kind", "outcome"],
+            registry=self.registry,
+        )
+        self.request_seconds = Histogram(
+            "snapfit_request_duration_seconds",
+            "Wall time of a search, all stages together",
+            ["kind"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.stage_seconds = Histogram(
+            "snapfit_stage_duration_seconds",
+            "Wall time of one stage of a search (download, decode, embed, search, reply)",
+            ["kind", "stage"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        if process == "bot":  # every series from the start, so that rates and dashboards need no data yet
+            for kind in SEARCH_KINDS:
+                self.requests.labels(kind, "ok")
+                self.request_seconds.labels(kind)
+                for stage in STAGES:
+                    self.stage_seconds.labels(kind, stage)
+        self.sync_runs = Counter(
+            "snapfit_sync_runs",
+            "Syncs this process ran to the end, by result (ok, failed)",
+            ["result"],
+            registry=self.registry,
+        )
+        for result in ("ok", "failed"):
+            self.sync_runs.labels(result)
+        self._live = _LiveCollector()
+        self._snapshot = _SnapshotCollector()
+        self.registry.register(self._live)
+        self.registry.register(self._snapshot)
+
+    # ------------------------------------------------------------------------------ pushed
+
+    def observe_search(self, kind: SearchKind, outcome: Outcome, timings: StageTimings) -> None:
+        """A ``TimingsLog`` observer: one finished search."""
+        self.requests.labels(kind, outcome).inc()
+        self.request_seconds.labels(kind).observe(timings.total)
+        for stage, seconds in timings.seconds.items():
+            self.stage_seconds.labels(kind, stage).observe(seconds)
+
+    def observe_sync(self, summary: SyncSummary) -> None:
+        """A ``NightlySync`` observer: one finished sync of this process."""
+        self.sync_runs.labels("ok" if summary.ok else "failed").inc()
+        for client, counts in summary.http.items():
+            totals = self._live.sync_http.setdefault(f"sync_{client}", dict.fromkeys(HTTP_FIELDS, 0))
+            for key in HTTP_FIELDS:
+                totals[key] += int(counts.get(key, 0))
+
+    # ------------------------------------------------------------------------------ read at scrape
+
+    def watch_http(self, client: str, stats: Callable[[], RequestStats]) -> None:
+        """Expose a Musinsa client's request counters as ``snapfit_musinsa_*_total{client=...}``."""
+        self._live.http[client] = stats
+
+    def watch_batcher(self, stats: Callable[[], BatcherStats]) -> None:
+        self._live.batcher = stats
+
+    # ------------------------------------------------------------------------------ snapshots
+
+    def update(self, health: Health) -> None:
+        """The index and sync gauges as ``health`` saw them."""
+        self._snapshot.health = health
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+class _LiveCollector(Collector):
+    """Counters owned by other objects, read when Prometheus scrapes."""
+
+    def __init__(self) -> None:
+        self.http: dict[str, Callable[[], RequestStats]] = {}
+        self.sync_http: dict[str, dict[str, int]] = {}  # accumulated from this process's syncs
+        self.batcher: Callable[[], BatcherStats] | None = None
+
+    def collect(self) -> Iterator[Metric]:
+        families = {
+            key: CounterMetricFamily(
+                f"snapfit_musinsa_{key}", f"Musinsa HTTP {key}, by client", labels=["client"]
+            )
+            for key in HTTP_FIELDS
+        }
+        rows: list[tuple[str, dict[str, int]]] = [
+            (client, {key: getattr(source(), key) for key in HTTP_FIELDS})
+            for client, source in self.http.items()
+        ]
+        rows += list(self.sync_http.items())
+        for client, counts in rows:
+            for key in HTTP_FIELDS:
+                families[key].add_metric([client], counts[key])
+        yield from families.values()
+        batcher = self.batcher() if self.batcher is not None else None
+        for name, attribute, text in (
+            ("snapfit_encoder_busy_rejections", "busy", "Photo embeddings refused: the queue was full"),
+            ("snapfit_encoder_batches", "batches", "Forward passes of the bot's micro-batcher"),
+            ("snapfit_encoder_images", "images", "Images embedded by the bot's micro-batcher"),
+        ):
+            family = CounterMetricFamily(name, text)
+            if batcher is not None:
+                family.add_metric([], getattr(batcher, attribute))
+            yield family
+
+
+class _SnapshotCollector(Collector):
+    """Index and last-sync gauges from the latest health check; absent until one ran."""
+
+    def __init__(self) -> None:
+        self.health: Health | None = None
+
+    def collect(self) -> Iterator[Metric]:
+        health = self.health
+        store = health.store if health else None
+        sync = health.sync if health else None
+        up = GaugeMetricFamily("snapfit_store_up", "1 when the last check reached the index, else 0")
+        products = GaugeMetricFamily("snapfit_index_products", "Products in the live index")
+        by_category = GaugeMetricFamily(
+            "snapfit_index_category_products",
+            "Products in the live index per top-level category",
+            labels=["category", "name"],
+        )
+        info = GaugeMetricFamily(
+            "snapfit_index_info", "The live index version (1)", labels=["version", "model_id", "backend"]
+        )
+        if store is not None:
+            up.add_metric([], 1 if store.reachable else 0)
+            if store.reachable and store.products is not None:
+                products.add_metric([], store.products)
+                for code, count in sorted(store.by_category.items()):
+                    by_category.add_metric([code, _category_name(code)], count)
+                if store.version is not None:
+                    info.add_metric([store.version, store.model_id or "", store.backend or ""], 1)
+        yield from (up, products, by_category, info)
+        yield from _sync_families(sync)
+
+
+def _sync_families(sync: SyncStatus | None) -> Iterable[Metric]:
+    running = GaugeMetricFamily("snapfit_sync_running", "1 while this process runs a sync")
+    success = GaugeMetricFamily(
+        "snapfit_sync_last_success", "1 when the last sync ended without an error, else 0"
+    )
+    finished = GaugeMetricFamily(
+        "snapfit_sync_last_finished_timestamp_seconds", "When the last sync finished (Unix time)"
+    )
+    duration = GaugeMetricFamily("snapfit_sync_last_duration_seconds", "How long the last sync took")
+    products = GaugeMetricFamily(
+        "snapfit_sync_last_products", "Products per outcome in the last sync", labels=["change"]
+    )
+    requests = GaugeMetricFamily(
+        "snapfit_sync_last_requests", "Requests the last sync sent to Musinsa, per client", labels=["client"]
+    )
+    retries = GaugeMetricFamily(
+        "snapfit_sync_last_retries", "Requests the last sync retried, per client", labels=["client"]
+    )
+    last_ok = GaugeMetricFamily(
+        "snapfit_sync_last_success_timestamp_seconds", "When the last successful sync finished (Unix time)"
+    )
+    if sync is not None:
+        running.add_metric([], 1 if sync.running_since is not None else 0)
+        last = sync.last
+        if last is not None:
+            success.add_metric([], 1 if last.ok else 0)
+            finished.add_metric([], finished_at(last).timestamp())
+            duration.add_metric([], last.seconds)
+            for change in SYNC_CHANGES:
+                products.add_metric([change], getattr(last, change))
+            for client, counts in sorted(last.http.items()):
+                requests.add_metric([client], counts.get("requests", 0))
+                retries.add_metric([client], counts.get("retries", 0))
+        if sync.last_ok is not None:
+            last_ok.add_metric([], finished_at(sync.last_ok).timestamp())
+    return (running, success, finished, duration, products, requests, retries, last_ok)
+
+
+def _category_name(code: str) -> str:
+    from indexer.musinsa.categories import get_category
+
+    category = get_category(code)
+    return category.name if category is not None else ""

@@ -1,0 +1,86 @@
+"""The HTTP side: ``/metrics`` (Prometheus text format) and ``/healthz`` (JSON), on the process's loop.
+
+aiohttp on the event loop the bot (or ``snapfit schedule``) already runs, so a scrape never
+needs a thread. Every request runs one health check first (``HealthCheck.check``: bounded by
+``[metrics] health_timeout_seconds``), so the index and sync gauges are as fresh as the scrape.
+No access log: a scrape every few seconds would drown the log. The text format is Prometheus's
+0.0.4 (what every Prometheus version reads).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+
+from aiohttp import web
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
+
+from bot.monitoring.health import HealthCheck
+from bot.monitoring.metrics import Metrics
+from indexer.config import MetricsSettings
+
+log = logging.getLogger(__name__)
+
+
+class MonitoringError(Exception):
+    """The endpoints cannot be served (the port is taken, the address does not exist); one line."""
+
+
+class MonitoringServer:
+    def __init__(self, settings: MetricsSettings, metrics: Metrics, health: HealthCheck) -> None:
+        self.settings = settings
+        self.metrics = metrics
+        self.health = health
+        self._runner: web.AppRunner | None = None
+        self.port: int | None = None
+        self._last_status = "ok"
+
+    @property
+    def url(self) -> str:
+        host = self.settings.host
+        shown = f"[{host}]" if ":" in host else host
+        return f"http://{shown}:{self.port}"
+
+    async def start(self) -> None:
+        """Listen on ``[metrics] host:port``, or raise ``MonitoringError`` saying what to change."""
+        app = web.Application()
+        app.router.add_get("/metrics", self._metrics)
+        app.router.add_get("/healthz", self._healthz)
+        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await runner.setup()
+        site = web.TCPSite(runner, self.settings.host, self.settings.port)
+        try:
+            await site.start()
+        except OSError as exc:
+            await runner.cleanup()
+            # asyncio wraps the errno's text in "error while attempting to bind on address ...".
+            reason = os.strerror(exc.errno).lower() if exc.errno else str(exc)
+            raise MonitoringError(
+                f"cannot serve metrics on {self.settings.host}:{self.settings.port}: {reason}; set "
+                "[metrics] port (SNAPFIT_METRICS__PORT) to a free port, or [metrics] enabled = false"
+            ) from None
+        self._runner = runner
+        self.port = int(runner.addresses[0][1])
+
+    async def stop(self) -> None:
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
+
+    async def _metrics(self, request: web.Request) -> web.Response:
+        self.metrics.update(await self.health.check())
+        return web.Response(body=self.metrics.render(), headers={"Content-Type": CONTENT_TYPE_PLAIN_0_0_4})
+
+    async def _healthz(self, request: web.Request) -> web.Response:
+        health = await self.health.check()
+        self.metrics.update(health)
+        if health.status != self._last_status:  # log changes, not every probe
+            self._last_status = health.status
+            level = logging.INFO if health.status == "ok" else logging.WARNING
+            log.log(level, "health: %s %s", health.status, "; ".join(health.reasons))
+        return web.Response(
+            text=json.dumps(health.to_json(), ensure_ascii=False),
+            status=health.http_status,
+            content_type="application/json",
+        )

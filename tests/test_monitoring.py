@@ -1,0 +1,395 @@
+"""Metrics and health of one process: the series, the health verdicts, the HTTP endpoints."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+from prometheus_client.parser import text_string_to_metric_families
+
+from bot.config import Settings
+from bot.monitoring import Monitoring, MonitoringError
+from bot.monitoring.health import HealthCheck
+from bot.monitoring.metrics import METRIC_NAMES, Metrics
+from bot.timing import STAGES, StageTimings
+from indexer.config import DataSettings, MetricsSettings, ScheduleSettings, StoreSettings
+from indexer.embedding.batcher import BatcherStats
+from indexer.musinsa.models import RequestStats
+from indexer.schedule import NightlySync
+from indexer.store import Catalog, open_catalog
+from indexer.sync import SyncSummary, save_last_summary
+
+T0 = datetime(2026, 3, 10, 4, 0, tzinfo=UTC)
+
+
+def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """Every sample of a Prometheus text exposition by (name, sorted labels)."""
+    found = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            found[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    return found
+
+
+def value(text: str, name: str, **labels: str) -> float | None:
+    return samples(text).get((name, tuple(sorted(labels.items()))))
+
+
+def summary(*, at: datetime, ok: bool = True, **counts: Any) -> SyncSummary:
+    done = SyncSummary(started_at=at - timedelta(minutes=30), model_id="m", **counts)
+    done.finish(at)
+    if not ok:
+        done.error = "Musinsa blocked the crawl"
+    return done
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+# --------------------------------------------------------------------------------------- metrics
+
+
+def test_a_search_counts_once_and_lands_in_every_stage_histogram() -> None:
+    metrics = Metrics("bot")
+    timings = StageTimings(
+        seconds={"download": 0.2, "decode": 0.01, "embed": 0.3, "search": 0.004, "reply": 0.7}
+    )
+    metrics.observe_search("photo", "ok", timings)
+    metrics.observe_search(
+        "photo", "bad_image:corrupt", StageTimings(seconds={"download": 0.1, "decode": 0.002})
+    )
+    text = metrics.render().decode()
+    assert value(text, "snapfit_requests_total", kind="photo", outcome="ok") == 1
+    assert value(text, "snapfit_requests_total", kind="photo", outcome="bad_image:corrupt") == 1
+    assert value(text, "snapfit_requests_total", kind="similar", outcome="ok") == 0  # present from the start
+    assert value(text, "snapfit_request_duration_seconds_count", kind="photo") == 2
+    assert value(text, "snapfit_request_duration_seconds_sum", kind="photo") == pytest.approx(1.214 + 0.102)
+    for stage in STAGES:
+        assert value(text, "snapfit_stage_duration_seconds_bucket", kind="photo", stage=stage, le="+Inf") >= 1
+    # 0.3 s of embedding is above the 0.25 bucket and within the 0.5 one.
+    assert value(text, "snapfit_stage_duration_seconds_bucket", kind="photo", stage="embed", le="0.25") == 0
+    assert value(text, "snapfit_stage_duration_seconds_bucket", kind="photo", stage="embed", le="0.5") == 1
+    assert value(text, "snapfit_stage_duration_seconds_count", kind="photo", stage="download") == 2
+    assert value(text, "snapfit_stage_duration_seconds_count", kind="photo", stage="reply") == 1
+    assert "_created" not in text
+
+
+def test_client_and_batcher_counters_are_read_when_scraped() -> None:
+    metrics = Metrics("bot")
+    pages, batcher = RequestStats(), BatcherStats()
+    metrics.watch_http("product_pages", lambda: pages)
+    metrics.watch_batcher(lambda: batcher)
+    pages.requests, pages.retries, pages.throttled = 7, 2, 1
+    batcher.busy, batcher.batches, batcher.images = 3, 4, 9
+    text = metrics.render().decode()
+    assert value(text, "snapfit_musinsa_requests_total", client="product_pages") == 7
+    assert value(text, "snapfit_musinsa_retries_total", client="product_pages") == 2
+    assert value(text, "snapfit_musinsa_throttled_total", client="product_pages") == 1
+    assert value(text, "snapfit_encoder_busy_rejections_total") == 3
+    assert value(text, "snapfit_encoder_images_total") == 9
+    pages.retries = 5
+    assert value(metrics.render().decode(), "snapfit_musinsa_retries_total", client="product_pages") == 5
+
+
+async def test_each_sync_of_the_process_is_counted_with_its_requests() -> None:
+    results = [
+        summary(
+            at=T0, crawled=10, http={"listing": {"requests": 4, "retries": 1}, "images": {"requests": 6}}
+        ),
+        summary(at=T0, ok=False, http={"listing": {"requests": 3, "retries": 3, "throttled": 3}}),
+    ]
+
+    async def run_once() -> SyncSummary:
+        return results.pop(0)
+
+    metrics = Metrics("indexer")
+    nightly = NightlySync(run_once, ScheduleSettings())
+    nightly.observers.append(metrics.observe_sync)
+    await nightly.run("nightly")
+    await nightly.run("admin /sync")
+    text = metrics.render().decode()
+    assert value(text, "snapfit_sync_runs_total", result="ok") == 1
+    assert value(text, "snapfit_sync_runs_total", result="failed") == 1
+    assert value(text, "snapfit_musinsa_requests_total", client="sync_listing") == 7
+    assert value(text, "snapfit_musinsa_retries_total", client="sync_listing") == 4
+    assert value(text, "snapfit_musinsa_throttled_total", client="sync_listing") == 3
+    assert value(text, "snapfit_musinsa_requests_total", client="sync_images") == 6
+    assert (
+        value(text, "snapfit_build_info", version=value_label(text, "snapfit_build_info"), process="indexer")
+        == 1
+    )
+    # An indexer has no searches to pre-register.
+    assert value(text, "snapfit_requests_total", kind="photo", outcome="ok") is None
+
+
+def value_label(text: str, name: str) -> str:
+    for (sample, labels), _ in samples(text).items():
+        if sample == name:
+            return dict(labels)["version"]
+    raise AssertionError(f"no {name}")
+
+
+def test_a_broken_observer_never_breaks_the_sync_engine(caplog: pytest.LogCaptureFixture) -> None:
+    async def run_once() -> SyncSummary:
+        return summary(at=T0)
+
+    def broken(_: SyncSummary) -> None:
+        raise RuntimeError("observer bug")
+
+    nightly = NightlySync(run_once, ScheduleSettings())
+    nightly.observers.append(broken)
+    assert asyncio.run(nightly.run("nightly")) is not None
+    assert "sync observer" in caplog.text
+
+
+def test_every_series_is_in_the_list_the_readme_is_checked_against() -> None:
+    metrics = Metrics("bot")
+    exposed = set()
+    for family in metrics.registry.collect():
+        if family.name.startswith("snapfit_"):
+            exposed.add(family.name + ("_total" if family.type == "counter" else ""))
+    assert exposed == set(METRIC_NAMES)
+
+
+# ---------------------------------------------------------------------------------------- health
+
+
+def health_check(data_dir: Path, clock: Clock, **settings: Any) -> HealthCheck:
+    return HealthCheck(MetricsSettings(**settings), process="bot", data_dir=data_dir, clock=clock)
+
+
+async def test_sync_age_is_reported_and_judged_only_when_configured(tmp_path: Path) -> None:
+    clock = Clock(T0)
+    save_last_summary(tmp_path, summary(at=T0 - timedelta(hours=30), crawled=100, added=3))
+    save_last_summary(tmp_path, summary(at=T0 - timedelta(hours=6), ok=False))
+    catalog = await open_catalog(StoreSettings(url=":memory:"))
+    try:
+        relaxed = health_check(tmp_path, clock)
+        relaxed.attach(catalog)
+        health = await relaxed.check()
+        assert (health.status, health.http_status) == ("ok", 200)
+        sync = health.to_json()["sync"]
+        assert sync["last_ok"] is False and sync["last_error"] == "Musinsa blocked the crawl"
+        assert sync["last_success_at"] == (T0 - timedelta(hours=30)).isoformat()
+        assert sync["age_hours"] == 30 and sync["stale"] is False
+
+        strict = health_check(tmp_path, clock, max_sync_age_hours=24)
+        strict.attach(catalog)
+        health = await strict.check()
+        assert (health.status, health.http_status) == ("unhealthy", 503)
+        assert "30.0 h ago" in health.reasons[0] and "max_sync_age_hours = 24" in health.reasons[0]
+
+        # The metrics show the same: the last run failed, the last success 30 h ago.
+        metrics = Metrics("bot")
+        metrics.update(health)
+        text = metrics.render().decode()
+        assert value(text, "snapfit_sync_last_success") == 0
+        assert (
+            value(text, "snapfit_sync_last_success_timestamp_seconds")
+            == (T0 - timedelta(hours=30)).timestamp()
+        )
+        assert (
+            value(text, "snapfit_sync_last_finished_timestamp_seconds")
+            == (T0 - timedelta(hours=6)).timestamp()
+        )
+        assert value(text, "snapfit_sync_last_duration_seconds") == 1800
+        assert value(text, "snapfit_store_up") == 1
+        assert value(text, "snapfit_index_products") == 0
+    finally:
+        await catalog.close()
+
+
+async def test_a_deployment_that_never_synced_gets_max_sync_age_hours_for_its_first_sync(
+    tmp_path: Path,
+) -> None:
+    clock = Clock(T0)
+    catalog = await open_catalog(StoreSettings(url=":memory:"))
+    try:
+        check = health_check(tmp_path, clock, max_sync_age_hours=12)
+        check.attach(catalog)
+        assert (await check.check()).status == "ok"
+        clock.now = T0 + timedelta(hours=13)
+        health = await check.check()
+        assert health.status == "unhealthy"
+        assert "no successful sync in the 12 h since this process started" in health.reasons[0]
+        save_last_summary(tmp_path, summary(at=clock.now - timedelta(minutes=5)))
+        assert (await check.check()).status == "ok"
+    finally:
+        await catalog.close()
+
+
+async def test_before_the_index_is_open_the_process_is_starting(tmp_path: Path) -> None:
+    health = await health_check(tmp_path, Clock(T0)).check()
+    assert (health.status, health.http_status) == ("starting", 503)
+
+
+async def test_a_closed_catalog_is_an_unreachable_store(tmp_path: Path) -> None:
+    catalog = await open_catalog(StoreSettings(path=str(tmp_path / "qdrant")))
+    check = health_check(tmp_path, Clock(T0))
+    check.attach(catalog)
+    assert (await check.check()).store.reachable  # type: ignore[union-attr]
+    await catalog.close()
+    health = await check.check()
+    assert health.status == "unhealthy"
+    assert health.reasons == ["store unreachable: the catalog is closed"]
+
+
+class QdrantStandIn:
+    """Just enough of a Qdrant server's REST API for a catalog to open (no index yet); then it can
+    stop answering (``hang``) or go away (``stop``), which is what the health check must notice."""
+
+    def __init__(self) -> None:
+        self.hang = False
+        self._released = asyncio.Event()  # lets hanging requests go when the stand-in stops
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+
+    async def _answer(self, request: web.Request) -> web.Response:
+        if self.hang:
+            await asyncio.wait_for(self._released.wait(), 30)
+        results: dict[str, Any] = {
+            "/": {"title": "qdrant", "version": "1.19.0"},
+            "/aliases": {"result": {"aliases": []}, "status": "ok", "time": 0.0},
+            "/collections": {"result": {"collections": []}, "status": "ok", "time": 0.0},
+        }
+        if request.path not in results:
+            return web.json_response({"status": {"error": "Not found"}}, status=404)
+        return web.json_response(results[request.path])
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_get("/{tail:.*}", self._answer)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}"
+
+    async def stop(self) -> None:
+        self._released.set()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+
+@pytest.fixture
+async def qdrant() -> AsyncIterator[QdrantStandIn]:
+    server = QdrantStandIn()
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+@pytest.fixture
+async def server_catalog(qdrant: QdrantStandIn) -> AsyncIterator[Catalog]:
+    catalog = await open_catalog(StoreSettings(url=qdrant.url, timeout_seconds=5))
+    try:
+        yield catalog
+    finally:
+        await catalog.close()
+
+
+async def test_a_qdrant_server_that_went_away_is_unhealthy(
+    qdrant: QdrantStandIn, server_catalog: Catalog, tmp_path: Path
+) -> None:
+    check = health_check(tmp_path, Clock(T0))
+    check.attach(server_catalog)
+    assert (await check.check()).status == "ok"
+    await qdrant.stop()  # the port is closed now
+    health = await check.check()
+    assert health.status == "unhealthy"
+    assert health.reasons[0].startswith(f"store unreachable: cannot reach the Qdrant server at {qdrant.url}")
+
+
+async def test_a_qdrant_server_that_does_not_answer_is_unhealthy_after_the_timeout(
+    qdrant: QdrantStandIn, server_catalog: Catalog, tmp_path: Path
+) -> None:
+    check = health_check(tmp_path, Clock(T0), health_timeout_seconds=0.2)
+    check.attach(server_catalog)
+    qdrant.hang = True
+    health = await check.check()
+    assert health.reasons == ["store unreachable: no answer within 0.2 s"]
+
+
+# ------------------------------------------------------------------------------------------ HTTP
+
+
+def settings(tmp_path: Path, **metrics: Any) -> Settings:
+    return Settings(
+        metrics=MetricsSettings(**{"port": 0, **metrics}),
+        store=StoreSettings(url=":memory:"),
+        data=DataSettings(dir=str(tmp_path / "data")),
+    )
+
+
+async def get(url: str) -> tuple[int, str, str]:
+    async with aiohttp.ClientSession() as http, http.get(url) as response:
+        return response.status, response.headers["Content-Type"], await response.text()
+
+
+async def test_the_endpoints_answer_over_http(tmp_path: Path) -> None:
+    monitoring = await Monitoring.start(settings(tmp_path), "indexer")
+    assert monitoring is not None and monitoring.port
+    base = f"http://127.0.0.1:{monitoring.port}"
+    try:
+        status, kind, body = await get(f"{base}/healthz")
+        assert (status, kind) == (503, "application/json; charset=utf-8")
+        assert '"status": "starting"' in body
+        catalog = await open_catalog(StoreSettings(url=":memory:"))
+        monitoring.attach_sync(catalog, None)
+        status, _, body = await get(f"{base}/healthz")
+        assert status == 200 and '"process": "indexer"' in body
+        status, kind, body = await get(f"{base}/metrics")
+        assert status == 200 and kind.startswith("text/plain; version=0.0.4")
+        assert value(body, "snapfit_store_up") == 1
+        await catalog.close()
+        status, _, body = await get(f"{base}/healthz")
+        assert status == 503 and "the catalog is closed" in body
+        assert value((await get(f"{base}/metrics"))[2], "snapfit_store_up") == 0
+    finally:
+        await monitoring.stop()
+    with pytest.raises(aiohttp.ClientConnectionError):
+        await get(f"{base}/healthz")
+
+
+async def test_a_taken_port_is_one_line_that_says_what_to_change(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(MonitoringError) as caught:
+            await Monitoring.start(settings(tmp_path, port=port), "bot")
+    message = str(caught.value)
+    assert f"cannot serve metrics on 127.0.0.1:{port}" in message
+    assert "SNAPFIT_METRICS__PORT" in message and "\n" not in message
+
+
+async def test_disabled_metrics_listen_nowhere(tmp_path: Path, free_port: Callable[[], int]) -> None:
+    port = free_port()
+    assert await Monitoring.start(settings(tmp_path, enabled=False, port=port), "bot") is None
+    with pytest.raises(aiohttp.ClientConnectionError):
+        await get(f"http://127.0.0.1:{port}/metrics")
+
+
+@pytest.fixture
+def free_port() -> Callable[[], int]:
+    def pick() -> int:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            return int(probe.getsockname()[1])
+
+    return pick
