@@ -81,6 +81,17 @@ def test_invalid_engine_combinations_are_one_line_errors(tiny_model_dir: Path) -
         load(tiny_model_dir, engine="onnx", precision="bf16")
 
 
+def test_auto_precision_means_fp32_for_onnx_even_with_native_bf16(
+    tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import indexer.embedding.policy as policy
+
+    monkeypatch.setattr(policy, "cpu_flags", lambda: frozenset({"avx512f", "avx512_bf16"}))
+    assert load(tiny_model_dir).precision == "bf16"  # the torch engine takes the native bf16
+    onnx = load(tiny_model_dir, engine="onnx")  # auto: no error, fp32 (all ONNX Runtime runs here)
+    assert onnx.precision == "fp32" and onnx.model_id.endswith("/fp32")
+
+
 def test_missing_onnxruntime_says_how_to_install_it(
     tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

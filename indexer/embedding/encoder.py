@@ -84,7 +84,11 @@ class Encoder:
         if threads > 0:
             torch.set_num_threads(threads)
         self._device = resolve_device(device)
-        self._precision, reason = resolve_precision(precision, self._device)
+        if engine == "onnx" and precision == "auto" and self._device.type == "cpu":
+            # ONNX Runtime runs fp32 only: `auto` means fp32 there, even on a CPU with native bf16.
+            self._precision, reason = "fp32", "auto: engine 'onnx' runs in fp32"
+        else:
+            self._precision, reason = resolve_precision(precision, self._device)
         if engine == "onnx" and (self._device.type != "cpu" or self._precision != "fp32"):
             raise EncoderLoadError(
                 f"model.engine = 'onnx' runs in fp32 on the CPU, but the encoder resolved to "
