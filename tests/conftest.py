@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,6 +13,18 @@ if TYPE_CHECKING:
     from indexer.embedding import Encoder
 
 pytest_plugins = ["tests.fakes.telegram_fixtures"]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def cpu_without_native_bf16() -> Iterator[None]:
+    """`precision = auto` is bf16 on CPUs with native bf16 and fp32 on the others: the suite runs as on
+    one without it, so vectors and model ids are the same on every machine. Tests of the bf16 path
+    set the precision, or patch the flags, themselves; subprocesses see the real CPU."""
+    import indexer.embedding.policy as policy
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(policy, "cpu_flags", lambda: policy.parse_cpu_flags("flags\t: fpu sse2 avx2"))
+        yield
 
 
 @pytest.fixture(autouse=True)

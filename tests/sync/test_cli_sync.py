@@ -67,7 +67,9 @@ def write_config(
         max_retries=6,
     )
     text += (
-        f'\n[model]\nname = "{model or f"local-dir:{model_dir}"}"\n'
+        # fp32 as in this process (tests/conftest.py): the subprocess sees the real CPU, where `auto`
+        # may be bf16, and the tests finish its syncs here with the same model id.
+        f'\n[model]\nname = "{model or f"local-dir:{model_dir}"}"\nprecision = "fp32"\n'
         f'\n[store]\npath = "{tmp_path / "qdrant"}"\n'
         f"\n[images]\nrequests_per_second = {images_per_second}\ndownload_concurrency = 4\n"
         f"\n[sync]\nembed_batch_size = 4\n{extra}"
