@@ -35,6 +35,7 @@ from indexer.product import Product
 from indexer.store import (
     Catalog,
     CatalogVersion,
+    Categories,
     DimensionMismatchError,
     ModelMismatchError,
     ProductNotFoundError,
@@ -142,7 +143,7 @@ class QueryVector:
 class SearchResult:
     items: list[ScoredProduct]
     query: QueryVector
-    category: str | None
+    category: Categories
     limit: int
     offset: int
 
@@ -221,12 +222,12 @@ class SearchService:
         self,
         data: bytes,
         *,
-        category: str | None = None,
+        category: Categories = None,
         limit: int = 10,
         offset: int = 0,
         timings: StageTimings | None = None,
     ) -> SearchResult:
-        """Products that look like the photo in ``data``, best first."""
+        """Products that look like the photo in ``data``, best first; ``category``: one code or several."""
         timings = timings if timings is not None else StageTimings()
         query = await self.embed_bytes(data, timings=timings)
         try:
@@ -261,7 +262,7 @@ class SearchService:
         self,
         query: QueryVector,
         *,
-        category: str | None = None,
+        category: Categories = None,
         limit: int = 10,
         offset: int = 0,
         exclude_ids: Sequence[int] = (),

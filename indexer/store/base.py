@@ -21,6 +21,7 @@ from indexer.store.catalog import (
     CatalogRebuild,
     CatalogStats,
     CatalogVersion,
+    Categories,
     PayloadUpdate,
     ProductIndex,
     ProductRef,
@@ -37,6 +38,7 @@ from indexer.store.errors import (
 )
 from indexer.store.payload import (
     SearchFilter,
+    check_categories,
     check_category,
     check_ids,
     check_items,
@@ -161,7 +163,7 @@ class VersionStore(ProductIndex):
         self,
         vector: np.ndarray,
         *,
-        category: str | None = None,
+        category: Categories = None,
         limit: int = 10,
         offset: int = 0,
         exclude_ids: Sequence[int] = (),
@@ -176,7 +178,7 @@ class VersionStore(ProductIndex):
         return self._scored(await self._query(query, where, limit, offset))
 
     async def similar(
-        self, product_id: int, *, category: str | None = None, limit: int = 10, offset: int = 0
+        self, product_id: int, *, category: Categories = None, limit: int = 10, offset: int = 0
     ) -> list[ScoredProduct]:
         (checked,) = check_ids([product_id])
         where = SearchFilter.build(category, exclude_ids=(checked,))
@@ -308,7 +310,7 @@ class CatalogBase(Catalog):
         self,
         vector: np.ndarray,
         *,
-        category: str | None = None,
+        category: Categories = None,
         limit: int = 10,
         offset: int = 0,
         exclude_ids: Sequence[int] = (),
@@ -333,10 +335,10 @@ class CatalogBase(Catalog):
         )
 
     async def similar(
-        self, product_id: int, *, category: str | None = None, limit: int = 10, offset: int = 0
+        self, product_id: int, *, category: Categories = None, limit: int = 10, offset: int = 0
     ) -> list[ScoredProduct]:
         (checked,) = check_ids([product_id])
-        check_category(category)
+        check_categories(category)
         check_page(limit, offset)
 
         def nothing_stored() -> list[ScoredProduct]:
@@ -409,7 +411,7 @@ class RebuildBase(CatalogRebuild):
         self,
         vector: np.ndarray,
         *,
-        category: str | None = None,
+        category: Categories = None,
         limit: int = 10,
         offset: int = 0,
         exclude_ids: Sequence[int] = (),
@@ -429,7 +431,7 @@ class RebuildBase(CatalogRebuild):
         )
 
     async def similar(
-        self, product_id: int, *, category: str | None = None, limit: int = 10, offset: int = 0
+        self, product_id: int, *, category: Categories = None, limit: int = 10, offset: int = 0
     ) -> list[ScoredProduct]:
         return await self._open_store().similar(product_id, category=category, limit=limit, offset=offset)
 

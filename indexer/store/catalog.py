@@ -26,6 +26,8 @@ import numpy as np
 from indexer.product import Product
 
 VersionState = Literal["building", "ready"]
+# A search's category scope: one code, several (a product in any of them matches), or None (all).
+Categories = str | Sequence[str] | None
 
 
 @dataclass(frozen=True)
@@ -138,7 +140,7 @@ class ProductIndex(ABC):
         self,
         vector: np.ndarray,
         *,
-        category: str | None = None,
+        category: Categories = None,
         limit: int = 10,
         offset: int = 0,
         exclude_ids: Sequence[int] = (),
@@ -148,14 +150,15 @@ class ProductIndex(ABC):
     ) -> list[ScoredProduct]:
         """Products closest to ``vector`` (cosine), best first.
 
-        ``category`` is hierarchical ('001' also matches products under '001004'); the price
+        ``category`` is hierarchical ('001' also matches products under '001004'); several codes
+        match a product in any of them (a garment of tops or outerwear: ``("001", "002")``); the price
         range applies to ``Product.effective_price`` (inclusive). ``model_id``, when given,
         must equal the version's model (else ``ModelMismatchError``).
         """
 
     @abstractmethod
     async def similar(
-        self, product_id: int, *, category: str | None = None, limit: int = 10, offset: int = 0
+        self, product_id: int, *, category: Categories = None, limit: int = 10, offset: int = 0
     ) -> list[ScoredProduct]:
         """Neighbours of a stored product, never the product itself (``ProductNotFoundError``)."""
 

@@ -50,6 +50,7 @@ from qdrant_edge import (
     FieldCondition,
     Filter,
     HasIdCondition,
+    MatchAny,
     MatchValue,
     PayloadSchemaType,
     Point,
@@ -112,8 +113,10 @@ def edge_config(dimension: int, quantization: str) -> EdgeConfig:
 
 def edge_filter(where: SearchFilter) -> Filter | None:
     must: list[Any] = []
-    if where.category is not None:
-        must.append(FieldCondition(key="category_path", match=MatchValue(where.category)))
+    if len(where.categories) == 1:
+        must.append(FieldCondition(key="category_path", match=MatchValue(where.categories[0])))
+    elif where.categories:
+        must.append(FieldCondition(key="category_path", match=MatchAny(list(where.categories))))
     if where.min_price is not None or where.max_price is not None:
         low = float(where.min_price) if where.min_price is not None else None
         high = float(where.max_price) if where.max_price is not None else None
@@ -125,7 +128,7 @@ def edge_filter(where: SearchFilter) -> Filter | None:
 
 
 def category_filter(category: str | None) -> Filter | None:
-    return edge_filter(SearchFilter(category=category)) if category else None
+    return edge_filter(SearchFilter(categories=(category,))) if category else None
 
 
 async def run_optimizer(shard_dir: Path) -> dict[str, Any]:

@@ -20,6 +20,7 @@ import numpy as np
 from pydantic import ValidationError
 
 from indexer.product import Product
+from indexer.store.catalog import Categories
 from indexer.store.errors import CatalogError, DimensionMismatchError
 
 VECTOR_NAME = "image"
@@ -128,11 +129,26 @@ def check_category(category: str | None) -> str | None:
     return category
 
 
+def check_categories(categories: Categories) -> tuple[str, ...]:
+    """The codes of ``categories`` in order, each once; () means every category."""
+    if categories is None:
+        return ()
+    if isinstance(categories, str):
+        return (check_category(categories) or "",)
+    codes = tuple(dict.fromkeys(check_category(code) or "" for code in categories))
+    if not codes:
+        raise ValueError("an empty list of categories matches nothing: pass None to search every category")
+    return codes
+
+
 @dataclass(frozen=True)
 class SearchFilter:
-    """Backend-neutral search constraints, validated once; each backend builds its own filter."""
+    """Backend-neutral search constraints, validated once; each backend builds its own filter.
 
-    category: str | None = None
+    ``categories``: a product matches when its category is any of them or below one of them.
+    """
+
+    categories: tuple[str, ...] = ()
     min_price: int | None = None
     max_price: int | None = None
     exclude_ids: tuple[int, ...] = ()
@@ -140,7 +156,7 @@ class SearchFilter:
     @classmethod
     def build(
         cls,
-        category: str | None = None,
+        category: Categories = None,
         min_price: int | None = None,
         max_price: int | None = None,
         exclude_ids: Sequence[int] = (),
@@ -154,7 +170,7 @@ class SearchFilter:
                 raise ValueError(f"{name} must not be negative, got {value}")
         if min_price is not None and max_price is not None and min_price > max_price:
             raise ValueError(f"min_price {min_price} is above max_price {max_price}")
-        return cls(check_category(category), min_price, max_price, tuple(check_ids(exclude_ids)))
+        return cls(check_categories(category), min_price, max_price, tuple(check_ids(exclude_ids)))
 
 
 def check_page(limit: int, offset: int) -> None:

@@ -97,8 +97,12 @@ async def call(request: Awaitable[T], what: str, url: str, collection: str | Non
 
 def server_filter(where: SearchFilter) -> models.Filter | None:
     must: list[models.Condition] = []
-    if where.category is not None:
-        must.append(models.FieldCondition(key="category_path", match=models.MatchValue(value=where.category)))
+    if len(where.categories) == 1:
+        match_one = models.MatchValue(value=where.categories[0])
+        must.append(models.FieldCondition(key="category_path", match=match_one))
+    elif where.categories:
+        match_any = models.MatchAny(any=list(where.categories))
+        must.append(models.FieldCondition(key="category_path", match=match_any))
     if where.min_price is not None or where.max_price is not None:
         must.append(
             models.FieldCondition(
@@ -242,7 +246,7 @@ class ServerVersionStore(VersionStore):
         return [(int(point.id), float(point.score), point.payload or {}) for point in response.points]
 
     async def _count(self, category: str | None) -> int:
-        where = server_filter(SearchFilter(category=category)) if category else None
+        where = server_filter(SearchFilter(categories=(category,))) if category else None
         result = await self._call(
             self._client.count(self._version.name, count_filter=where, exact=True), "count points"
         )

@@ -86,6 +86,31 @@ async def test_category_filter_is_hierarchical(filled: Catalog, data: Data) -> N
     assert await filled.count() == len(data.ids)
 
 
+async def test_several_categories_match_a_product_in_any_of_them(filled: Catalog, data: Data) -> None:
+    """A garment that may be a top or outerwear searches ("001", "002"): one ranking over both."""
+    either = data.subset([p.category[:3] in ("001", "002") for p in data.products])
+    tops = data.subset([p.category.startswith("001") for p in data.products])
+    assert 0 < len(tops.ids) < len(either.ids) < len(data.ids)
+    hits = await filled.search(QUERIES[0], category=("001", "002"), limit=100)
+    assert [hit.product.id for hit in hits] == exact_ranking(either.vectors, either.ids, QUERIES[0])
+    page = await filled.search(QUERIES[0], category=["002", "001"], limit=3, offset=2)
+    assert [hit.product.id for hit in page] == [hit.product.id for hit in hits][2:5]
+    # One code in a list is that code; a code and its own subcategory is just the code.
+    one = await filled.search(QUERIES[0], category=["001"], limit=100)
+    assert [hit.product.id for hit in one] == exact_ranking(tops.vectors, tops.ids, QUERIES[0])
+    nested = await filled.search(QUERIES[0], category=["001", "001004"], limit=100)
+    assert [hit.product.id for hit in nested] == [hit.product.id for hit in one]
+    target = either.ids[0]
+    neighbours = await filled.similar(target, category=("001", "002"), limit=100)
+    assert {hit.product.id for hit in neighbours} == set(either.ids) - {target}
+    with pytest.raises(ValueError, match="empty list of categories"):
+        await filled.search(QUERIES[0], category=[])
+    with pytest.raises(ValueError, match="category code"):
+        await filled.search(QUERIES[0], category=["001", "tops"])
+    with pytest.raises(ValueError, match="category code"):
+        await filled.similar(target, category=["shoes"])
+
+
 async def test_price_filter_uses_the_effective_price(filled: Catalog, data: Data) -> None:
     low, high = 15_000, 30_000
     inside = data.subset([low <= p.effective_price <= high for p in data.products])
