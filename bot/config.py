@@ -19,6 +19,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from indexer.config import (
     DataSettings,
+    GarmentSettings,
     ImageSettings,
     LoggingSettings,
     MetricsSettings,
@@ -77,6 +78,7 @@ class Settings(BaseSettings):
     data: DataSettings = Field(default_factory=DataSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    garments: GarmentSettings = Field(default_factory=GarmentSettings)
 
     @classmethod
     def settings_customise_sources(

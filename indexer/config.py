@@ -1,5 +1,5 @@
 """Settings for the catalog side: [musinsa] [images] [model] [store] [sync] [schedule] [data] [logging]
-[metrics].
+[metrics] and [garments].
 
 Each section is a strict pydantic model (unknown keys are errors) so that a typo in
 config.toml is reported instead of silently falling back to a default. The whole-file
@@ -211,3 +211,85 @@ class MetricsSettings(Section):
         if not value or any(ch.isspace() or ch in "/[]" for ch in value):
             raise ValueError(f"must be an address or host name to listen on, like '127.0.0.1', got {value!r}")
         return value
+
+
+def garment_label(name: str) -> str:
+    """A parser label in its one spelling: lower case, '-' between words ('Left_shoe' -> 'left-shoe')."""
+    return re.sub(r"[\s_]+", "-", name.strip().lower()).strip("-")
+
+
+def _default_garment_categories() -> dict[str, list[str]]:
+    return {
+        "upper-clothes": ["001", "002"],  # tops or outerwear: the default parser does not separate them
+        "pants": ["003"],
+        "skirt": ["100"],
+        "dress": ["100"],
+        "shoes": ["103"],
+        "bag": ["004"],
+        "hat": ["101"],
+        "scarf": ["101"],
+        "belt": ["101"],
+        "sunglasses": ["101"],
+    }
+
+
+class GarmentSettings(Section):
+    """The garment parser: which model finds garments in a photo, and how they map to categories.
+
+    ``categories`` decides what is a garment: a parser label (after ``merge``) that has no entry
+    is not one (background, skin, hair, face, arms, legs). Keys are parser label names, so the
+    table serves any parser; ``merge`` joins several labels into one garment (left and right shoe).
+    """
+
+    enabled: bool = True
+    model: str = "mattmdjaga/segformer_b2_clothes"
+    min_area: float = Field(default=0.02, ge=0, lt=1)
+    crop_mode: Literal["box", "cutout"] = "box"
+    padding: float = Field(default=0.1, ge=0, le=1)
+    pending_per_user: int = Field(default=3, ge=1, le=20)
+    pending_ttl_seconds: float = Field(default=900.0, gt=0, le=86_400)
+    categories: dict[str, list[str]] = Field(default_factory=_default_garment_categories)
+    merge: dict[str, list[str]] = Field(default_factory=lambda: {"shoes": ["left-shoe", "right-shoe"]})
+
+    @field_validator("model")
+    @classmethod
+    def _model(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError(
+                "must name a segmentation model: a Hugging Face id like 'mattmdjaga/segformer_b2_clothes' "
+                "or a local folder"
+            )
+        return value.strip()
+
+    @field_validator("categories")
+    @classmethod
+    def _categories(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        table: dict[str, list[str]] = {}
+        for label, codes in value.items():
+            key = garment_label(label)
+            if not key:
+                raise ValueError(f"{label!r} is not a label name")
+            if not codes:
+                raise ValueError(f"{label!r} needs at least one category code (or remove the entry)")
+            for code in codes:
+                if not _CATEGORY_CODE.match(code):
+                    raise ValueError(f"{label}: {code!r} is not a Musinsa category code (e.g. '001')")
+            table[key] = list(dict.fromkeys(codes))
+        return table
+
+    @field_validator("merge")
+    @classmethod
+    def _merge(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        table: dict[str, list[str]] = {}
+        owner: dict[str, str] = {}
+        for garment, labels in value.items():
+            key = garment_label(garment)
+            if not key or not labels:
+                raise ValueError(f"{garment!r} must name a garment and the labels it joins")
+            parts = [garment_label(label) for label in labels]
+            for part in parts:
+                if part in owner and owner[part] != key:
+                    raise ValueError(f"label {part!r} is merged into both {owner[part]!r} and {key!r}")
+                owner[part] = key
+            table[key] = list(dict.fromkeys(parts))
+        return table

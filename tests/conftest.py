@@ -54,3 +54,15 @@ def tiny_encoder(tiny_model_dir: Path) -> Encoder:
     from indexer.embedding import Encoder
 
     return Encoder.from_settings(ModelSettings(name=f"local-dir:{tiny_model_dir}"))
+
+
+@pytest.fixture(scope="session")
+def tiny_segformer_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny random SegFormer folder with the real clothes labels (tests/tiny_segformer.py);
+    load it as ``[garments] model = "<path>"``. Its map favours background, tops, pants and shoes."""
+    from tests.tiny_segformer import build_tiny_segformer
+
+    return build_tiny_segformer(
+        tmp_path_factory.mktemp("tiny-segformer") / "segformer",
+        favour=("Background", "Upper-clothes", "Pants", "Left-shoe", "Right-shoe"),
+    )

@@ -121,3 +121,48 @@ def test_every_example_key_has_a_comment() -> None:
         if "=" in line and not line.lstrip().startswith("#"):
             previous = lines[number - 1].strip()
             assert previous.startswith("#") or "=" in previous, f"line {number + 1} has no comment: {line}"
+
+
+def test_garment_settings_from_the_file_and_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(
+        tmp_path,
+        '[garments]\nmodel = "models/segformer"\ncrop_mode = "cutout"\n\n'
+        '[garments.categories]\nUpper_Clothes = ["002"]\n"left shoe" = ["103", "103"]\n\n'
+        '[garments.merge]\nShoes = ["Left_Shoe", "right-shoe"]\n',
+    )
+    settings = load_settings(path).garments
+    assert settings.model == "models/segformer" and settings.crop_mode == "cutout"
+    # Label names are kept in one spelling; the table replaces the default one as a whole.
+    assert settings.categories == {"upper-clothes": ["002"], "left-shoe": ["103"]}
+    assert settings.merge == {"shoes": ["left-shoe", "right-shoe"]}
+    assert settings.min_area == 0.02 and settings.pending_per_user == 3
+    # An environment table is merged into the file's, entry by entry.
+    monkeypatch.setenv("SNAPFIT_GARMENTS__CATEGORIES", '{"pants": ["003"], "Upper-clothes": ["001"]}')
+    monkeypatch.setenv("SNAPFIT_GARMENTS__ENABLED", "false")
+    settings = load_settings(path).garments
+    assert settings.categories == {"upper-clothes": ["001"], "left-shoe": ["103"], "pants": ["003"]}
+    assert settings.enabled is False
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('[garments]\ncrop_mode = "mask"\n', "garments.crop_mode: Input should be 'box' or 'cutout'"),
+        ("[garments]\nmin_area = 1.5\n", "garments.min_area: Input should be less than 1"),
+        ('[garments]\nmodel = " "\n', "garments.model: must name a segmentation model"),
+        ("[garments]\npending_per_user = 0\n", "garments.pending_per_user: Input should be greater"),
+        ('[garments.categories]\npants = ["trousers"]\n', "'trousers' is not a Musinsa category code"),
+        ("[garments.categories]\npants = []\n", "'pants' needs at least one category code"),
+        (
+            '[garments.merge]\nshoes = ["left-shoe"]\nfeet = ["Left_Shoe"]\n',
+            "label 'left-shoe' is merged into both 'shoes' and 'feet'",
+        ),
+        ("[garments]\nmodels = 1\n", "unknown key 'garments.models'"),
+    ],
+)
+def test_bad_garment_settings_are_one_line(tmp_path: Path, text: str, expected: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(write(tmp_path, text))
+    assert expected in str(caught.value) and "\n" not in str(caught.value)

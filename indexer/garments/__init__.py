@@ -1,0 +1,50 @@
+"""The garment parser: find the garments in an outfit photo, so a user can pick the one to search.
+
+A clothes-parsing segmentation model (``[garments] model``, SegFormer by default) labels every
+pixel; the labels that ``[garments.categories]`` maps to Musinsa categories are garments. Each
+garment comes back with its label, categories, mask area, a padded box and a crop
+(``indexer.garments.regions``). Nothing here knows about Telegram.
+
+Only ``SegformerSegmenter``/``load_segmenter`` (and ``GarmentParser.from_settings``) import torch
+and transformers; the parser, the label and region logic and the errors import without them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from indexer.garments.errors import GarmentError, GarmentLoadError
+from indexer.garments.labels import LabelPlan
+from indexer.garments.parser import GarmentParser, LazyGarmentParser, Segmenter
+from indexer.garments.regions import Box, Garment, find_garments
+
+if TYPE_CHECKING:
+    from indexer.garments.segformer import SegformerSegmenter, load_segmenter
+
+__all__ = [
+    "Box",
+    "Garment",
+    "GarmentError",
+    "GarmentLoadError",
+    "GarmentParser",
+    "LabelPlan",
+    "LazyGarmentParser",
+    "SegformerSegmenter",
+    "Segmenter",
+    "find_garments",
+    "load_segmenter",
+]
+
+_LAZY = {
+    "SegformerSegmenter": "indexer.garments.segformer",
+    "load_segmenter": "indexer.garments.segformer",
+}
+
+
+def __getattr__(name: str) -> Any:
+    # torch and transformers take seconds to import: only pay for them when the model is used.
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
