@@ -88,6 +88,30 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "en": "I'm very busy right now — please try again in a few seconds.",
         "ko": "지금 요청이 많아요. 몇 초 뒤에 다시 시도해 주세요.",
     },
+    # --- garment pick ---
+    "garments_prompt": {
+        "en": "I found {count} items in your photo. Which one should I search? The numbers match the boxes.",
+        "ko": "사진에서 아이템 {count}개를 찾았어요. 어떤 것을 검색할까요? 번호는 사진 속 상자 번호예요.",
+    },
+    "whole_photo_button": {"en": "🖼 Whole photo", "ko": "🖼 전체 사진"},
+    "garment_results_header": {
+        "en": "🔎 {garment} · results {first}–{last} · {category}",
+        "ko": "🔎 {garment} · 검색 결과 {first}–{last} · {category}",
+    },
+    "photo_expired": {
+        "en": "This photo has expired — please send it again.",
+        "ko": "이 사진은 만료되었어요. 사진을 다시 보내 주세요.",
+    },
+    "garment_upper-clothes": {"en": "Top", "ko": "상의"},
+    "garment_pants": {"en": "Pants", "ko": "바지"},
+    "garment_skirt": {"en": "Skirt", "ko": "스커트"},
+    "garment_dress": {"en": "Dress", "ko": "원피스"},
+    "garment_shoes": {"en": "Shoes", "ko": "신발"},
+    "garment_bag": {"en": "Bag", "ko": "가방"},
+    "garment_hat": {"en": "Hat", "ko": "모자"},
+    "garment_scarf": {"en": "Scarf", "ko": "스카프"},
+    "garment_belt": {"en": "Belt", "ko": "벨트"},
+    "garment_sunglasses": {"en": "Sunglasses", "ko": "선글라스"},
     "file_too_big": {
         "en": "That file is too big for me to download ({size}; Telegram lets bots download up to 20 MB). "
         "Send it as a photo instead of a file, or send a smaller image.",

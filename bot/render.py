@@ -7,6 +7,7 @@ characters (the product name is shortened when needed), every value is HTML-esca
 - ``v1:p:<search_id>:<page>``  the next page of a search ("More")
 - ``v1:s:<search_id>:<n>``     products similar to result ``#n`` of a search
 - ``v1:c:<code>`` / ``v1:c:all`` / ``v1:c:menu``  choose a category / show the category choices
+- ``v1:g:<photo_id>:<n>`` / ``v1:g:<photo_id>:w``  search garment ``n`` of a pending photo / the whole photo
 
 Anything else (an older version, a forged value) parses to ``None`` and is answered as stale.
 """
@@ -14,11 +15,12 @@ Anything else (an older version, a forged value) parses to ``None`` and is answe
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.messages import Lang, escape, format_price, plain, text
+from bot.messages import TEXTS, Lang, escape, format_price, plain, text
 from indexer.musinsa import Category, get_category, top_level_categories
 from indexer.product import Product
 
@@ -30,6 +32,8 @@ ALL = "all"
 MENU = "menu"
 SIMILAR_BUTTONS_PER_ROW = 3
 CATEGORY_BUTTONS_PER_ROW = 2
+GARMENT_BUTTONS_PER_ROW = 2
+WHOLE = "w"
 _CODE = re.compile(r"^\d{3}(?:\d{3}){0,2}$")
 _SEARCH_ID = re.compile(r"^[A-Za-z0-9_-]{4,16}$")
 _NUMBER = re.compile(r"^[1-9]\d{0,3}$")
@@ -60,7 +64,13 @@ class CategoryMenuButton:
     pass
 
 
-Button = PageButton | SimilarButton | CategoryButton | CategoryMenuButton
+@dataclass(frozen=True)
+class GarmentButton:
+    photo_id: str
+    number: int | None  # None: the whole photo
+
+
+Button = PageButton | SimilarButton | CategoryButton | CategoryMenuButton | GarmentButton
 
 
 def _data(*parts: object) -> str:
@@ -86,6 +96,10 @@ def category_menu_data() -> str:
     return _data("c", MENU)
 
 
+def garment_data(photo_id: str, number: int | None) -> str:
+    return _data("g", photo_id, WHOLE if number is None else number)
+
+
 def parse_callback(data: str | None) -> Button | None:
     """The button behind ``data``, or None for anything this version of the bot did not make."""
     parts = (data or "").split(":")
@@ -101,16 +115,23 @@ def parse_callback(data: str | None) -> Button | None:
             return CategoryButton(None)
         if _CODE.match(args[0]) and get_category(args[0]) is not None:
             return CategoryButton(args[0])
+    if kind == "g" and len(args) == 2 and _SEARCH_ID.match(args[0]):
+        if args[1] == WHOLE:
+            return GarmentButton(args[0], None)
+        if _NUMBER.match(args[1]):
+            return GarmentButton(args[0], int(args[1]))
     return None
 
 
 # ------------------------------------------------------------------------------------- categories
 
 
-def category_name(lang: Lang, code: str | None) -> str:
-    """How a category is shown: '상의' / 'tops'; 'All' / '전체' for no category."""
+def category_name(lang: Lang, code: str | Sequence[str] | None) -> str:
+    """How a category is shown: '상의' / 'tops'; 'All' / '전체' for no category; 'tops, outer' for several."""
     if code is None:
         return plain(lang, "category_all")
+    if not isinstance(code, str):
+        return ", ".join(category_name(lang, one) for one in code)
     category = get_category(code)
     if category is None:  # a deeper code the table does not list: name its nearest known parent
         parent = next(
@@ -207,9 +228,18 @@ def results_list(lang: Lang, first_rank: int, products: list[Product]) -> str:
 
 
 def results_header(
-    lang: Lang, *, first: int, last: int, category: str | None, similar_to: str | None = None
+    lang: Lang,
+    *,
+    first: int,
+    last: int,
+    category: str | Sequence[str] | None,
+    similar_to: str | None = None,
+    garment: str | None = None,
 ) -> str:
     name = category_name(lang, category)
+    if garment is not None:
+        shown = garment_name(lang, garment)
+        return text(lang, "garment_results_header", garment=shown, first=first, last=last, category=name)
     if similar_to is not None:
         return text(lang, "similar_header", name=similar_to, first=first, last=last, category=name)
     return text(lang, "results_header", first=first, last=last, category=name)
@@ -222,9 +252,11 @@ def results_keyboard(
     first_rank: int,
     count: int,
     next_page: int | None,
-    category: str | None,
+    category: str | Sequence[str] | None,
+    whole_photo: str | None = None,
 ) -> InlineKeyboardMarkup:
-    """'Similar #n' for each shown result, 'More' when another page may exist, the category to change."""
+    """'Similar #n' for each shown result, 'More' when another page may exist, the category to change;
+    'Whole photo' (of pending photo ``whole_photo``) after a garment's search."""
     similar = [
         InlineKeyboardButton(
             plain(lang, "similar_button", n=rank), callback_data=similar_data(search_id, rank)
@@ -235,6 +267,14 @@ def results_keyboard(
     if next_page is not None:
         rows.append(
             [InlineKeyboardButton(plain(lang, "more_button"), callback_data=page_data(search_id, next_page))]
+        )
+    if whole_photo is not None:
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    plain(lang, "whole_photo_button"), callback_data=garment_data(whole_photo, None)
+                )
+            ]
         )
     rows.append(
         [
@@ -259,3 +299,42 @@ def without_more(markup: InlineKeyboardMarkup | None) -> InlineKeyboardMarkup | 
         if kept:
             rows.append(kept)
     return InlineKeyboardMarkup(rows) if rows else None
+
+
+# --------------------------------------------------------------------------------------- garments
+
+GARMENT_EMOJI = {
+    "upper-clothes": "👕",
+    "pants": "👖",
+    "skirt": "👗",
+    "dress": "👗",
+    "shoes": "👟",
+    "bag": "👜",
+    "hat": "🧢",
+    "scarf": "🧣",
+    "belt": "🪢",
+    "sunglasses": "🕶️",
+}
+OTHER_GARMENT_EMOJI = "🏷️"
+
+
+def garment_name(lang: Lang, label: str) -> str:
+    """'👕 Top' / '👕 상의'; another parser's label as it is named ('🏷️ coat')."""
+    key = f"garment_{label}"
+    name = plain(lang, key) if key in TEXTS else label.replace("-", " ")
+    return f"{GARMENT_EMOJI.get(label, OTHER_GARMENT_EMOJI)} {name}"
+
+
+def garment_keyboard(lang: Lang, photo_id: str, labels: Sequence[str]) -> InlineKeyboardMarkup:
+    """One button per garment, numbered like the boxes on the preview ('1 👕 Top'), then 'Whole photo'."""
+    buttons = [
+        InlineKeyboardButton(
+            f"{number} {garment_name(lang, label)}", callback_data=garment_data(photo_id, number)
+        )
+        for number, label in enumerate(labels, start=1)
+    ]
+    per_row = GARMENT_BUTTONS_PER_ROW
+    rows = [buttons[i : i + per_row] for i in range(0, len(buttons), per_row)]
+    whole = garment_data(photo_id, None)
+    rows.append([InlineKeyboardButton(plain(lang, "whole_photo_button"), callback_data=whole)])
+    return InlineKeyboardMarkup(rows)

@@ -16,8 +16,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from bot.config import Settings
+from bot.garments import GarmentFinder
 from bot.limits import ActiveSearches, AlbumGate, PhotoRateLimit
 from bot.messages import Lang
+from bot.pending import PendingPhotos
 from bot.photos import ProductPhotos
 from bot.search import SearchService
 from bot.sessions import SearchSessions
@@ -53,6 +55,9 @@ class BotServices:
     albums: AlbumGate = field(default_factory=AlbumGate)
     timings: TimingsLog = field(default_factory=TimingsLog)
     rate: PhotoRateLimit = field(default_factory=lambda: PhotoRateLimit(10))
+    # Garment pick: the parser (loaded on the first photo) and the photos waiting for a choice.
+    garments: GarmentFinder = field(default_factory=GarmentFinder.disabled)
+    pending: PendingPhotos = field(default_factory=PendingPhotos)
     # /stats shows these in order; the index section is the first. Append more (last sync, next run).
     stats_sections: list[StatsSection] = field(default_factory=list)
     # The nightly sync engine of ``snapfit run`` (bot.nightly); None in the CLI's search/similar.
@@ -105,6 +110,11 @@ class BotServices:
             search=search,
             photos=ProductPhotos(image_downloads, settings.images),
             rate=PhotoRateLimit(settings.telegram.photos_per_minute),
+            garments=GarmentFinder.from_settings(settings.garments, settings.images, settings.model),
+            pending=PendingPhotos(
+                per_user=settings.garments.pending_per_user,
+                ttl_seconds=settings.garments.pending_ttl_seconds,
+            ),
             stats_sections=[index_stats_section],
             _stack=stack,
         )

@@ -30,12 +30,14 @@ class SearchSession:
 
     id: str
     kind: SearchKind
-    category: str | None
+    category: str | tuple[str, ...] | None  # several codes: a garment's categories (any of them)
     page_size: int
     query: QueryVector | None = None  # vector searches (photos, products fetched from Musinsa)
     source_id: int | None = None  # similar: the product whose neighbours these are
     source_label: str = ""
     exclude_ids: tuple[int, ...] = ()
+    photo_id: str | None = None  # a garment's search: the pending photo it was cropped from
+    garment: str | None = None  # ... and the garment's label
     shown: list[int] = field(default_factory=list)
     next_offset: int = 0
     pages_sent: int = 0
@@ -70,12 +72,14 @@ class SearchSessions:
         self,
         kind: SearchKind,
         *,
-        category: str | None,
+        category: str | tuple[str, ...] | None,
         page_size: int,
         query: QueryVector | None = None,
         source_id: int | None = None,
         source_label: str = "",
         exclude_ids: tuple[int, ...] = (),
+        photo_id: str | None = None,
+        garment: str | None = None,
     ) -> SearchSession:
         search_id = secrets.token_urlsafe(SEARCH_ID_BYTES)
         while search_id in self._sessions:
@@ -89,6 +93,8 @@ class SearchSessions:
             source_id=source_id,
             source_label=source_label,
             exclude_ids=exclude_ids,
+            photo_id=photo_id,
+            garment=garment,
             created=self._clock(),
         )
         self._sessions[search_id] = session

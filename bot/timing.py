@@ -1,10 +1,11 @@
 """Stage timing of one search, kept in one place so metrics and benchmarks can build on it.
 
-A search passes through up to five stages: ``download`` (the user's photo from Telegram, or a
-product page and its image from Musinsa), ``decode``, ``embed``, ``search`` (the vector index)
-and ``reply`` (album and buttons sent). Each stage's wall time is added to a ``StageTimings``
-that travels with the request; when the request ends, ``TimingsLog.record`` logs one line and
-hands the record to every registered observer (a later Prometheus exporter, a benchmark).
+A search passes through up to six stages: ``download`` (the user's photo from Telegram, or a
+product page and its image from Musinsa), ``parse`` (finding the garments in the photo),
+``decode``, ``embed``, ``search`` (the vector index) and ``reply`` (album and buttons sent).
+Each stage's wall time is added to a ``StageTimings`` that travels with the request; when the
+request ends, ``TimingsLog.record`` logs one line and hands the record to every registered
+observer (a later Prometheus exporter, a benchmark).
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ from typing import Literal
 
 log = logging.getLogger(__name__)
 
-Stage = Literal["download", "decode", "embed", "search", "reply"]
-STAGES: tuple[Stage, ...] = ("download", "decode", "embed", "search", "reply")
-SearchKind = Literal["photo", "similar", "more"]
-Outcome = str  # "ok", "no_results", or an error code ("bad_image:corrupt", "busy", ...)
+Stage = Literal["download", "parse", "decode", "embed", "search", "reply"]
+STAGES: tuple[Stage, ...] = ("download", "parse", "decode", "embed", "search", "reply")
+SearchKind = Literal["photo", "similar", "more", "garment"]
+# "ok", "no_results", "asked" (garments offered, waiting for the user's choice), or an error code
+Outcome = str
 
 
 @dataclass

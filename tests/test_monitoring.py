@@ -64,7 +64,7 @@ class Clock:
 def test_a_search_counts_once_and_lands_in_every_stage_histogram() -> None:
     metrics = Metrics("bot")
     timings = StageTimings(
-        seconds={"download": 0.2, "decode": 0.01, "embed": 0.3, "search": 0.004, "reply": 0.7}
+        seconds={"download": 0.2, "parse": 0.5, "decode": 0.01, "embed": 0.3, "search": 0.004, "reply": 0.7}
     )
     metrics.observe_search("photo", "ok", timings)
     metrics.observe_search(
@@ -75,7 +75,7 @@ def test_a_search_counts_once_and_lands_in_every_stage_histogram() -> None:
     assert value(text, "snapfit_requests_total", kind="photo", outcome="bad_image:corrupt") == 1
     assert value(text, "snapfit_requests_total", kind="similar", outcome="ok") == 0  # present from the start
     assert value(text, "snapfit_request_duration_seconds_count", kind="photo") == 2
-    assert value(text, "snapfit_request_duration_seconds_sum", kind="photo") == pytest.approx(1.214 + 0.102)
+    assert value(text, "snapfit_request_duration_seconds_sum", kind="photo") == pytest.approx(1.714 + 0.102)
     for stage in STAGES:
         assert value(text, "snapfit_stage_duration_seconds_bucket", kind="photo", stage=stage, le="+Inf") >= 1
     # 0.3 s of embedding is above the 0.25 bucket and within the 0.5 one.

@@ -4,6 +4,12 @@ Both open the same ``BotServices`` and call the same ``SearchService`` as the bo
 prints a list of objects (``rank, id, score, name, brand, brand_name, price, normal_price,
 discount_percent, sold_out, url, image_url, category``); ``price`` is what a shopper pays now
 (after every discount), ``normal_price`` the list price.
+
+Garments: ``search IMAGE --garments`` lists what the garment parser finds (``--json``: objects
+with ``number, label, categories, box, area``; ``box`` is ``[left, top, right, bottom]`` in the
+image file's pixels, ``area`` the share of the image); ``search IMAGE --garment LABEL`` searches
+that garment's crop in its categories (``--category`` wins, as /category does in the bot). Both
+load ``[garments] model`` even when ``[garments] enabled = false`` (that switch is the bot's).
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from bot.cli import ConfigOption, JsonOption, app, fail, load
 if TYPE_CHECKING:
     from bot.config import Settings
     from bot.search import SearchService
+    from indexer.garments import Garment, GarmentParser
     from indexer.store import ScoredProduct
 
 EXIT_FAILED = 1
@@ -125,14 +132,23 @@ def search(
         ),
     ] = None,
     limit: LimitOption = 10,
+    garments: Annotated[
+        bool, typer.Option("--garments", help="List the garments the garment parser finds in the photo.")
+    ] = False,
+    garment: Annotated[
+        str | None,
+        typer.Option("--garment", help="Search only this garment's crop (a label from --garments: pants)."),
+    ] = None,
     json_output: JsonOption = False,
     config: ConfigOption = None,
 ) -> None:
-    """Show the products the bot would answer for a photo."""
+    """Show the products the bot would answer for a photo (or for one garment in it)."""
     from bot.handlers.category import parse_category
     from indexer.musinsa import UnknownCategory
 
     settings = load(config)
+    if garments and garment is not None:
+        raise fail("use either --garments (list them) or --garment LABEL (search one)", EXIT_USAGE)
     try:
         code = parse_category(category) if category else None
     except UnknownCategory as exc:
@@ -141,12 +157,79 @@ def search(
         data = image.read_bytes()
     except OSError as exc:
         raise fail(f"cannot read {image}: {exc.strerror or exc}", EXIT_FAILED) from None
+    if garments:
+        _print_garments(_find_garments(settings, data)[1], json_output, image.name)
+        return
+    if garment is not None:
+        items, title = _search_garment(settings, data, garment, code, limit, image.name)
+        _print(items, json_output, title)
+        return
 
     async def work(service: SearchService) -> list[ScoredProduct]:
         return (await service.search_image(data, category=code, limit=limit)).items
 
     items = _with_search(settings, work)
     _print(items, json_output, f"Products like {image.name}")
+
+
+def _find_garments(settings: Settings, data: bytes) -> tuple[GarmentParser, list[Garment]]:
+    """Load the parser and parse the photo at the file's own resolution; one line on any failure."""
+    from indexer.garments import GarmentLoadError, GarmentParser
+    from indexer.images import ImageDecoder, ImageError
+
+    try:
+        parser = GarmentParser.from_settings(settings.garments, settings.model)
+    except GarmentLoadError as exc:
+        raise fail(str(exc), EXIT_FAILED) from None
+    try:
+        decoded = ImageDecoder(settings.images, None).decode(data)
+    except ImageError as exc:
+        raise fail(f"not a usable image ({exc.code}): {exc.message}", EXIT_FAILED) from None
+    return parser, parser.parse(decoded)
+
+
+def _search_garment(
+    settings: Settings, data: bytes, label: str, code: str | None, limit: int, name: str
+) -> tuple[list[ScoredProduct], str]:
+    from bot.garments import crop_jpeg
+    from indexer.config import garment_label
+
+    wanted = garment_label(label)
+    parser, found = _find_garments(settings, data)
+    if wanted not in parser.plan.garments:
+        known = ", ".join(parser.plan.garments)
+        raise fail(f"{label!r} is not one of the garment parser's garments ({known})", EXIT_USAGE)
+    garment = next((g for g in found if g.label == wanted), None)
+    if garment is None:
+        seen = ", ".join(g.label for g in found) or "none"
+        raise fail(f"no {wanted} found in {name} (garments found: {seen})", EXIT_FAILED)
+    crop = crop_jpeg(garment.crop)
+    scope = code or garment.categories
+
+    async def work(service: SearchService) -> list[ScoredProduct]:
+        return (await service.search_image(crop, category=scope, limit=limit)).items
+
+    return _with_search(settings, work), f"Products like the {wanted} in {name}"
+
+
+def _print_garments(found: list[Garment], as_json: bool, name: str) -> None:
+    rows = [{"number": number, **garment.to_json()} for number, garment in enumerate(found, start=1)]
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"Garments in {name}", title_justify="left")
+    for column in ("#", "label", "categories", "box (left, top, right, bottom)", "area"):
+        table.add_column(column)
+    for number, garment in enumerate(found, start=1):
+        box = ", ".join(str(value) for value in garment.box)
+        categories = ", ".join(garment.categories)
+        table.add_row(str(number), garment.label, categories, box, f"{garment.area:.1%}")
+    Console().print(table)
+    if not rows:
+        typer.echo("no garments found: without --garments, snapfit search uses the whole photo", err=True)
 
 
 @app.command("similar")

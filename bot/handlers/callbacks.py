@@ -1,4 +1,4 @@
-"""Inline buttons: More, Similar #n, category choice. Every query is answered, exactly once.
+"""Inline buttons: More, Similar #n, category choice, garment pick. Every query is answered, exactly once.
 
 Whether a button can still work is decided before answering, from memory only, so a stale one
 (after a restart or once its search expired) is answered "please search again" at once.
@@ -22,12 +22,14 @@ from bot.handlers.common import (
     send,
     services_of,
 )
+from bot.handlers.garments import on_garment_button
 from bot.handlers.results import error_text, outcome_of, show_page
 from bot.handlers.similar import similar_search
 from bot.messages import Lang, plain
 from bot.render import (
     CategoryButton,
     CategoryMenuButton,
+    GarmentButton,
     PageButton,
     SimilarButton,
     parse_callback,
@@ -57,6 +59,8 @@ async def on_callback(update: Update, context: Context) -> None:
         chat_id = _chat_id(query)
         if not await edit_text(query, confirmation) and chat_id is not None:
             await send(context, chat_id, confirmation)
+    elif isinstance(button, GarmentButton):
+        await on_garment_button(update, context, query, button, lang)
     elif isinstance(button, CategoryMenuButton):
         await answer(query)
         prompt, markup = category_prompt(context, lang)

@@ -13,10 +13,9 @@ from telegram import Message, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ApplicationHandlerStop
 
-from bot.handlers.common import Context, chat_action, lang_of, reply, services_of, user_category
-from bot.handlers.results import error_text, outcome_of, show_page
+from bot.handlers.common import Context, chat_action, lang_of, reply, services_of
+from bot.handlers.garments import search_photo
 from bot.messages import Lang, format_bytes, image_error_text, text
-from bot.search import SearchError
 from bot.services import BotServices
 from bot.timing import Outcome, StageTimings
 
@@ -42,7 +41,7 @@ async def photo_gate(update: Update, context: Context) -> None:
 
 
 async def on_photo(update: Update, context: Context) -> None:
-    """A photo, or an image sent as a file: search the catalog and reply with an album and buttons."""
+    """A photo, or an image sent as a file: pick the garment (``handlers.garments``), then search."""
     message, user, chat = update.effective_message, update.effective_user, update.effective_chat
     if message is None or user is None or chat is None:
         return
@@ -104,12 +103,5 @@ async def _search(
         await reply(update, context, text(lang, "download_failed"))
         return "download_failed"
 
-    page_size = services.settings.telegram.results_per_page
-    category = user_category(context)
-    try:
-        result = await services.search.search_image(data, category=category, limit=page_size, timings=timings)
-    except SearchError as exc:
-        await reply(update, context, error_text(lang, exc))
-        return outcome_of(exc)
-    session = services.sessions.create("photo", category=category, page_size=page_size, query=result.query)
-    return await show_page(context, chat_id, lang, session, result.items, timings)
+    user_id = update.effective_user.id if update.effective_user else chat_id
+    return await search_photo(context, chat_id, user_id, lang, data, timings)

@@ -79,6 +79,7 @@ async def show_page(
             last=first_rank + len(shown) - 1,
             category=session.category,
             similar_to=session.source_label or None,
+            garment=session.garment,
         )
         markup = results_keyboard(
             lang,
@@ -87,6 +88,7 @@ async def show_page(
             count=len(shown),
             next_page=None if session.exhausted else session.pages_sent + 1,
             category=session.category,
+            whole_photo=session.photo_id if session.garment is not None else None,
         )
         await send(context, chat_id, header, markup)
     return "ok"

@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SEARCH_KINDS: tuple[SearchKind, ...] = ("photo", "similar", "more")
+SEARCH_KINDS: tuple[SearchKind, ...] = ("photo", "similar", "more", "garment")
 # Seconds: a search stage takes from a millisecond (the index) to tens of seconds (a slow download).
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 SYNC_CHANGES = ("crawled", "added", "updated", "unchanged", "removed", "failed")
@@ -112,7 +112,7 @@ class Metrics:
         )
         self.stage_seconds = Histogram(
             "snapfit_stage_duration_seconds",
-            "Wall time of one stage of a search (download, decode, embed, search, reply)",
+            "Wall time of one stage of a search (download, parse, decode, embed, search, reply)",
             ["kind", "stage"],
             buckets=LATENCY_BUCKETS,
             registry=self.registry,

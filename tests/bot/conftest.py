@@ -13,7 +13,7 @@ import pytest
 
 from bot.app import build_application
 from bot.config import Settings
-from indexer.config import ScheduleSettings, StoreSettings
+from indexer.config import GarmentSettings, ScheduleSettings, StoreSettings
 from indexer.product import Product
 from tests.bot.world import bot_settings, build_index, image_settings, running
 from tests.fakes.musinsa import FakeMusinsa
@@ -83,7 +83,11 @@ def make_settings(
     """Settings aimed at this test's fake Telegram, the session's fake Musinsa and index copy."""
 
     def make(
-        *, store: Path = store_dir, schedule: ScheduleSettings | None = None, **telegram_overrides: Any
+        *,
+        store: Path = store_dir,
+        schedule: ScheduleSettings | None = None,
+        garments: GarmentSettings | None = None,
+        **telegram_overrides: Any,
     ) -> Settings:
         return bot_settings(
             telegram=fake_telegram,
@@ -92,6 +96,7 @@ def make_settings(
             store_dir=store,
             data_dir=tmp_path / "data",
             schedule=schedule,
+            garments=garments,
             **telegram_overrides,
         )
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from bot.config import Settings, TelegramSettings
 from indexer.config import (
     DataSettings,
+    GarmentSettings,
     ImageSettings,
     MetricsSettings,
     ModelSettings,
@@ -87,10 +88,12 @@ def bot_settings(
     store_dir: Path,
     data_dir: Path,
     schedule: ScheduleSettings | None = None,
+    garments: GarmentSettings | None = None,
     **telegram_overrides: Any,
 ) -> Settings:
     """Settings aimed at the fakes. The nightly job is scheduled as in production, but an empty index
-    is not synced at start-up unless ``schedule`` says so (tests of an empty index want it empty)."""
+    is not synced at start-up unless ``schedule`` says so (tests of an empty index want it empty);
+    the garment parser is off unless ``garments`` turns it on."""
     values: dict[str, Any] = {
         "token": TEST_TOKEN,
         "base_url": telegram.base_url,
@@ -110,6 +113,7 @@ def bot_settings(
         schedule=schedule or ScheduleSettings(sync_when_empty=False),
         # /metrics and /healthz on a free port: tests run side by side, and so do other checkouts.
         metrics=MetricsSettings(port=0),
+        garments=garments or GarmentSettings(enabled=False),
     )
 
 

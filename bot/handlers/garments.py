@@ -1,0 +1,140 @@
+"""Garment pick: search the garment the user means, never a crop they did not choose.
+
+After a photo is downloaded (``search_photo``):
+
+- two or more garments: the photo comes back with numbered boxes and one button per garment
+  plus "Whole photo"; the photo waits in ``services.pending`` for the press;
+- exactly one: its crop is searched at once, and the results offer "Whole photo";
+- none, or no parser (disabled, or its model cannot be loaded): the whole photo is searched.
+
+A garment's crop is searched in its categories (``[garments.categories]``: several codes match a
+product in any of them, ranked together by the index); a category the user chose with /category
+wins. A press on a photo that is no longer pending asks the user to send it again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from telegram import CallbackQuery, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+
+from bot.garments import pending_garment
+from bot.handlers.common import Context, answer, chat_action, send, services_of, user_category
+from bot.handlers.results import error_text, outcome_of, show_page
+from bot.messages import Lang, plain, text
+from bot.pending import PendingPhoto
+from bot.preview import draw_preview
+from bot.render import GarmentButton, garment_keyboard
+from bot.search import SearchError
+from bot.timing import Outcome, StageTimings
+
+log = logging.getLogger(__name__)
+
+
+async def search_photo(
+    context: Context, chat_id: int, user_id: int, lang: Lang, data: bytes, timings: StageTimings
+) -> Outcome:
+    """The photo flow after the download: ask which garment, search the only one, or the whole photo."""
+    services = services_of(context)
+    try:
+        found = await services.garments.find(data, timings=timings)
+    except SearchError as exc:
+        await send(context, chat_id, error_text(lang, exc))
+        return outcome_of(exc)
+    if found is None or not found.garments:
+        return await whole_photo_search(context, chat_id, lang, data, timings)
+    with timings.stage("parse"):
+        garments = await asyncio.to_thread(lambda: [pending_garment(g) for g in found.garments])
+    photo = services.pending.add(user_id, data, garments)
+    if len(garments) == 1:
+        return await garment_search(context, chat_id, lang, photo, 1, timings)
+    with timings.stage("reply"):
+        preview = await asyncio.to_thread(draw_preview, found.image, [g.box for g in found.garments])
+        question = text(lang, "garments_prompt", count=len(garments))
+        markup = garment_keyboard(lang, photo.id, [g.label for g in garments])
+        try:
+            await context.bot.send_photo(
+                chat_id, preview, caption=question, parse_mode=ParseMode.HTML, reply_markup=markup
+            )
+        except BadRequest as exc:  # the question matters more than its picture
+            log.warning("garment preview refused in chat %d (%s): asking without it", chat_id, exc.message)
+            await send(context, chat_id, question, markup)
+    return "asked"
+
+
+async def whole_photo_search(
+    context: Context, chat_id: int, lang: Lang, data: bytes, timings: StageTimings
+) -> Outcome:
+    """Search the whole photo in the user's category (the flow without a garment parser)."""
+    services = services_of(context)
+    page_size = services.settings.telegram.results_per_page
+    category = user_category(context)
+    try:
+        result = await services.search.search_image(data, category=category, limit=page_size, timings=timings)
+    except SearchError as exc:
+        await send(context, chat_id, error_text(lang, exc))
+        return outcome_of(exc)
+    session = services.sessions.create("photo", category=category, page_size=page_size, query=result.query)
+    return await show_page(context, chat_id, lang, session, result.items, timings)
+
+
+async def garment_search(
+    context: Context, chat_id: int, lang: Lang, photo: PendingPhoto, number: int, timings: StageTimings
+) -> Outcome:
+    """Search garment ``number`` (1-based) of ``photo`` in its categories, or in the user's own."""
+    services = services_of(context)
+    garment = photo.garments[number - 1]
+    page_size = services.settings.telegram.results_per_page
+    scope = user_category(context) or garment.categories
+    try:
+        result = await services.search.search_image(
+            garment.crop, category=scope, limit=page_size, timings=timings
+        )
+    except SearchError as exc:
+        await send(context, chat_id, error_text(lang, exc))
+        return outcome_of(exc)
+    session = services.sessions.create(
+        "photo",
+        category=scope,
+        page_size=page_size,
+        query=result.query,
+        photo_id=photo.id,
+        garment=garment.label,
+    )
+    return await show_page(context, chat_id, lang, session, result.items, timings)
+
+
+async def on_garment_button(
+    update: Update, context: Context, query: CallbackQuery, button: GarmentButton, lang: Lang
+) -> None:
+    """A garment's button (or "Whole photo") under the question or under a garment's results."""
+    services = services_of(context)
+    photo = services.pending.get(button.photo_id)
+    chat_id = query.message.chat.id if query.message is not None else None
+    user = update.effective_user
+    if (
+        photo is None
+        or chat_id is None
+        or user is None
+        or (button.number is not None and not 1 <= button.number <= len(photo.garments))
+    ):
+        await answer(query, plain(lang, "photo_expired"))
+        return
+    if not services.active.claim(user.id):
+        await answer(query, plain(lang, "user_busy"))
+        return
+    await answer(query)
+    timings = StageTimings()
+    outcome: Outcome = "error"
+    try:
+        async with chat_action(context.bot, chat_id):
+            if button.number is None:
+                outcome = await whole_photo_search(context, chat_id, lang, photo.data, timings)
+            else:
+                outcome = await garment_search(context, chat_id, lang, photo, button.number, timings)
+    finally:
+        services.active.release(user.id)
+        services.timings.record("garment", outcome, timings)
