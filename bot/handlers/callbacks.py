@@ -14,13 +14,13 @@ from bot.handlers.category import category_prompt, choose_category
 from bot.handlers.common import (
     Context,
     answer,
-    chat_action,
     edit_markup,
     edit_text,
     editable,
     lang_of,
     send,
     services_of,
+    user_search,
 )
 from bot.handlers.garments import on_garment_button
 from bot.handlers.results import error_text, outcome_of, show_page
@@ -37,7 +37,7 @@ from bot.render import (
 )
 from bot.search import SearchError
 from bot.sessions import SearchSession
-from bot.timing import Outcome, StageTimings
+from bot.timing import StageTimings
 from indexer.store import ScoredProduct
 
 log = logging.getLogger(__name__)
@@ -95,23 +95,17 @@ async def _more(
         await answer(query, plain(lang, "user_busy"))
         return
     await answer(query)
-    timings = StageTimings()
-    outcome: Outcome = "error"
-    try:
-        async with session.lock, chat_action(context.bot, chat_id):
-            # The next page goes below; this message keeps its other buttons but loses "More".
-            pressed = query.message if editable(query) and isinstance(query.message, Message) else None
-            await edit_markup(query, without_more(pressed.reply_markup if pressed else None))
-            try:
-                items = await _next_page(context, session, timings)
-            except SearchError as exc:
-                await send(context, chat_id, error_text(lang, exc))
-                outcome = outcome_of(exc)
-            else:
-                outcome = await show_page(context, chat_id, lang, session, items, timings)
-    finally:
-        services.active.release(user.id)
-        services.timings.record("more", outcome, timings)
+    async with user_search(context, user.id, chat_id, "more") as run, session.lock:
+        # The next page goes below; this message keeps its other buttons but loses "More".
+        pressed = query.message if editable(query) and isinstance(query.message, Message) else None
+        await edit_markup(query, without_more(pressed.reply_markup if pressed else None))
+        try:
+            items = await _next_page(context, session, run.timings)
+        except SearchError as exc:
+            await send(context, chat_id, error_text(lang, exc))
+            run.outcome = outcome_of(exc)
+        else:
+            run.outcome = await show_page(context, chat_id, lang, session, items, run.timings)
 
 
 async def _next_page(context: Context, session: SearchSession, timings: StageTimings) -> list[ScoredProduct]:
@@ -149,11 +143,7 @@ async def _similar(
         await answer(query, plain(lang, "user_busy"))
         return
     await answer(query)
-    timings = StageTimings()
-    outcome: Outcome = "error"
-    try:
-        async with chat_action(context.bot, chat_id):
-            outcome = await similar_search(context, chat_id, lang, session.shown[button.rank - 1], timings)
-    finally:
-        services.active.release(user.id)
-        services.timings.record("similar", outcome, timings)
+    async with user_search(context, user.id, chat_id, "similar") as run:
+        run.outcome = await similar_search(
+            context, chat_id, lang, session.shown[button.rank - 1], run.timings
+        )

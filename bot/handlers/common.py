@@ -7,6 +7,7 @@ import contextlib
 import logging
 import re
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 
 from telegram import Bot, CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatAction, ParseMode
@@ -15,6 +16,7 @@ from telegram.ext import ContextTypes
 
 from bot.messages import Lang, language_of
 from bot.services import SERVICES_KEY, BotServices
+from bot.timing import Outcome, SearchKind, StageTimings
 from indexer.musinsa import get_category
 
 log = logging.getLogger(__name__)
@@ -133,3 +135,27 @@ async def chat_action(bot: Bot, chat_id: int, action: str = ChatAction.UPLOAD_PH
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+@dataclass
+class SearchRun:
+    """One search a handler runs: its stage timings and its outcome (set by the handler)."""
+
+    timings: StageTimings = field(default_factory=StageTimings)
+    outcome: Outcome = "error"
+
+
+@contextlib.asynccontextmanager
+async def user_search(
+    context: Context, user_id: int, chat_id: int, kind: SearchKind
+) -> AsyncIterator[SearchRun]:
+    """The frame of every search: the chat action shown meanwhile, then, whatever happens, the user's
+    search slot (claimed by the caller) released and the timings recorded under ``kind``."""
+    services = services_of(context)
+    run = SearchRun()
+    try:
+        async with chat_action(context.bot, chat_id):
+            yield run
+    finally:
+        services.active.release(user_id)
+        services.timings.record(kind, run.outcome, run.timings)

@@ -22,7 +22,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from bot.garments import pending_garment
-from bot.handlers.common import Context, answer, chat_action, send, services_of, user_category
+from bot.handlers.common import Context, answer, send, services_of, user_category, user_search
 from bot.handlers.results import error_text, outcome_of, show_page
 from bot.messages import Lang, plain, text
 from bot.pending import PendingPhoto
@@ -127,14 +127,8 @@ async def on_garment_button(
         await answer(query, plain(lang, "user_busy"))
         return
     await answer(query)
-    timings = StageTimings()
-    outcome: Outcome = "error"
-    try:
-        async with chat_action(context.bot, chat_id):
-            if button.number is None:
-                outcome = await whole_photo_search(context, chat_id, lang, photo.data, timings)
-            else:
-                outcome = await garment_search(context, chat_id, lang, photo, button.number, timings)
-    finally:
-        services.active.release(user.id)
-        services.timings.record("garment", outcome, timings)
+    async with user_search(context, user.id, chat_id, "garment") as run:
+        if button.number is None:
+            run.outcome = await whole_photo_search(context, chat_id, lang, photo.data, run.timings)
+        else:
+            run.outcome = await garment_search(context, chat_id, lang, photo, button.number, run.timings)

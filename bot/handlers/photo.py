@@ -13,7 +13,7 @@ from telegram import Message, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ApplicationHandlerStop
 
-from bot.handlers.common import Context, chat_action, lang_of, reply, services_of
+from bot.handlers.common import Context, lang_of, reply, services_of, user_search
 from bot.handlers.garments import search_photo
 from bot.messages import Lang, format_bytes, image_error_text, text
 from bot.services import BotServices
@@ -50,16 +50,10 @@ async def on_photo(update: Update, context: Context) -> None:
     if not services.active.claim(user.id):
         await reply(update, context, text(lang, "user_busy"))
         return
-    timings = StageTimings()
-    outcome: Outcome = "error"
-    try:
-        async with chat_action(context.bot, chat.id):
-            if message.media_group_id:
-                await reply(update, context, text(lang, "album_note"))
-            outcome = await _search(update, context, services, message, lang, timings)
-    finally:
-        services.active.release(user.id)
-        services.timings.record("photo", outcome, timings)
+    async with user_search(context, user.id, chat.id, "photo") as run:
+        if message.media_group_id:
+            await reply(update, context, text(lang, "album_note"))
+        run.outcome = await _search(update, context, services, message, lang, run.timings)
 
 
 def _incoming(message: Message) -> tuple[str, int | None]:

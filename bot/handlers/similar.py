@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.handlers.common import Context, chat_action, lang_of, reply, send, services_of, user_category
+from bot.handlers.common import Context, lang_of, reply, send, services_of, user_category, user_search
 from bot.handlers.results import error_text, outcome_of, show_page
 from bot.messages import Lang, text
 from bot.render import product_summary
@@ -25,14 +25,8 @@ async def on_similar(update: Update, context: Context) -> None:
     if not services.active.claim(user.id):
         await reply(update, context, text(lang, "user_busy"))
         return
-    timings = StageTimings()
-    outcome: Outcome = "error"
-    try:
-        async with chat_action(context.bot, chat.id):
-            outcome = await similar_search(context, chat.id, lang, ref, timings)
-    finally:
-        services.active.release(user.id)
-        services.timings.record("similar", outcome, timings)
+    async with user_search(context, user.id, chat.id, "similar") as run:
+        run.outcome = await similar_search(context, chat.id, lang, ref, run.timings)
 
 
 async def similar_search(
