@@ -53,7 +53,11 @@ def machine_description() -> str:
 
 
 def command_line() -> str:
-    return "python " + " ".join(shlex.quote(arg) for arg in sys.argv)
+    """The command as typed: ``python -m bench.x …`` for a module run (sys.argv[0] is then its path)."""
+    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    args = " ".join(shlex.quote(arg) for arg in sys.argv[1:])
+    program = f"-m {spec.name}" if spec is not None and spec.name else shlex.quote(sys.argv[0])
+    return f"python {program} {args}".rstrip()
 
 
 def write_section(name: str, title: str, body: str, path: Path = BENCHMARKS) -> None:
