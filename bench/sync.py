@@ -7,9 +7,11 @@ Three measurements, each on a fresh embedded (Edge) index:
    HNSW build and switch) without the encoder dominating it.
 2. Warm sync of the same catalog with nothing changed, the listing paced at ``--listing-rps``:
    expected zero embeddings and zero image downloads; the time is bounded by the crawl pacing.
-3. Cold sync of ``--siglip-products`` (200) with a random-weight ViT-B-16-SigLIP (the shape of
-   the default Marqo-FashionSigLIP) loaded through a ``local-dir:`` folder, beside the
-   encoder-only figure for the same images and chunk size.
+3. Cold syncs of ``--siglip-products`` (400) with a random-weight ViT-B-16-SigLIP (the shape of
+   the default Marqo-FashionSigLIP, precision ``auto``) loaded through a ``local-dir:`` folder, one
+   per image pace in ``--siglip-image-rps`` (the default 8/s, then the maximum 50/s), beside the
+   encoder-only figure for the same images and chunk size: the default pace shows what an
+   operator gets, the maximum whether the pipeline keeps the encoder busy (issue 8's target).
 
 The fake runs in its own process (so it does not compete with the pipeline for the GIL) and
 serves ``--image-size`` JPEG/PNG photos (500×600 like Musinsa's ``_500`` images).
@@ -297,34 +299,110 @@ def encoder_only(encoder: Any, url: str, count: int, chunk: int, image_size: int
     return len(images) / statistics.median(timings)
 
 
-def bench_siglip(products: int, image_size: tuple[int, int], workdir: Path) -> str:
+def bench_siglip(products: int, image_size: tuple[int, int], paces: list[float], workdir: Path) -> str:
+    """Cold syncs with the default model shape and precision, at each image pace: which one binds, the
+    downloads or the encoder, and does the pipeline keep the encoder busy when the downloads do not?"""
+    from PIL import Image
+
     from indexer.embedding import Encoder
+    from indexer.embedding.policy import cpu_has_native_bf16
 
     folder = build_siglip_folder(workdir / "vit-b-16-siglip-random")
     name = f"local-dir:{folder}"
-    encoder = Encoder.from_settings(ModelSettings(name=name, precision="fp32"))
+    encoder = Encoder.from_settings(ModelSettings(name=name))  # precision auto, as `snapfit sync` runs it
+    encoder.embed_images([Image.new("RGB", image_size)] * 2)  # warm-up: a long sync pays it once
     chunk = SyncSettings().embed_batch_size
+    default_pace = ImageSettings().requests_per_second
     server = FakeServer(products, image_size, seed=4)
+    runs: list[tuple[float, int, float, float]] = []  # (pace, embedded, seconds, encoder seconds)
     try:
-        settings = config(server.url, workdir / "siglip-data", name, listing_rps=20.0, images=ImageSettings())
-        print(f"cold sync of {products} products (ViT-B-16-SigLIP, random weights)…", flush=True)
-        summary, _timeline, total = asyncio.run(timed_sync(settings, workdir / "siglip-index", encoder))
-        print(f"  {summary.headline()}", flush=True)
+        for number, pace in enumerate(paces):
+            images = ImageSettings(requests_per_second=pace)
+            settings = config(
+                server.url, workdir / f"siglip-data-{number}", name, listing_rps=20.0, images=images
+            )
+            print(
+                f"cold sync of {products} products (SigLIP, {encoder.precision}, images {pace:g}/s)…",
+                flush=True,
+            )
+            summary, _timeline, total = asyncio.run(
+                timed_sync(settings, workdir / f"siglip-index-{number}", encoder)
+            )
+            print(f"  {summary.headline()}", flush=True)
+            runs.append((pace, summary.embedded, total, summary.embed_seconds))
         alone = encoder_only(encoder, server.url, chunk, chunk, encoder.image_size)
     finally:
         server.close()
-    pipeline = summary.embedded / total
+
+    def pace_label(pace: float) -> str:
+        return f"{pace:g}/s" + (" (the default)" if pace == default_pace else "")
+
     rows = [
-        ["sync pipeline, end to end", summary.embedded, f"{total:.1f}", f"{pipeline:.2f}"],
-        [f"encoder only (`embed_images`, batch {chunk})", chunk, f"{chunk / alone:.1f}", f"{alone:.2f}"],
+        [
+            f"sync pipeline, images paced at {pace_label(pace)}",
+            embedded,
+            f"{seconds:.1f}",
+            f"{embedded / seconds:.2f}",
+            f"{encoder_seconds:.1f}",
+            f"{embedded / encoder_seconds:.2f}",
+        ]
+        for pace, embedded, seconds, encoder_seconds in runs
     ]
+    rows.append(
+        [
+            f"encoder only (`embed_images`, batch {chunk})",
+            chunk,
+            f"{chunk / alone:.1f}",
+            f"{alone:.2f}",
+            f"{chunk / alone:.1f}",
+            f"{alone:.2f}",
+        ]
+    )
+    ratios = "; ".join(
+        f"at {pace_label(pace)}: {embedded / seconds / alone:.0%} end to end, the encoder itself at "
+        f"{embedded / encoder_seconds / alone:.0%} of its solo speed, {seconds - encoder_seconds:.1f} s "
+        "outside it"
+        for pace, embedded, seconds, encoder_seconds in runs
+    )
+    fastest = max(runs, key=lambda run: run[1] / run[2])
+    pace, embedded, seconds, _ = fastest
+    rate = embedded / seconds
+    if encoder.precision != "bf16":
+        target = (
+            "\n\nNo native bf16 on this CPU, so the run is fp32 and the target of issue 8 "
+            "(≥ 90 % of the bf16 limit) is not measured here."
+        )
+    else:
+        verdict = "met" if rate / alone >= 0.9 else "missed"
+        target = (
+            f"\n\nTarget of issue 8, indexing ≥ 90 % of the bf16 limit: **{verdict}**, {rate:.2f} img/s = "
+            f"{rate / alone:.0%} of {alone:.2f} img/s with images paced at {pace:g}/s (bf16, same images; "
+            "`bench.embed` measures the same limit on its own)."
+        )
+    where = (
+        "\n\nWhere the gap goes: the time outside the encoder is the listing crawl, the first chunk's "
+        "downloads and the index build, paid once per sync; the rest is the encoder running slower than "
+        "alone, because on two cores the downloads, decoding, upserts and the fake Musinsa (a process on "
+        "the same machine) compete with torch's two threads for the cores and the GIL. A pace below the "
+        "encoder's speed binds only when the downloads, not the encoder, are the slower step: compare "
+        "the rows."
+    )
     return (
-        f"Random-weight ViT-B-16-SigLIP ({encoder.dimension}-d, {encoder.image_size} px, "
-        f"{encoder.precision}) loaded from a `local-dir:` folder, {products} products, chunks of {chunk}, "
-        f"images paced at {ImageSettings().requests_per_second:g}/s (the default). The encoder is the "
-        "bottleneck; the pipeline keeps it busy while the next chunk downloads.\n\n"
-        + markdown_table(["what", "images", "seconds", "img/s"], rows)
-        + f"\n\nPipeline / encoder-only: {pipeline / alone:.0%}."
+        f"Random-weight ViT-B-16-SigLIP ({encoder.dimension}-d, {encoder.image_size} px, precision auto → "
+        f"{encoder.precision}; native bf16 on this CPU: {'yes' if cpu_has_native_bf16() else 'no'}) loaded "
+        f"from a `local-dir:` folder and warmed up, {products} products per sync, chunks of {chunk}. The "
+        "pipeline downloads the next chunk while the encoder runs; the first chunk's downloads and the index "
+        "build are fixed costs that a longer sync spreads thinner."
+        + "\n\n"
+        + markdown_table(
+            ["what", "images", "seconds", "img/s", "encoder s", "encoder img/s"],
+            rows,
+        )
+        + "\n\nPipeline / encoder-only: "
+        + ratios
+        + "."
+        + where
+        + target
     )
 
 
@@ -332,7 +410,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="600 products, 16 with SigLIP")
     parser.add_argument("--products", type=int, default=10_000)
-    parser.add_argument("--siglip-products", type=int, default=200)
+    parser.add_argument("--siglip-products", type=int, default=400)
+    parser.add_argument(
+        "--siglip-image-rps",
+        type=float,
+        nargs="+",
+        default=[ImageSettings().requests_per_second, 50.0],
+        help="image paces of the SigLIP syncs, one sync each (default: the default, then the maximum)",
+    )
     parser.add_argument("--listing-rps", type=float, default=None, help="warm sync listing pace")
     parser.add_argument("--image-size", default="500x600", help="fake catalog photo size, WxH")
     args = parser.parse_args()
@@ -342,7 +427,7 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="snapfit-bench-sync-"))
     try:
         tiny = bench_tiny(products, (width, height), listing_rps, workdir)
-        large = bench_siglip(siglip, (width, height), workdir)
+        large = bench_siglip(siglip, (width, height), args.siglip_image_rps, workdir)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     note = "Quick run (`--quick`): indicative only.\n\n" if args.quick else ""
