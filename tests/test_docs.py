@@ -1,4 +1,6 @@
-"""The documentation against the code: every configuration key documented with its real default."""
+"""The documentation against the code: every configuration key documented with its real default, every
+metric series named in the docs a real one, and every relative link in README.md, docs/ and BENCHMARKS.md
+pointing at a file (and heading) that exists."""
 
 from __future__ import annotations
 
@@ -7,7 +9,10 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bot.config import Settings
+from bot.monitoring import METRIC_NAMES
 
 REPO = Path(__file__).resolve().parent.parent
 README = REPO / "README.md"
@@ -61,3 +66,60 @@ def test_documented_defaults_are_the_real_ones() -> None:
             literal = re.fullmatch(r"`(.*)`", cell)
             assert literal, f"{section}.{key}: default {cell!r} is not a `literal`"
             assert tomllib.loads(f"v = {literal.group(1)}")["v"] == value, f"{section}.{key}"
+
+
+# ------------------------------------------------------------------------------------------ links
+
+
+def documents() -> list[Path]:
+    return [README, REPO / "BENCHMARKS.md", *sorted(DOCS.glob("*.md"))]
+
+
+def slug(heading: str) -> str:
+    """GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens."""
+    text = re.sub(r"[`*_]|\[|\]|\(http[^)]*\)", "", heading.strip().lower())
+    text = re.sub(r"[^\w\- ]", "", text)
+    return text.replace(" ", "-")
+
+
+def anchors(path: Path) -> set[str]:
+    found: set[str] = set()
+    fenced = False
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("```"):
+            fenced = not fenced
+        elif not fenced and (heading := re.match(r"#{1,6} (.+)", line)):
+            found.add(slug(heading.group(1)))
+    return found
+
+
+def links(path: Path) -> list[str]:
+    text = re.sub(r"```.*?```", "", path.read_text(encoding="utf-8"), flags=re.S)
+    return re.findall(r"\]\(([^)\s]+)\)", text)
+
+
+@pytest.mark.parametrize("document", documents(), ids=lambda p: str(p.relative_to(REPO)))
+def test_every_relative_link_resolves(document: Path) -> None:
+    for link in links(document):
+        if re.match(r"[a-z]+:", link):
+            continue  # https:, mailto:
+        target, _, anchor = link.partition("#")
+        resolved = (document.parent / target).resolve() if target else document
+        assert resolved.is_relative_to(REPO), f"{document.name}: {link} leaves the repository"
+        assert resolved.exists(), f"{document.name}: {link}: no such file"
+        if anchor and resolved.suffix == ".md":
+            assert anchor in anchors(resolved), f"{document.name}: {link}: no such heading"
+
+
+def test_the_slug_follows_github() -> None:
+    assert slug("End to end: photo → reply") == "end-to-end-photo--reply"
+    assert slug("Encoder speed options (A/B against PyTorch fp32)") == (
+        "encoder-speed-options-ab-against-pytorch-fp32"
+    )
+    assert slug("`snapfit crawl`") == "snapfit-crawl"
+
+
+@pytest.mark.parametrize("document", documents(), ids=lambda p: str(p.relative_to(REPO)))
+def test_every_metric_series_named_exists(document: Path) -> None:
+    named = set(re.findall(r"`(snapfit_[a-z_]*[a-z])`", document.read_text(encoding="utf-8")))
+    assert named <= set(METRIC_NAMES), named - set(METRIC_NAMES)
