@@ -1,6 +1,6 @@
-"""The documentation against the code: every configuration key documented with its real default, every
-metric series named in the docs a real one, and every relative link in README.md, docs/ and BENCHMARKS.md
-pointing at a file (and heading) that exists."""
+"""The documentation against the code: the README's commands, order and length; every configuration key
+documented with its real default; every metric series named in the docs a real one; every relative link
+in README.md, docs/ and BENCHMARKS.md pointing at a file (and heading) that exists."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from bot.cli import app as cli
+from bot.commands import COMMANDS
 from bot.config import Settings
 from bot.monitoring import METRIC_NAMES
 
@@ -19,6 +21,44 @@ README = REPO / "README.md"
 DOCS = REPO / "docs"
 CONFIGURATION = DOCS / "configuration.md"
 EXAMPLE = REPO / "config.example.toml"
+
+
+# ----------------------------------------------------------------------------------------- README
+
+# .ci/run and the project's hooks run these exactly as the README writes them.
+INSTALL_AND_RUN = "```bash\npip install -e . && snapfit run\n```"
+INSTALL_AND_TEST = "```bash\npip install -e '.[test]' && pytest\n```"
+
+
+def test_the_readme_opens_with_the_two_commands() -> None:
+    text = README.read_text(encoding="utf-8")
+    first_section = text.index("\n## ")
+    assert text.index(INSTALL_AND_RUN) < text.index(INSTALL_AND_TEST) < first_section
+    assert INSTALL_AND_TEST.splitlines()[1] in (REPO / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_the_readme_is_the_front_door() -> None:
+    text = README.read_text(encoding="utf-8")
+    assert len(text.splitlines()) <= 250
+    sections = re.findall(r"^## (.+)$", text, flags=re.MULTILINE)
+    assert sections == ["Quickstart", "Using the bot", "Commands", "Documentation"]
+    documentation = text[text.index("\n## Documentation") :]
+    for page in [*sorted(DOCS.glob("*.md")), REPO / "BENCHMARKS.md"]:
+        assert f"]({page.relative_to(REPO)})" in documentation, f"the README does not link {page.name}"
+
+
+def test_the_readme_lists_every_command() -> None:
+    text = README.read_text(encoding="utf-8")
+    for command in COMMANDS:
+        assert f"| `/{command.name}" in text or f", `/{command.name}`" in text, command.name
+    for registered in cli.registered_commands:
+        assert f"| `snapfit {registered.name}" in text, registered.name
+    for group in cli.registered_groups:
+        for registered in group.typer_instance.registered_commands:  # type: ignore[union-attr]
+            assert re.search(rf"\| `snapfit \w+ {registered.name}", text), registered.name
+
+
+# ---------------------------------------------------------------------------------- configuration
 
 
 def example() -> dict[str, Any]:
