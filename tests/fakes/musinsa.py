@@ -1,11 +1,11 @@
 """A fake musinsa.com for tests: listing API, product pages, image CDN and robots.txt on 127.0.0.1.
 
-Faithful to shared/reference/musinsa.md §2 and §9 and as strict as the real service:
+Faithful to the real listing API and product pages, and as strict as the real service:
 
 - ``GET /api2/dp/v1/plp/goods``: the real envelope and item fields; ``hasNext`` false on the
   last page; 400 for ``size`` > 100 or missing/invalid parameters; sponsored (``isAd``) items
   repeated on later pages.
-- ``GET /products/{id}``: HTML like the fixture of §9.2; 404 for unknown ids.
+- ``GET /products/{id}``: HTML shaped like a real product page; 404 for unknown ids.
   ``GET /app/goods/{id}[/0]``: 301 to ``/products/{id}``. ``GET /api2/goods/{id}``: goods-detail JSON.
 - ``GET /images/…`` (and ``/thumbnails/images/…``): the product's own generated image, or a
   placeholder when the ``Referer`` is not musinsa.com.
@@ -56,7 +56,7 @@ LISTING_PATH = "/api2/dp/v1/plp/goods"
 PRODUCT_PATH = "/products/"
 IMAGE_PATH = "/images/"
 PERMISSIVE_ROBOTS = "User-agent: *\nAllow: /\n"
-# The structure of https://www.musinsa.com/robots.txt (reference §7): named agents allowed,
+# The structure of https://www.musinsa.com/robots.txt: named agents allowed,
 # everyone else refused.
 MUSINSA_ROBOTS = """# robots.txt for musinsa.com (structure as of 2025-10-24)
 User-agent: Googlebot
@@ -131,7 +131,7 @@ class Fault:
 
     @classmethod
     def not_success(cls, result: str = "FAIL") -> Fault:
-        """HTTP 200 with ``meta.result`` other than SUCCESS (the soft refusal of reference §8)."""
+        """HTTP 200 with ``meta.result`` other than SUCCESS (Musinsa's soft refusal)."""
         return cls("not_success", result=result)
 
     @classmethod

@@ -1,8 +1,8 @@
 """The fake Musinsa's data: a generated catalog, its images, and how Musinsa renders them.
 
-Everything here is deterministic from a seed. Rendering follows shared/reference/musinsa.md:
-listing items carry every field of §2.2 (the ignorable ones too), product pages are built
-exactly like the fixture of §9.2 (``__MSS__`` state, ``__NEXT_DATA__``, og/product metas),
+Everything here is deterministic from a seed. Rendering follows the real site: listing items
+carry every field of the real listing API (the ignorable ones too), product pages are built
+exactly like a real one (``__MSS__`` state, ``__NEXT_DATA__``, og/product metas),
 and every product has its own decodable image (coloured shapes, distinct per product) so
 tests can embed an image and find the product it came from.
 """
@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from PIL import Image, ImageDraw
 
-# The fake's own copy of the category names it uses (reference §3), independent of the
+# The fake's own copy of the category names it uses, independent of the
 # crawler's table so a wrong name there is caught, not mirrored.
 CATEGORY_NAMES = {
     "001": "상의",
@@ -251,7 +251,7 @@ def thumbnail(product: FakeProduct, base_url: str) -> str:
 
 
 def listing_item(product: FakeProduct, base_url: str, *, as_ad: bool = False) -> dict[str, object]:
-    """One item of ``data.list`` with every field the real API sends (reference §2.2, §9.1)."""
+    """One item of ``data.list`` with every field the real API sends."""
     item: dict[str, object] = {
         "goodsNo": product.goods_no,
         "goodsName": product.name,
@@ -290,7 +290,7 @@ def listing_item(product: FakeProduct, base_url: str, *, as_ad: bool = False) ->
 
 
 def goods_object(product: FakeProduct, *, rich: bool) -> dict[str, object]:
-    """The goods object of §4.4 (``rich``: the __NEXT_DATA__ variant) or §4.5 (the __MSS__ state)."""
+    """The goods object of ``__NEXT_DATA__`` (``rich``) or of the ``__MSS__`` state."""
     sex, sex_code = SEX[product.gender_text]
     category = {
         "categoryDepth1Code": product.category[:3],
@@ -364,7 +364,7 @@ def _script_json(value: object) -> str:
 
 
 def product_page(product: FakeProduct, base_url: str) -> str:
-    """The product page's HTML, shaped like the fixture of reference §9.2."""
+    """The product page's HTML, shaped like a real product page."""
     sources = product.page_sources
     suffix = "후기 | 무신사" if product.review_title else "사이즈 & 후기 | 무신사"
     title = f"{product.brand_name}({product.brand_en}) {product.name} - {suffix}"

@@ -53,7 +53,7 @@ CANT_PARSE_REPLY_PARAMETERS = "Bad Request: can't parse reply parameters JSON ob
 
 # --- reply markup (run on every send and edit that carries one) ----------------------------------------
 CANT_PARSE_REPLY_MARKUP = "Bad Request: can't parse reply keyboard markup JSON object"
-# Wording as in shared/reference/telegram-fake-bot-api.md §5 (the project's source of truth for the fake).
+# Wording as the real Bot API answers.
 INLINE_KEYBOARD_NOT_ARRAY = 'Bad Request: Field "inline_keyboard" must be of type Array'
 TEXT_BUTTONS_UNALLOWED = "Bad Request: Text buttons are not allowed in the inline keyboard"
 INLINE_BUTTON_NOT_OBJECT = (
