@@ -1,4 +1,4 @@
-"""The fake Musinsa itself: as strict and as shaped as reference §2 and §9 say, deterministic, mutable."""
+"""The fake Musinsa itself: shaped and as strict as the real listing API and pages, deterministic, mutable."""
 
 from __future__ import annotations
 

@@ -87,7 +87,7 @@ def test_table_covers_the_reference() -> None:
     codes = {c.code for c in CATEGORIES}
     assert codes >= TOP_LEVEL
     assert {"109", "111"} <= codes
-    # every clothing, bag and shoe sub-category of reference §3
+    # every clothing, bag and shoe sub-category Musinsa lists
     for code in ("001001", "001011", "002001", "002027", "003002", "003010", "100001", "100006"):
         assert code in codes
     for code in ("004001", "004016", "103001", "103007", "026005", "017016"):
