@@ -41,8 +41,8 @@ from bot.commands import menu
 from bot.config import Settings
 from bot.handlers import register_handlers
 from bot.messages import LANGUAGES
-from bot.monitoring import MONITORING_KEY, Monitoring
 from bot.nightly import start_nightly, sync_stats_section
+from bot.search_metrics import MONITORING_KEY, BotMonitoring
 from bot.services import SERVICES_KEY, BotServices
 from indexer.logs import protect_secrets
 
@@ -107,7 +107,7 @@ def _post_init(settings: Settings) -> AppHook:
     async def post_init(app: Application) -> None:  # type: ignore[type-arg]
         # /metrics and /healthz first: a taken port fails at once, and /healthz says "starting"
         # while the model loads.
-        monitoring = await Monitoring.start(settings, "bot")
+        monitoring = await BotMonitoring.start(settings, "bot")
         if monitoring is not None:
             app.bot_data[MONITORING_KEY] = monitoring
         services = await BotServices.open(settings)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -168,7 +167,7 @@ async def test_an_incomplete_crawl_removes_nothing_and_still_adds(
 ) -> None:
     await run_sync(config, catalog=catalog, encoder=encoder)
     before = set(await contents(catalog))
-    cut = dataclasses.replace(config, musinsa=config.musinsa.model_copy(update={"max_pages": 1}))
+    cut = config.model_copy(update={"musinsa": config.musinsa.model_copy(update={"max_pages": 1})})
     added = fake.catalog.add(category="001004")
     fake.catalog.update(added.goods_no, review_count=10**6)  # first on page 1 (POPULAR order)
     for _ in range(3):
