@@ -23,10 +23,9 @@ import yaml
 from aiohttp import web
 
 from bot.cli import app as cli
-from bot.config import ConfigError, Settings, load_settings
-from bot.monitoring import METRIC_NAMES
 from bot.search_metrics import SEARCH_METRIC_NAMES
-from indexer.config import DataSettings, MetricsSettings, StoreSettings
+from indexer.config import ConfigError, DataSettings, MetricsSettings, Settings, StoreSettings, load_settings
+from indexer.monitoring import METRIC_NAMES
 
 REPO = Path(__file__).resolve().parent.parent
 DOCKERFILE = REPO / "Dockerfile"

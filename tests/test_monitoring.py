@@ -15,14 +15,13 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.config import Settings
-from bot.monitoring import Monitoring, MonitoringError
-from bot.monitoring.health import HealthCheck
-from bot.monitoring.metrics import METRIC_NAMES, Metrics
 from bot.search_metrics import SEARCH_METRIC_NAMES, SearchMetrics
 from bot.timing import STAGES, StageTimings
-from indexer.config import DataSettings, MetricsSettings, ScheduleSettings, StoreSettings
+from indexer.config import DataSettings, MetricsSettings, ScheduleSettings, Settings, StoreSettings
 from indexer.embedding.batcher import BatcherStats
+from indexer.monitoring import Monitoring, MonitoringError
+from indexer.monitoring.health import HealthCheck
+from indexer.monitoring.metrics import METRIC_NAMES, Metrics
 from indexer.musinsa.models import RequestStats
 from indexer.schedule import NightlySync
 from indexer.store import Catalog, open_catalog
