@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from bot.timing import STAGES, Outcome, SearchKind, StageTimings
-from indexer.monitoring import Monitoring, Process
+from indexer.monitoring import Monitoring
+from indexer.monitoring.health import Process
 
 if TYPE_CHECKING:
     from bot.services import BotServices
