@@ -58,8 +58,8 @@ from bench.report import markdown_table, write_section
 from bench.sync import build_siglip_folder
 
 if TYPE_CHECKING:
-    from bot.config import Settings
     from bot.services import BotServices
+    from indexer.config import Settings
     from indexer.product import Product
     from tests.fakes.musinsa import FakeMusinsa
 
@@ -372,7 +372,6 @@ async def bot_levels(
 def settings_for(
     model: str, store: Path, data_dir: Path, fake: FakeMusinsa, precision: str, telegram: Any = None
 ) -> Settings:
-    from bot.config import Settings, TelegramSettings
     from indexer.config import (
         DataSettings,
         GarmentSettings,
@@ -380,7 +379,9 @@ def settings_for(
         MetricsSettings,
         ModelSettings,
         ScheduleSettings,
+        Settings,
         StoreSettings,
+        TelegramSettings,
     )
 
     telegram_settings = TelegramSettings()

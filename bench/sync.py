@@ -43,10 +43,11 @@ from indexer.config import (
     ImageSettings,
     ModelSettings,
     MusinsaSettings,
+    Settings,
     StoreSettings,
     SyncSettings,
 )
-from indexer.sync import SyncConfig, SyncProgress, SyncSummary
+from indexer.sync import SyncProgress, SyncSummary
 
 LEAVES = ("001004", "001001", "001005", "002022", "003002", "004001", "103004")
 CODES = ["001", "002", "003", "004", "103"]
@@ -126,7 +127,7 @@ class CountingEncoder:
         return self.inner.embed_images(images)
 
 
-def config(url: str, data: Path, model: str, *, listing_rps: float, images: ImageSettings) -> SyncConfig:
+def config(url: str, data: Path, model: str, *, listing_rps: float, images: ImageSettings) -> Settings:
     musinsa = MusinsaSettings(
         api_url=url,
         web_url=url,
@@ -138,7 +139,7 @@ def config(url: str, data: Path, model: str, *, listing_rps: float, images: Imag
         backoff_seconds=0.05,
         timeout_seconds=60.0,
     )
-    return SyncConfig(
+    return Settings(
         musinsa=musinsa,
         images=images,
         sync=SyncSettings(),
@@ -156,7 +157,7 @@ def unpaced_images(concurrency: int) -> ImageSettings:
     return ImageSettings.model_construct(**values)  # bypasses the le=50 limit on purpose
 
 
-async def timed_sync(settings: SyncConfig, store: Path, encoder: Any) -> tuple[SyncSummary, Timeline, float]:
+async def timed_sync(settings: Settings, store: Path, encoder: Any) -> tuple[SyncSummary, Timeline, float]:
     from indexer.store import open_catalog
     from indexer.sync import run_sync
 

@@ -11,7 +11,7 @@ What it wires:
   ``bot_data[SERVICES_KEY]``, sets the command menus and schedules the nightly sync (``bot.nightly``:
   daily at ``[schedule] nightly_at``, and at once when the index is empty); ``post_shutdown``
   cancels a running sync and closes the services;
-- ``[metrics]``: ``/metrics`` and ``/healthz`` (``bot.monitoring``), listening from the start of
+- ``[metrics]``: ``/metrics`` and ``/healthz`` (``indexer.monitoring``), listening from the start of
   ``post_init`` until ``post_shutdown``.
 
 ``post_init``/``post_shutdown`` run only inside ``run_polling``; code that drives the lifecycle
@@ -38,12 +38,12 @@ from telegram.ext import (
 )
 
 from bot.commands import menu
-from bot.config import Settings
 from bot.handlers import register_handlers
 from bot.messages import LANGUAGES
-from bot.monitoring import MONITORING_KEY, Monitoring
 from bot.nightly import start_nightly, sync_stats_section
+from bot.search_metrics import MONITORING_KEY, BotMonitoring
 from bot.services import SERVICES_KEY, BotServices
+from indexer.config import Settings
 from indexer.logs import protect_secrets
 
 log = logging.getLogger(__name__)
@@ -107,7 +107,7 @@ def _post_init(settings: Settings) -> AppHook:
     async def post_init(app: Application) -> None:  # type: ignore[type-arg]
         # /metrics and /healthz first: a taken port fails at once, and /healthz says "starting"
         # while the model loads.
-        monitoring = await Monitoring.start(settings, "bot")
+        monitoring = await BotMonitoring.start(settings, "bot")
         if monitoring is not None:
             app.bot_data[MONITORING_KEY] = monitoring
         services = await BotServices.open(settings)

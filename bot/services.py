@@ -15,7 +15,6 @@ from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from bot.config import Settings
 from bot.garments import GarmentFinder
 from bot.limits import ActiveSearches, AlbumGate, PhotoRateLimit
 from bot.messages import Lang
@@ -24,6 +23,7 @@ from bot.photos import ProductPhotos
 from bot.search import SearchService
 from bot.sessions import SearchSessions
 from bot.timing import TimingsLog
+from indexer.config import Settings
 
 if TYPE_CHECKING:
     from indexer.embedding import Encoder, MicroBatcher

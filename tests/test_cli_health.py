@@ -14,9 +14,8 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from bot.cli.health_cmd import health_url
-from bot.config import Settings
-from bot.monitoring import Monitoring
-from indexer.config import DataSettings, MetricsSettings, StoreSettings
+from indexer.config import DataSettings, MetricsSettings, Settings, StoreSettings
+from indexer.monitoring import Monitoring
 from indexer.store import Catalog, open_catalog
 
 runner = CliRunner()

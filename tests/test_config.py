@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, Settings, load_settings
+from indexer.config import ConfigError, Settings, load_settings
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
 
@@ -166,3 +169,21 @@ def test_bad_garment_settings_are_one_line(tmp_path: Path, text: str, expected: 
     with pytest.raises(ConfigError) as caught:
         load_settings(write(tmp_path, text))
     assert expected in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_the_catalog_side_loads_the_configuration_without_the_bot() -> None:
+    # `snapfit schedule` and the sync read the same Settings; indexer/ never imports bot/ or telegram.
+    probe = (
+        "import sys, indexer.config, indexer.monitoring, indexer.sync; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('bot', 'telegram')))"
+    )
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.strip() == "[]"

@@ -12,15 +12,16 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
+from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.config import Settings
-from bot.monitoring import Monitoring, MonitoringError
-from bot.monitoring.health import HealthCheck
-from bot.monitoring.metrics import METRIC_NAMES, Metrics
+from bot.search_metrics import SEARCH_METRIC_NAMES, SearchMetrics
 from bot.timing import STAGES, StageTimings
-from indexer.config import DataSettings, MetricsSettings, ScheduleSettings, StoreSettings
+from indexer.config import DataSettings, MetricsSettings, ScheduleSettings, Settings, StoreSettings
 from indexer.embedding.batcher import BatcherStats
+from indexer.monitoring import Monitoring, MonitoringError
+from indexer.monitoring.health import HealthCheck
+from indexer.monitoring.metrics import METRIC_NAMES, Metrics
 from indexer.musinsa.models import RequestStats
 from indexer.schedule import NightlySync
 from indexer.store import Catalog, open_catalog
@@ -63,11 +64,12 @@ class Clock:
 
 def test_a_search_counts_once_and_lands_in_every_stage_histogram() -> None:
     metrics = Metrics("bot")
+    searches = SearchMetrics(metrics.registry)
     timings = StageTimings(
         seconds={"download": 0.2, "parse": 0.5, "decode": 0.01, "embed": 0.3, "search": 0.004, "reply": 0.7}
     )
-    metrics.observe_search("photo", "ok", timings)
-    metrics.observe_search(
+    searches.observe_search("photo", "ok", timings)
+    searches.observe_search(
         "photo", "bad_image:corrupt", StageTimings(seconds={"download": 0.1, "decode": 0.002})
     )
     text = metrics.render().decode()
@@ -154,13 +156,19 @@ def test_a_broken_observer_never_breaks_the_sync_engine(caplog: pytest.LogCaptur
     assert "sync observer" in caplog.text
 
 
+def exposed_series(registry: CollectorRegistry) -> set[str]:
+    return {
+        family.name + ("_total" if family.type == "counter" else "")
+        for family in registry.collect()
+        if family.name.startswith("snapfit_")
+    }
+
+
 def test_every_series_is_in_the_list_the_readme_is_checked_against() -> None:
-    metrics = Metrics("bot")
-    exposed = set()
-    for family in metrics.registry.collect():
-        if family.name.startswith("snapfit_"):
-            exposed.add(family.name + ("_total" if family.type == "counter" else ""))
-    assert exposed == set(METRIC_NAMES)
+    assert exposed_series(Metrics("indexer").registry) == set(METRIC_NAMES)
+    bot = Metrics("bot")
+    SearchMetrics(bot.registry)
+    assert exposed_series(bot.registry) == set(METRIC_NAMES) | set(SEARCH_METRIC_NAMES)
 
 
 # ---------------------------------------------------------------------------------------- health

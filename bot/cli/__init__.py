@@ -12,8 +12,8 @@ from typing import Annotated
 
 import typer
 
-from bot.config import ConfigError, Settings, load_settings
 from indexer import __version__
+from indexer.config import ConfigError, Settings, load_settings
 from indexer.logs import configure_logging
 
 EXIT_CONFIG = 2

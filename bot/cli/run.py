@@ -28,8 +28,8 @@ def run(config: ConfigOption = None) -> None:
     from telegram.error import InvalidToken, NetworkError
 
     from bot.app import build_application
-    from bot.monitoring import MonitoringError
     from indexer.embedding.errors import EncoderError
+    from indexer.monitoring import MonitoringError
     from indexer.store import CatalogError
 
     try:

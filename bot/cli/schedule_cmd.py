@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING
 from bot.cli import ConfigOption, app, fail, load
 
 if TYPE_CHECKING:
-    from bot.config import Settings
-    from bot.monitoring import Monitoring
+    from indexer.config import Settings
+    from indexer.monitoring import Monitoring
 
 log = logging.getLogger("snapfit.schedule")
 
@@ -40,8 +40,8 @@ def schedule(config: ConfigOption = None) -> None:
 
 async def serve(settings: object) -> None:
     """The scheduler, with ``/metrics`` and ``/healthz`` (``[metrics]``) for as long as it runs."""
-    from bot.config import Settings
-    from bot.monitoring import Monitoring, MonitoringError
+    from indexer.config import Settings
+    from indexer.monitoring import Monitoring, MonitoringError
 
     assert isinstance(settings, Settings)
     try:

@@ -25,8 +25,8 @@ import typer
 from bot.cli import ConfigOption, JsonOption, app, fail, load
 
 if TYPE_CHECKING:
-    from bot.config import Settings
     from bot.search import SearchService
+    from indexer.config import Settings
     from indexer.garments import Garment, GarmentParser
     from indexer.store import ScoredProduct
 

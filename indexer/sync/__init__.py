@@ -8,7 +8,7 @@ the last run's summary back. Importing this package does not import torch.
 
 from indexer.sync.diff import SyncPlan, plan_changes
 from indexer.sync.embedder import ImageEncoder
-from indexer.sync.pipeline import SyncConfig, SyncSections, needs_rebuild, rebuild_verdict, run_sync
+from indexer.sync.pipeline import needs_rebuild, rebuild_verdict, run_sync
 from indexer.sync.progress import PlanCounts, SyncProgress
 from indexer.sync.state import MissCounters, state_dir
 from indexer.sync.summary import (
@@ -27,10 +27,8 @@ __all__ = [
     "ImageFailure",
     "MissCounters",
     "PlanCounts",
-    "SyncConfig",
     "SyncPlan",
     "SyncProgress",
-    "SyncSections",
     "SyncSummary",
     "last_sync_path",
     "load_last_ok_summary",

@@ -29,11 +29,10 @@ import logging
 import re
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from datetime import UTC, datetime
-from typing import Protocol
 
-from indexer.config import DataSettings, ImageSettings, ModelSettings, MusinsaSettings, SyncSettings
+from indexer.config import Settings, SyncSettings
 from indexer.embedding.errors import EncoderError
 from indexer.images import ImageDecoder
 from indexer.musinsa.categories import crawl_plan
@@ -65,36 +64,6 @@ WRITE_CHUNK = 256
 EXPECTED_ERRORS = (CatalogError, EncoderError, MusinsaError, OSError)
 
 
-class SyncSections(Protocol):
-    """The configuration sections a sync reads; ``bot.config.Settings`` has them all."""
-
-    @property
-    def musinsa(self) -> MusinsaSettings: ...
-
-    @property
-    def images(self) -> ImageSettings: ...
-
-    @property
-    def sync(self) -> SyncSettings: ...
-
-    @property
-    def data(self) -> DataSettings: ...
-
-    @property
-    def model(self) -> ModelSettings: ...
-
-
-@dataclass(frozen=True)
-class SyncConfig:
-    """The sections of ``SyncSections`` on their own, for callers without a whole Settings."""
-
-    musinsa: MusinsaSettings = field(default_factory=MusinsaSettings)
-    images: ImageSettings = field(default_factory=ImageSettings)
-    sync: SyncSettings = field(default_factory=SyncSettings)
-    data: DataSettings = field(default_factory=DataSettings)
-    model: ModelSettings = field(default_factory=ModelSettings)
-
-
 def needs_rebuild(catalog: Catalog, encoder: ImageEncoder) -> bool:
     """True when the next sync writes a new index version (no index yet, or another model's)."""
     version = catalog.version
@@ -102,7 +71,7 @@ def needs_rebuild(catalog: Catalog, encoder: ImageEncoder) -> bool:
 
 
 async def run_sync(
-    settings: SyncSections,
+    settings: Settings,
     *,
     catalog: Catalog,
     encoder: ImageEncoder,
@@ -185,7 +154,7 @@ class _SyncRun:
     """The state of one run; ``execute`` is the sequence described in the module docstring."""
 
     def __init__(
-        self, settings: SyncSections, catalog: Catalog, encoder: ImageEncoder, progress: SyncProgress
+        self, settings: Settings, catalog: Catalog, encoder: ImageEncoder, progress: SyncProgress
     ) -> None:
         self.settings = settings
         self.catalog = catalog

@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from bot.app import build_application
-from bot.config import Settings
-from indexer.config import GarmentSettings, ScheduleSettings, StoreSettings
+from indexer.config import GarmentSettings, ScheduleSettings, Settings, StoreSettings
 from indexer.product import Product
 from tests.bot.world import bot_settings, build_index, image_settings, running
 from tests.fakes.musinsa import FakeMusinsa

@@ -9,8 +9,8 @@ from pathlib import Path
 from telegram.ext import Application
 
 from bot.app import build_application
-from bot.config import Settings
 from bot.messages import image_error_text, text
+from indexer.config import Settings
 from tests.bot.conftest import World
 from tests.bot.world import WAIT, message_text, next_album, next_text, product_ids, running
 from tests.fakes.telegram import FakeTelegram

@@ -14,10 +14,10 @@ from prometheus_client.parser import text_string_to_metric_families
 from telegram.ext import Application
 
 from bot.app import build_application, services
-from bot.config import Settings
-from bot.monitoring import MONITORING_KEY, Monitoring
+from bot.search_metrics import MONITORING_KEY
 from bot.timing import STAGES
-from indexer.config import MetricsSettings
+from indexer.config import MetricsSettings, Settings
+from indexer.monitoring import Monitoring
 from tests.bot.conftest import World
 from tests.bot.world import WAIT, next_album, next_text, running
 from tests.fakes.telegram import FakeTelegram

@@ -12,10 +12,9 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from bot.cli import app
-from bot.config import load_settings
 from bot.garments import crop_jpeg
 from bot.services import BotServices
-from indexer.config import GarmentSettings, ModelSettings
+from indexer.config import GarmentSettings, ModelSettings, load_settings
 from indexer.garments import Garment, GarmentParser
 from indexer.images import ImageDecoder
 from tests.bot.conftest import World

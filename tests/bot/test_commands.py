@@ -8,7 +8,7 @@ import pytest
 from telegram.ext import Application
 
 from bot.app import build_application
-from bot.config import Settings
+from indexer.config import Settings
 from tests.bot.conftest import World
 from tests.bot.world import ADMIN, WAIT, buttons, message_text, next_album, next_text, product_ids, running
 from tests.fakes.telegram import FakeTelegram

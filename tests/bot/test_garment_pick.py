@@ -19,10 +19,9 @@ from PIL import Image
 from telegram.ext import Application
 
 from bot.app import build_application, services
-from bot.config import Settings
 from bot.garments import GarmentFinder
 from bot.pending import PendingPhotos
-from indexer.config import GarmentSettings
+from indexer.config import GarmentSettings, Settings
 from indexer.garments import GarmentParser, LazyGarmentParser
 from tests.bot.conftest import World
 from tests.bot.world import WAIT, buttons, message_text, next_album, next_text, product_ids, running

@@ -8,8 +8,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.app import build_application
-from bot.config import Settings
-from indexer.config import ScheduleSettings
+from indexer.config import ScheduleSettings, Settings
 from indexer.schedule import JOB_NAME
 from indexer.store import open_catalog
 from tests.bot.conftest import World

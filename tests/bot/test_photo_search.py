@@ -9,7 +9,7 @@ import pytest
 from telegram.ext import Application
 
 from bot.app import build_application, services
-from bot.config import Settings
+from indexer.config import Settings
 from tests.bot.conftest import World
 from tests.bot.world import (
     WAIT,

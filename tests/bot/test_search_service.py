@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.config import Settings
 from bot.handlers.results import error_text
 from bot.search import (
     BadImageError,
@@ -22,7 +21,7 @@ from bot.search import (
 )
 from bot.services import BotServices
 from bot.timing import StageTimings
-from indexer.config import DataSettings, ModelSettings, StoreSettings
+from indexer.config import DataSettings, ModelSettings, Settings, StoreSettings
 from indexer.embedding import Encoder, MicroBatcher
 from indexer.images import ImageDecoder
 from indexer.store import open_catalog

@@ -15,7 +15,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.config import Settings, TelegramSettings
 from indexer.config import (
     DataSettings,
     GarmentSettings,
@@ -24,7 +23,9 @@ from indexer.config import (
     ModelSettings,
     MusinsaSettings,
     ScheduleSettings,
+    Settings,
     StoreSettings,
+    TelegramSettings,
 )
 from indexer.images import ImageDecoder
 from indexer.musinsa import MusinsaClient, crawl_catalog, image_client

@@ -10,8 +10,7 @@ from typing import Any
 import pytest
 from qdrant_client import AsyncQdrantClient, models
 
-from bot.config import ConfigError, load_settings
-from indexer.config import StoreSettings
+from indexer.config import ConfigError, StoreSettings, load_settings
 from indexer.store import CatalogError, StoreUnavailableError, open_catalog
 from indexer.store.server import ServerCatalog
 

@@ -11,11 +11,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from indexer.config import DataSettings, ImageSettings, ModelSettings, StoreSettings, SyncSettings
+from indexer.config import DataSettings, ImageSettings, ModelSettings, Settings, StoreSettings, SyncSettings
 from indexer.images import ImageDecoder
 from indexer.product import Product
 from indexer.store import Catalog, open_catalog
-from indexer.sync import SyncConfig
 from tests.fakes.musinsa import FakeMusinsa
 from tests.fakes.musinsa_catalog import FakeCatalog
 
@@ -94,8 +93,8 @@ def make_config(
     categories: Sequence[str] = CODES,
     musinsa: dict[str, object] | None = None,
     **sync: Any,
-) -> SyncConfig:
-    return SyncConfig(
+) -> Settings:
+    return Settings(
         musinsa=fake.musinsa_settings(
             # The sync rules are tested on exactly the crawled codes; expansion has its own test.
             **{
@@ -113,7 +112,7 @@ def make_config(
 
 
 @pytest.fixture
-def config(fake: FakeMusinsa, tmp_path: Path, tiny_model_dir: Path) -> SyncConfig:
+def config(fake: FakeMusinsa, tmp_path: Path, tiny_model_dir: Path) -> Settings:
     return make_config(fake, tmp_path / "data", tiny_model_dir)
 
 

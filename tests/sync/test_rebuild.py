@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import copy
-import dataclasses
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from indexer.config import ModelSettings
+from indexer.config import ModelSettings, Settings
 from indexer.store import Catalog, DimensionMismatchError
-from indexer.sync import SyncConfig, run_sync
+from indexer.sync import run_sync
 from tests.fakes.musinsa import FakeMusinsa
 from tests.sync.conftest import COUNT, CountingEncoder, assert_matches_fake, contents, stored_vector
 
@@ -95,14 +94,14 @@ class _ProbedRebuild:
         return written
 
 
-def with_model(config: SyncConfig, folder: Path) -> SyncConfig:
-    return dataclasses.replace(config, model=ModelSettings(name=f"local-dir:{folder}"))
+def with_model(config: Settings, folder: Path) -> Settings:
+    return config.model_copy(update={"model": ModelSettings(name=f"local-dir:{folder}")})
 
 
 async def test_a_model_change_builds_a_new_version_while_the_old_one_serves(
     fake: FakeMusinsa,
     catalog: Catalog,
-    config: SyncConfig,
+    config: Settings,
     tiny_encoder: Any,
     other_encoder: Any,
     other_model_dir: Path,
@@ -135,7 +134,7 @@ async def test_a_model_change_builds_a_new_version_while_the_old_one_serves(
 async def test_an_incomplete_rebuild_is_kept_and_resumed_not_switched_to(
     fake: FakeMusinsa,
     catalog: Catalog,
-    config: SyncConfig,
+    config: Settings,
     tiny_encoder: Any,
     other_encoder: Any,
     other_model_dir: Path,
@@ -143,8 +142,8 @@ async def test_an_incomplete_rebuild_is_kept_and_resumed_not_switched_to(
     await run_sync(config, catalog=catalog, encoder=CountingEncoder(tiny_encoder))
     old = catalog.version
     new_config = with_model(config, other_model_dir)
-    first_pages = dataclasses.replace(
-        new_config, musinsa=new_config.musinsa.model_copy(update={"max_pages": 1})
+    first_pages = new_config.model_copy(
+        update={"musinsa": new_config.musinsa.model_copy(update={"max_pages": 1})}
     )
 
     partial = await run_sync(first_pages, catalog=catalog, encoder=CountingEncoder(other_encoder))

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from indexer.config import Settings
 from indexer.store import Catalog
-from indexer.sync import SyncConfig, load_last_summary, run_sync
+from indexer.sync import load_last_summary, run_sync
 from tests.fakes.musinsa import IMAGE_PATH, FakeMusinsa
 from tests.sync.conftest import (
     COUNT,
@@ -24,7 +24,7 @@ from tests.sync.conftest import (
 
 
 async def test_first_sync_indexes_everything_and_a_second_embeds_nothing(
-    fake: FakeMusinsa, catalog: Catalog, encoder: CountingEncoder, config: SyncConfig, tiny_encoder: Any
+    fake: FakeMusinsa, catalog: Catalog, encoder: CountingEncoder, config: Settings, tiny_encoder: Any
 ) -> None:
     first = await run_sync(config, catalog=catalog, encoder=encoder)
     assert first.ok, first.error
@@ -59,7 +59,7 @@ async def test_first_sync_indexes_everything_and_a_second_embeds_nothing(
 
 
 async def test_price_and_flag_changes_update_the_payload_without_embedding(
-    fake: FakeMusinsa, catalog: Catalog, encoder: CountingEncoder, config: SyncConfig
+    fake: FakeMusinsa, catalog: Catalog, encoder: CountingEncoder, config: Settings
 ) -> None:
     await run_sync(config, catalog=catalog, encoder=encoder)
     cheaper, sold_out = sorted(fake.catalog.ids())[:2]
@@ -80,7 +80,7 @@ async def test_price_and_flag_changes_update_the_payload_without_embedding(
 
 
 async def test_an_image_change_reembeds_that_product_only(
-    fake: FakeMusinsa, catalog: Catalog, encoder: CountingEncoder, config: SyncConfig, tiny_encoder: Any
+    fake: FakeMusinsa, catalog: Catalog, encoder: CountingEncoder, config: Settings, tiny_encoder: Any
 ) -> None:
     await run_sync(config, catalog=catalog, encoder=encoder)
     pid = sorted(fake.catalog.ids())[5]
@@ -100,7 +100,7 @@ async def test_an_image_change_reembeds_that_product_only(
 
 
 async def test_a_removed_product_is_retired_only_after_k_complete_syncs(
-    fake: FakeMusinsa, catalog: Catalog, encoder: CountingEncoder, config: SyncConfig, tmp_path: Path
+    fake: FakeMusinsa, catalog: Catalog, encoder: CountingEncoder, config: Settings, tmp_path: Path
 ) -> None:
     await run_sync(config, catalog=catalog, encoder=encoder)
     gone, flaky = sorted(fake.catalog.ids())[:2]
@@ -140,7 +140,7 @@ async def test_remove_after_missed_is_configurable(
 
 
 async def test_a_shrunken_crawl_removes_nothing_in_that_category(
-    fake: FakeMusinsa, catalog: Catalog, encoder: CountingEncoder, config: SyncConfig
+    fake: FakeMusinsa, catalog: Catalog, encoder: CountingEncoder, config: Settings
 ) -> None:
     await run_sync(config, catalog=catalog, encoder=encoder)
     before = await contents(catalog)
@@ -164,11 +164,11 @@ async def test_a_shrunken_crawl_removes_nothing_in_that_category(
 
 
 async def test_an_incomplete_crawl_removes_nothing_and_still_adds(
-    fake: FakeMusinsa, catalog: Catalog, encoder: CountingEncoder, config: SyncConfig
+    fake: FakeMusinsa, catalog: Catalog, encoder: CountingEncoder, config: Settings
 ) -> None:
     await run_sync(config, catalog=catalog, encoder=encoder)
     before = set(await contents(catalog))
-    cut = dataclasses.replace(config, musinsa=config.musinsa.model_copy(update={"max_pages": 1}))
+    cut = config.model_copy(update={"musinsa": config.musinsa.model_copy(update={"max_pages": 1})})
     added = fake.catalog.add(category="001004")
     fake.catalog.update(added.goods_no, review_count=10**6)  # first on page 1 (POPULAR order)
     for _ in range(3):

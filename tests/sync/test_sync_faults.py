@@ -7,8 +7,9 @@ from typing import Any
 
 import numpy as np
 
+from indexer.config import Settings
 from indexer.store import Catalog
-from indexer.sync import SyncConfig, load_last_summary, run_sync
+from indexer.sync import load_last_summary, run_sync
 from tests.fakes.musinsa import IMAGE_PATH, LISTING_PATH, MUSINSA_ROBOTS, FakeMusinsa, Fault
 from tests.sync.conftest import (
     COUNT,
@@ -109,7 +110,7 @@ async def test_image_failures_are_counted_skipped_and_recovered_next_run(
 
 
 async def test_a_failed_image_change_keeps_the_old_vector_until_it_succeeds(
-    fake: FakeMusinsa, catalog: Catalog, encoder: CountingEncoder, config: SyncConfig, tiny_encoder: Any
+    fake: FakeMusinsa, catalog: Catalog, encoder: CountingEncoder, config: Settings, tiny_encoder: Any
 ) -> None:
     await run_sync(config, catalog=catalog, encoder=encoder)
     pid = sorted(fake.catalog.ids())[7]
@@ -133,7 +134,7 @@ async def test_a_failed_image_change_keeps_the_old_vector_until_it_succeeds(
 
 
 async def test_an_encoder_crash_mid_rebuild_resumes_without_reembedding(
-    fake: FakeMusinsa, catalog: Catalog, config: SyncConfig, tiny_encoder: Any
+    fake: FakeMusinsa, catalog: Catalog, config: Settings, tiny_encoder: Any
 ) -> None:
     crashing = CountingEncoder(tiny_encoder, crash_on_call=3)  # chunks of 4: two are stored first
     crashed = await run_sync(config, catalog=catalog, encoder=crashing)
@@ -176,7 +177,7 @@ async def test_a_store_crash_between_batches_then_a_clean_run_completes(
 
 
 async def test_a_robots_refusal_leaves_the_index_untouched(
-    fake: FakeMusinsa, catalog: Catalog, encoder: CountingEncoder, config: SyncConfig
+    fake: FakeMusinsa, catalog: Catalog, encoder: CountingEncoder, config: Settings
 ) -> None:
     await run_sync(config, catalog=catalog, encoder=encoder)
     before = await contents(catalog)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from indexer.config import Settings
 from indexer.store import Catalog
-from indexer.sync import SyncConfig, load_last_ok_summary, load_last_summary, run_sync
+from indexer.sync import load_last_ok_summary, load_last_summary, run_sync
 from tests.fakes.musinsa import IMAGE_PATH, LISTING_PATH, FakeMusinsa, Fault
 from tests.sync.conftest import COUNT, CountingEncoder
 
 
 async def test_the_summary_counts_requests_and_retries_per_client(
-    fake: FakeMusinsa, catalog: Catalog, encoder: CountingEncoder, config: SyncConfig
+    fake: FakeMusinsa, catalog: Catalog, encoder: CountingEncoder, config: Settings
 ) -> None:
     fake.faults.next(Fault.http(503), times=2, match=LISTING_PATH)
     first = await run_sync(config, catalog=catalog, encoder=encoder)
@@ -30,7 +31,7 @@ async def test_the_summary_counts_requests_and_retries_per_client(
 
 
 async def test_a_failed_run_keeps_the_last_successful_one(
-    fake: FakeMusinsa, catalog: Catalog, encoder: CountingEncoder, config: SyncConfig
+    fake: FakeMusinsa, catalog: Catalog, encoder: CountingEncoder, config: Settings
 ) -> None:
     good = await run_sync(config, catalog=catalog, encoder=encoder)
     assert good.ok

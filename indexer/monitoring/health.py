@@ -1,12 +1,9 @@
 """What ``/healthz`` reports: can the process reach its index, and how fresh is the last sync.
 
-The store check is one cheap catalog round trip (``versions()`` then ``stats()``: on a Qdrant
-server a few small requests, on the embedded index a folder read and a facet count) bounded by
-``[metrics] health_timeout_seconds``. An unreachable store makes the process unhealthy (HTTP
-503). The sync is judged from the newest of what this process ran (``NightlySync``) and what
-any process saved in ``{data.dir}/state`` (the indexer service of a split deployment), so the
-bot reports the indexer's syncs when they share the data volume. A stale sync is unhealthy
-only when ``[metrics] max_sync_age_hours`` is above 0.
+The store check is one catalog round trip bounded by ``[metrics] health_timeout_seconds``; an
+unreachable store is unhealthy (HTTP 503). The last sync is the newest of what this process ran
+and what any process saved under ``{data.dir}/state``; it is stale only when
+``[metrics] max_sync_age_hours`` is above 0.
 """
 
 from __future__ import annotations

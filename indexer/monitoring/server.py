@@ -1,10 +1,8 @@
-"""The HTTP side: ``/metrics`` (Prometheus text format) and ``/healthz`` (JSON), on the process's loop.
+"""The HTTP side: ``/metrics`` (Prometheus text format 0.0.4) and ``/healthz`` (JSON).
 
-aiohttp on the event loop the bot (or ``snapfit schedule``) already runs, so a scrape never
-needs a thread. Every request runs one health check first (``HealthCheck.check``: bounded by
-``[metrics] health_timeout_seconds``), so the index and sync gauges are as fresh as the scrape.
-No access log: a scrape every few seconds would drown the log. The text format is Prometheus's
-0.0.4 (what every Prometheus version reads).
+aiohttp on the process's own event loop, so a scrape needs no thread. Every request runs one
+bounded health check first, so the index and sync gauges are as fresh as the scrape. No access
+log: a scrape every few seconds would drown it.
 """
 
 from __future__ import annotations
@@ -16,9 +14,9 @@ import os
 from aiohttp import web
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
-from bot.monitoring.health import HealthCheck
-from bot.monitoring.metrics import Metrics
 from indexer.config import MetricsSettings
+from indexer.monitoring.health import HealthCheck
+from indexer.monitoring.metrics import Metrics
 
 log = logging.getLogger(__name__)
 

@@ -1,30 +1,26 @@
-"""Metrics and health endpoints of the long-lived processes (``snapfit run``, ``snapfit schedule``).
+"""``/metrics`` and ``/healthz`` of the long-lived processes (``snapfit run``, ``snapfit schedule``).
 
-``Monitoring.start(settings, process)`` binds ``[metrics] host:port`` first (a taken port fails in
-a second, before the slow model load), answering ``/healthz`` with "starting" (503) until
-``attach_bot`` / ``attach_sync`` hands it the process's catalog and sync engine. The bot wires it
-in ``bot.app`` (post_init / post_shutdown), ``snapfit schedule`` in ``bot.cli.schedule_cmd``.
-Nothing here imports ``telegram``.
+``Monitoring.start(settings, process)`` binds ``[metrics] host:port`` first (a taken port fails
+before the slow model load) and answers "starting" (503) until ``attach_sync`` hands it the
+process's catalog and sync engine. The bot's own series are added by ``bot.search_metrics``.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self
 
-from bot.monitoring.health import Health, HealthCheck, Process, StoreStatus, SyncStatus
-from bot.monitoring.metrics import METRIC_NAMES, Metrics
-from bot.monitoring.server import MonitoringError, MonitoringServer
+from indexer.monitoring.health import Health, HealthCheck, Process, StoreStatus, SyncStatus
+from indexer.monitoring.metrics import METRIC_NAMES, Metrics
+from indexer.monitoring.server import MonitoringError, MonitoringServer
 
 if TYPE_CHECKING:
-    from bot.config import Settings
-    from bot.services import BotServices
+    from indexer.config import Settings
     from indexer.schedule import NightlySync
     from indexer.store import Catalog
 
 __all__ = [
     "METRIC_NAMES",
-    "MONITORING_KEY",
     "Health",
     "HealthCheck",
     "Metrics",
@@ -37,8 +33,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-MONITORING_KEY = "snapfit.monitoring"  # where the bot keeps it in application.bot_data
-
 
 class Monitoring:
     """One process's metrics registry, health check and HTTP server."""
@@ -49,7 +43,7 @@ class Monitoring:
         self.server = MonitoringServer(settings.metrics, self.metrics, self.health)
 
     @classmethod
-    async def start(cls, settings: Settings, process: Process) -> Monitoring | None:
+    async def start(cls, settings: Settings, process: Process) -> Self | None:
         """Serve the endpoints, or return None when ``[metrics] enabled = false``; ``MonitoringError``
         when the address cannot be used."""
         if not settings.metrics.enabled:
@@ -64,14 +58,6 @@ class Monitoring:
     @property
     def port(self) -> int | None:
         return self.server.port
-
-    def attach_bot(self, services: BotServices) -> None:
-        """Observe the bot's searches, Musinsa clients, micro-batcher, index and nightly sync."""
-        services.timings.observers.append(self.metrics.observe_search)
-        self.metrics.watch_http("product_pages", lambda: services.product_pages.stats)
-        self.metrics.watch_http("images", lambda: services.image_downloads.stats)
-        self.metrics.watch_batcher(lambda: services.batcher.stats)
-        self.attach_sync(services.catalog, services.nightly)
 
     def attach_sync(self, catalog: Catalog, nightly: NightlySync | None) -> None:
         """Health-check ``catalog``; count the syncs ``nightly`` runs."""

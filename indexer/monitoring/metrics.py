@@ -1,16 +1,9 @@
-"""Prometheus metrics of one snapfit process, in a registry of its own (never the global default).
+"""Prometheus series of one snapfit process, in a registry of its own (never the global default).
 
-Three kinds of sources:
-
-- pushed: each finished search (``observe_search``, a ``TimingsLog`` observer) and each finished
-  sync of this process (``observe_sync``, a ``NightlySync`` observer) update counters and histograms;
-- read at scrape time: the Musinsa clients' ``RequestStats`` and the micro-batcher's
-  ``BatcherStats`` (``watch_http``, ``watch_batcher``), plain counters their owners keep anyway;
-- snapshots: the index and the last sync as the latest health check saw them (``update``),
-  refreshed by every ``/metrics`` and ``/healthz`` request.
-
-``METRIC_NAMES`` lists every series this module defines; the README's "Operating snapfit" section
-documents each of them (a test keeps the two in step).
+Pushed by this process's syncs (``observe_sync``), read at scrape time from the Musinsa clients'
+and the micro-batcher's counters (``watch_http``, ``watch_batcher``), and snapshots of the index
+and last sync from the latest health check (``update``). The bot adds its search series to the
+same ``registry`` (``bot.search_metrics``). ``METRIC_NAMES`` lists the series defined here.
 """
 
 from __future__ import annotations
@@ -24,7 +17,6 @@ from prometheus_client import (
     Counter,
     Gauge,
     GCCollector,
-    Histogram,
     PlatformCollector,
     ProcessCollector,
     disable_created_metrics,
@@ -33,9 +25,8 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from bot.monitoring.health import Health, Process, SyncStatus, finished_at
-from bot.timing import STAGES, Outcome, SearchKind, StageTimings
 from indexer import __version__
+from indexer.monitoring.health import Health, Process, SyncStatus, finished_at
 
 if TYPE_CHECKING:
     from indexer.embedding.batcher import BatcherStats
@@ -44,18 +35,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SEARCH_KINDS: tuple[SearchKind, ...] = ("photo", "similar", "more", "garment")
-# Seconds: a search stage takes from a millisecond (the index) to tens of seconds (a slow download).
-LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 SYNC_CHANGES = ("crawled", "added", "updated", "unchanged", "removed", "failed")
 HTTP_FIELDS = ("requests", "retries", "failures", "throttled")
 
 # Every series, as exposed (counters with their _total suffix).
 METRIC_NAMES = (
     "snapfit_build_info",
-    "snapfit_requests_total",
-    "snapfit_request_duration_seconds",
-    "snapfit_stage_duration_seconds",
     "snapfit_encoder_busy_rejections_total",
     "snapfit_encoder_batches_total",
     "snapfit_encoder_images_total",
@@ -97,32 +82,6 @@ class Metrics:
             ["version", "process"],
             registry=self.registry,
         ).labels(__version__, process).set(1)
-        self.requests = Counter(
-            "snapfit_requests",
-            "Searches answered, by kind (photo, similar, more) and outcome (ok, no_results, an error code)",
-            ["kind", "outcome"],
-            registry=self.registry,
-        )
-        self.request_seconds = Histogram(
-            "snapfit_request_duration_seconds",
-            "Wall time of a search, all stages together",
-            ["kind"],
-            buckets=LATENCY_BUCKETS,
-            registry=self.registry,
-        )
-        self.stage_seconds = Histogram(
-            "snapfit_stage_duration_seconds",
-            "Wall time of one stage of a search (download, parse, decode, embed, search, reply)",
-            ["kind", "stage"],
-            buckets=LATENCY_BUCKETS,
-            registry=self.registry,
-        )
-        if process == "bot":  # every series from the start, so that rates and dashboards need no data yet
-            for kind in SEARCH_KINDS:
-                self.requests.labels(kind, "ok")
-                self.request_seconds.labels(kind)
-                for stage in STAGES:
-                    self.stage_seconds.labels(kind, stage)
         self.sync_runs = Counter(
             "snapfit_sync_runs",
             "Syncs this process ran to the end, by result (ok, failed)",
@@ -137,13 +96,6 @@ class Metrics:
         self.registry.register(self._snapshot)
 
     # ------------------------------------------------------------------------------ pushed
-
-    def observe_search(self, kind: SearchKind, outcome: Outcome, timings: StageTimings) -> None:
-        """A ``TimingsLog`` observer: one finished search."""
-        self.requests.labels(kind, outcome).inc()
-        self.request_seconds.labels(kind).observe(timings.total)
-        for stage, seconds in timings.seconds.items():
-            self.stage_seconds.labels(kind, stage).observe(seconds)
 
     def observe_sync(self, summary: SyncSummary) -> None:
         """A ``NightlySync`` observer: one finished sync of this process."""
