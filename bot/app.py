@@ -7,6 +7,7 @@ What it wires:
 - concurrent updates, bounded (``MAX_CONCURRENT_UPDATES``): one slow search never holds up others;
 - ``Defaults``: HTML parse mode, and the ``[schedule] timezone`` for the job queue;
 - persistence of per-user settings (the chosen category) in ``[data] dir``;
+- ``ContextTypes(context=BotContext)``: handlers read the services as ``context.services``;
 - ``post_init``: opens ``BotServices`` (encoder, catalog, Musinsa clients) into
   ``bot_data[SERVICES_KEY]``, sets the command menus and schedules the nightly sync (``bot.nightly``:
   daily at ``[schedule] nightly_at``, and at once when the index is empty); ``post_shutdown``
@@ -32,6 +33,7 @@ from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationBuilder,
+    ContextTypes,
     Defaults,
     PersistenceInput,
     PicklePersistence,
@@ -39,11 +41,12 @@ from telegram.ext import (
 
 from bot.commands import menu
 from bot.config import Settings
+from bot.context import SERVICES_KEY, BotContext
 from bot.handlers import register_handlers
 from bot.messages import LANGUAGES
 from bot.monitoring import MONITORING_KEY, Monitoring
 from bot.nightly import start_nightly, sync_stats_section
-from bot.services import SERVICES_KEY, BotServices
+from bot.services import BotServices
 from indexer.logs import protect_secrets
 
 log = logging.getLogger(__name__)
@@ -90,6 +93,7 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
         .concurrent_updates(MAX_CONCURRENT_UPDATES)
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=ZoneInfo(settings.schedule.timezone)))
         .persistence(persistence)
+        .context_types(ContextTypes(context=BotContext))
         .post_init(_post_init(settings))
         .post_shutdown(_post_shutdown)
         .build()

@@ -1,6 +1,6 @@
 """Everything the handlers use, opened once per process and closed on shutdown: ``BotServices``.
 
-``post_init`` opens it and stores it in ``application.bot_data[SERVICES_KEY]``; ``post_shutdown``
+``post_init`` opens it into ``application.bot_data`` (handlers read ``context.services``); ``post_shutdown``
 closes it. The CLI's ``search``/``similar`` open the same object, so the bot and the CLI answer
 from the same code. Opening loads the encoder (seconds for a real model), opens the catalog (an
 Edge folder is owned by one process: ``CatalogLockedError`` otherwise) and the Musinsa clients.
@@ -33,7 +33,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SERVICES_KEY = "snapfit.services"
 # One section of /stats: an HTML text (or None to show nothing) for an admin in ``lang``.
 StatsSection = Callable[["BotServices", Lang], Awaitable[str | None]]
 

@@ -10,18 +10,9 @@ import logging
 
 from telegram import CallbackQuery, Message, Update
 
+from bot.context import BotContext
 from bot.handlers.category import category_prompt, choose_category
-from bot.handlers.common import (
-    Context,
-    answer,
-    edit_markup,
-    edit_text,
-    editable,
-    lang_of,
-    send,
-    services_of,
-    user_search,
-)
+from bot.handlers.common import answer, edit_markup, edit_text, editable, lang_of, send, user_search
 from bot.handlers.garments import on_garment_button
 from bot.handlers.results import error_text, outcome_of, show_page
 from bot.handlers.similar import similar_search
@@ -43,7 +34,7 @@ from indexer.store import ScoredProduct
 log = logging.getLogger(__name__)
 
 
-async def on_callback(update: Update, context: Context) -> None:
+async def on_callback(update: Update, context: BotContext) -> None:
     query = update.callback_query
     if query is None:
         return
@@ -76,9 +67,9 @@ def _chat_id(query: CallbackQuery) -> int | None:
 
 
 async def _more(
-    update: Update, context: Context, query: CallbackQuery, button: PageButton, lang: Lang
+    update: Update, context: BotContext, query: CallbackQuery, button: PageButton, lang: Lang
 ) -> None:
-    services = services_of(context)
+    services = context.services
     session = services.sessions.get(button.search_id)
     chat_id = _chat_id(query)
     user = update.effective_user
@@ -108,8 +99,10 @@ async def _more(
             run.outcome = await show_page(context, chat_id, lang, session, items, run.timings)
 
 
-async def _next_page(context: Context, session: SearchSession, timings: StageTimings) -> list[ScoredProduct]:
-    search = services_of(context).search
+async def _next_page(
+    context: BotContext, session: SearchSession, timings: StageTimings
+) -> list[ScoredProduct]:
+    search = context.services.search
     if session.query is not None:
         return await search.search_vector(
             session.query,
@@ -130,9 +123,9 @@ async def _next_page(context: Context, session: SearchSession, timings: StageTim
 
 
 async def _similar(
-    update: Update, context: Context, query: CallbackQuery, button: SimilarButton, lang: Lang
+    update: Update, context: BotContext, query: CallbackQuery, button: SimilarButton, lang: Lang
 ) -> None:
-    services = services_of(context)
+    services = context.services
     session = services.sessions.get(button.search_id)
     chat_id = _chat_id(query)
     user = update.effective_user

@@ -4,14 +4,8 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup, Update
 
-from bot.handlers.common import (
-    Context,
-    lang_of,
-    reply,
-    services_of,
-    set_user_category,
-    user_category,
-)
+from bot.context import BotContext
+from bot.handlers.common import lang_of, reply, set_user_category, user_category
 from bot.messages import Lang, text
 from bot.render import category_choices, category_keyboard, category_name
 from indexer.musinsa import UnknownCategory, category_code, suggest
@@ -27,8 +21,8 @@ def parse_category(argument: str) -> str | None:
     return category_code(argument)
 
 
-def category_prompt(context: Context, lang: Lang) -> tuple[str, InlineKeyboardMarkup]:
-    services = services_of(context)
+def category_prompt(context: BotContext, lang: Lang) -> tuple[str, InlineKeyboardMarkup]:
+    services = context.services
     current = user_category(context)
     choices = category_choices(services.settings.musinsa.categories)
     return (
@@ -37,7 +31,7 @@ def category_prompt(context: Context, lang: Lang) -> tuple[str, InlineKeyboardMa
     )
 
 
-async def on_category(update: Update, context: Context) -> None:
+async def on_category(update: Update, context: BotContext) -> None:
     lang = lang_of(update)
     argument = " ".join(context.args or []).strip()
     if not argument:
@@ -59,12 +53,12 @@ async def on_category(update: Update, context: Context) -> None:
     await reply(update, context, await choose_category(context, lang, code))
 
 
-async def choose_category(context: Context, lang: Lang, code: str | None) -> str:
+async def choose_category(context: BotContext, lang: Lang, code: str | None) -> str:
     """Store the user's category (written to disk at once) and say what was chosen."""
     set_user_category(context, code)
     await context.application.update_persistence()
     confirmation = text(lang, "category_set", category=category_name(lang, code))
-    services = services_of(context)
+    services = context.services
     if code is not None and services.catalog.version is not None and await services.catalog.count(code) == 0:
         confirmation += "\n" + text(lang, "category_not_indexed")
     return confirmation

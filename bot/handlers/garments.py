@@ -21,8 +21,9 @@ from telegram import CallbackQuery, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
+from bot.context import BotContext
 from bot.garments import pending_garment
-from bot.handlers.common import Context, answer, send, services_of, user_category, user_search
+from bot.handlers.common import answer, send, user_category, user_search
 from bot.handlers.results import error_text, outcome_of, show_page
 from bot.messages import Lang, plain, text
 from bot.pending import PendingPhoto
@@ -35,10 +36,10 @@ log = logging.getLogger(__name__)
 
 
 async def search_photo(
-    context: Context, chat_id: int, user_id: int, lang: Lang, data: bytes, timings: StageTimings
+    context: BotContext, chat_id: int, user_id: int, lang: Lang, data: bytes, timings: StageTimings
 ) -> Outcome:
     """The photo flow after the download: ask which garment, search the only one, or the whole photo."""
-    services = services_of(context)
+    services = context.services
     try:
         found = await services.garments.find(data, timings=timings)
     except SearchError as exc:
@@ -66,10 +67,10 @@ async def search_photo(
 
 
 async def whole_photo_search(
-    context: Context, chat_id: int, lang: Lang, data: bytes, timings: StageTimings
+    context: BotContext, chat_id: int, lang: Lang, data: bytes, timings: StageTimings
 ) -> Outcome:
     """Search the whole photo in the user's category (the flow without a garment parser)."""
-    services = services_of(context)
+    services = context.services
     page_size = services.settings.telegram.results_per_page
     category = user_category(context)
     try:
@@ -82,10 +83,10 @@ async def whole_photo_search(
 
 
 async def garment_search(
-    context: Context, chat_id: int, lang: Lang, photo: PendingPhoto, number: int, timings: StageTimings
+    context: BotContext, chat_id: int, lang: Lang, photo: PendingPhoto, number: int, timings: StageTimings
 ) -> Outcome:
     """Search garment ``number`` (1-based) of ``photo`` in its categories, or in the user's own."""
-    services = services_of(context)
+    services = context.services
     garment = photo.garments[number - 1]
     page_size = services.settings.telegram.results_per_page
     scope = user_category(context) or garment.categories
@@ -108,10 +109,10 @@ async def garment_search(
 
 
 async def on_garment_button(
-    update: Update, context: Context, query: CallbackQuery, button: GarmentButton, lang: Lang
+    update: Update, context: BotContext, query: CallbackQuery, button: GarmentButton, lang: Lang
 ) -> None:
     """A garment's button (or "Whole photo") under the question or under a garment's results."""
-    services = services_of(context)
+    services = context.services
     photo = services.pending.get(button.photo_id)
     chat_id = query.message.chat.id if query.message is not None else None
     user = update.effective_user

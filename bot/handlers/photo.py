@@ -13,7 +13,8 @@ from telegram import Message, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ApplicationHandlerStop
 
-from bot.handlers.common import Context, lang_of, reply, services_of, user_search
+from bot.context import BotContext
+from bot.handlers.common import lang_of, reply, user_search
 from bot.handlers.garments import search_photo
 from bot.messages import Lang, format_bytes, image_error_text, text
 from bot.services import BotServices
@@ -24,12 +25,12 @@ log = logging.getLogger(__name__)
 TELEGRAM_DOWNLOAD_LIMIT = 20 * 1024 * 1024  # bots may download files up to 20 MB
 
 
-async def photo_gate(update: Update, context: Context) -> None:
+async def photo_gate(update: Update, context: BotContext) -> None:
     """Group -1: drop an album's extra photos, and stop users over the photos-per-minute limit."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
-    services = services_of(context)
+    services = context.services
     if message.media_group_id and not services.albums.first(message.media_group_id):
         raise ApplicationHandlerStop
     if not services.rate.allow(user.id):
@@ -40,12 +41,12 @@ async def photo_gate(update: Update, context: Context) -> None:
         raise ApplicationHandlerStop
 
 
-async def on_photo(update: Update, context: Context) -> None:
+async def on_photo(update: Update, context: BotContext) -> None:
     """A photo, or an image sent as a file: pick the garment (``handlers.garments``), then search."""
     message, user, chat = update.effective_message, update.effective_user, update.effective_chat
     if message is None or user is None or chat is None:
         return
-    services = services_of(context)
+    services = context.services
     lang = lang_of(update)
     if not services.active.claim(user.id):
         await reply(update, context, text(lang, "user_busy"))
@@ -67,7 +68,7 @@ def _incoming(message: Message) -> tuple[str, int | None]:
 
 async def _search(
     update: Update,
-    context: Context,
+    context: BotContext,
     services: BotServices,
     message: Message,
     lang: Lang,

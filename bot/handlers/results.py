@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from bot.context import BotContext
 from bot.delivery import send_products
-from bot.handlers.common import Context, send, services_of
+from bot.handlers.common import send
 from bot.messages import Lang, image_error_text, text
 from bot.render import category_name, results_header, results_keyboard
 from bot.search import (
@@ -45,7 +46,7 @@ def outcome_of(error: SearchError) -> Outcome:
 
 
 async def show_page(
-    context: Context,
+    context: BotContext,
     chat_id: int,
     lang: Lang,
     session: SearchSession,
@@ -53,7 +54,7 @@ async def show_page(
     timings: StageTimings,
 ) -> Outcome:
     """Send one page of ``session`` (album + buttons) and record what was shown in it."""
-    services = services_of(context)
+    services = context.services
     with timings.stage("reply"):
         if not items:
             session.exhausted = True

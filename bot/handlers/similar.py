@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.handlers.common import Context, lang_of, reply, send, services_of, user_category, user_search
+from bot.context import BotContext
+from bot.handlers.common import lang_of, reply, send, user_category, user_search
 from bot.handlers.results import error_text, outcome_of, show_page
 from bot.messages import Lang, text
 from bot.render import product_summary
@@ -12,7 +13,7 @@ from bot.search import SearchError
 from bot.timing import Outcome, StageTimings
 
 
-async def on_similar(update: Update, context: Context) -> None:
+async def on_similar(update: Update, context: BotContext) -> None:
     chat, user = update.effective_chat, update.effective_user
     if chat is None or user is None:
         return
@@ -21,7 +22,7 @@ async def on_similar(update: Update, context: Context) -> None:
     if not ref:
         await reply(update, context, text(lang, "similar_usage"))
         return
-    services = services_of(context)
+    services = context.services
     if not services.active.claim(user.id):
         await reply(update, context, text(lang, "user_busy"))
         return
@@ -30,10 +31,10 @@ async def on_similar(update: Update, context: Context) -> None:
 
 
 async def similar_search(
-    context: Context, chat_id: int, lang: Lang, ref: str | int, timings: StageTimings
+    context: BotContext, chat_id: int, lang: Lang, ref: str | int, timings: StageTimings
 ) -> Outcome:
     """Search around product ``ref`` and show the first page (the caller holds the user's search slot)."""
-    services = services_of(context)
+    services = context.services
     page_size = services.settings.telegram.results_per_page
     category = user_category(context)
     try:
