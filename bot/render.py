@@ -42,35 +42,93 @@ _NUMBER = re.compile(r"^[1-9]\d{0,3}$")
 # ----------------------------------------------------------------------------------- callback data
 
 
+def _fields(data: object, kind: str, count: int) -> list[str] | None:
+    """The ``count`` fields of ``v1:<kind>:...`` callback data; None for anything else."""
+    parts = data.split(":") if isinstance(data, str) else []
+    if len(parts) != 2 + count or parts[0] != CALLBACK_VERSION or parts[1] != kind:
+        return None
+    return parts[2:]
+
+
+def _search_and_number(data: object, kind: str) -> tuple[str, int] | None:
+    fields = _fields(data, kind, 2)
+    if fields is None or not (_SEARCH_ID.match(fields[0]) and _NUMBER.match(fields[1])):
+        return None
+    return fields[0], int(fields[1])
+
+
 @dataclass(frozen=True)
 class PageButton:
+    """'More': page ``page`` of search ``search_id``."""
+
     search_id: str
     page: int
+
+    @classmethod
+    def parse(cls, data: object) -> PageButton | None:
+        fields = _search_and_number(data, "p")
+        return cls(*fields) if fields else None
 
 
 @dataclass(frozen=True)
 class SimilarButton:
+    """'Similar #n': products like result ``rank`` of search ``search_id``."""
+
     search_id: str
     rank: int
+
+    @classmethod
+    def parse(cls, data: object) -> SimilarButton | None:
+        fields = _search_and_number(data, "s")
+        return cls(*fields) if fields else None
 
 
 @dataclass(frozen=True)
 class CategoryButton:
+    """A category choice."""
+
     code: str | None  # None: all categories
+
+    @classmethod
+    def parse(cls, data: object) -> CategoryButton | None:
+        fields = _fields(data, "c", 1)
+        if fields is None:
+            return None
+        if fields[0] == ALL:
+            return cls(None)
+        if _CODE.match(fields[0]) and get_category(fields[0]) is not None:
+            return cls(fields[0])
+        return None
 
 
 @dataclass(frozen=True)
 class CategoryMenuButton:
-    pass
+    """'Category: …' under results: show the category choices."""
+
+    @classmethod
+    def parse(cls, data: object) -> CategoryMenuButton | None:
+        return cls() if _fields(data, "c", 1) == [MENU] else None
 
 
 @dataclass(frozen=True)
 class GarmentButton:
+    """Garment ``number`` of pending photo ``photo_id``, or the whole photo."""
+
     photo_id: str
     number: int | None  # None: the whole photo
 
+    @classmethod
+    def parse(cls, data: object) -> GarmentButton | None:
+        fields = _fields(data, "g", 2)
+        if fields is None or not _SEARCH_ID.match(fields[0]):
+            return None
+        if fields[1] == WHOLE:
+            return cls(fields[0], None)
+        return cls(fields[0], int(fields[1])) if _NUMBER.match(fields[1]) else None
+
 
 Button = PageButton | SimilarButton | CategoryButton | CategoryMenuButton | GarmentButton
+BUTTON_KINDS = (PageButton, SimilarButton, CategoryButton, CategoryMenuButton, GarmentButton)
 
 
 def _data(*parts: object) -> str:
@@ -100,26 +158,12 @@ def garment_data(photo_id: str, number: int | None) -> str:
     return _data("g", photo_id, WHOLE if number is None else number)
 
 
-def parse_callback(data: str | None) -> Button | None:
+def parse_callback(data: object) -> Button | None:
     """The button behind ``data``, or None for anything this version of the bot did not make."""
-    parts = (data or "").split(":")
-    if len(parts) < 3 or parts[0] != CALLBACK_VERSION:
-        return None
-    kind, args = parts[1], parts[2:]
-    if kind in ("p", "s") and len(args) == 2 and _SEARCH_ID.match(args[0]) and _NUMBER.match(args[1]):
-        return PageButton(args[0], int(args[1])) if kind == "p" else SimilarButton(args[0], int(args[1]))
-    if kind == "c" and len(args) == 1:
-        if args[0] == MENU:
-            return CategoryMenuButton()
-        if args[0] == ALL:
-            return CategoryButton(None)
-        if _CODE.match(args[0]) and get_category(args[0]) is not None:
-            return CategoryButton(args[0])
-    if kind == "g" and len(args) == 2 and _SEARCH_ID.match(args[0]):
-        if args[1] == WHOLE:
-            return GarmentButton(args[0], None)
-        if _NUMBER.match(args[1]):
-            return GarmentButton(args[0], int(args[1]))
+    for kind in BUTTON_KINDS:
+        button = kind.parse(data)
+        if button is not None:
+            return button
     return None
 
 
@@ -293,9 +337,7 @@ def without_more(markup: InlineKeyboardMarkup | None) -> InlineKeyboardMarkup | 
         return None
     rows = []
     for row in markup.inline_keyboard:
-        kept = [
-            b for b in row if not (isinstance(b.callback_data, str) and b.callback_data.startswith("v1:p:"))
-        ]
+        kept = [button for button in row if PageButton.parse(button.callback_data) is None]
         if kept:
             rows.append(kept)
     return InlineKeyboardMarkup(rows) if rows else None

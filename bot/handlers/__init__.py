@@ -7,10 +7,10 @@ first match wins. Admin commands are registered like the others and checked in `
 
 from __future__ import annotations
 
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
 from bot.handlers.admin import on_stats, on_sync
-from bot.handlers.callbacks import on_callback
+from bot.handlers.callbacks import button_handlers
 from bot.handlers.category import on_category
 from bot.handlers.errors import on_error
 from bot.handlers.other import (
@@ -40,7 +40,7 @@ def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("similar", on_similar))
     app.add_handler(CommandHandler("stats", on_stats))
     app.add_handler(CommandHandler("sync", on_sync))
-    app.add_handler(CallbackQueryHandler(on_callback))
+    app.add_handlers(button_handlers())
     app.add_handler(MessageHandler(PHOTOS, on_photo))
     app.add_handler(MessageHandler(filters.COMMAND & PRIVATE, on_unknown_command))
     app.add_handler(MessageHandler(filters.TEXT & PRIVATE, on_text))

@@ -1,13 +1,22 @@
-"""/category: choose which products a search covers; the choice is stored with the user's settings."""
+"""/category and its buttons: choose which products a search covers, stored with the user's settings."""
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, Update
 
 from bot.context import BotContext
-from bot.handlers.common import lang_of, reply, set_user_category, user_category
+from bot.handlers.common import (
+    answer,
+    chat_id_of,
+    edit_text,
+    lang_of,
+    reply,
+    send,
+    set_user_category,
+    user_category,
+)
 from bot.messages import Lang, text
-from bot.render import category_choices, category_keyboard, category_name
+from bot.render import CategoryButton, CategoryMenuButton, category_choices, category_keyboard, category_name
 from indexer.musinsa import UnknownCategory, category_code, suggest
 
 ALL_WORDS = frozenset({"all", "any", "everything", "*", "전체", "모두", "전부"})
@@ -62,3 +71,25 @@ async def choose_category(context: BotContext, lang: Lang, code: str | None) -> 
     if code is not None and services.catalog.version is not None and await services.catalog.count(code) == 0:
         confirmation += "\n" + text(lang, "category_not_indexed")
     return confirmation
+
+
+async def on_category_button(
+    update: Update, context: BotContext, query: CallbackQuery, button: CategoryButton, lang: Lang
+) -> None:
+    """A category's button: the choice is confirmed in place of the choices (or below them)."""
+    await answer(query)
+    confirmation = await choose_category(context, lang, button.code)
+    chat_id = chat_id_of(query)
+    if not await edit_text(query, confirmation) and chat_id is not None:
+        await send(context, chat_id, confirmation)
+
+
+async def on_category_menu_button(
+    update: Update, context: BotContext, query: CallbackQuery, button: CategoryMenuButton, lang: Lang
+) -> None:
+    """'Category: …' under results: the choices, as a new message."""
+    await answer(query)
+    prompt, markup = category_prompt(context, lang)
+    chat_id = chat_id_of(query)
+    if chat_id is not None:
+        await send(context, chat_id, prompt, markup)

@@ -14,7 +14,7 @@ from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, TelegramError
 
 from bot.context import BotContext
-from bot.messages import Lang, language_of
+from bot.messages import Lang, language_of, plain
 from bot.timing import Outcome, SearchKind, StageTimings
 from indexer.musinsa import get_category
 
@@ -79,6 +79,20 @@ async def answer(query: CallbackQuery, note: str | None = None) -> None:
         if not is_harmless(exc):
             raise
         log.debug("callback query %s not answered: %s", query.id, exc.message)
+
+
+async def claim_for_button(context: BotContext, query: CallbackQuery, user_id: int, lang: Lang) -> bool:
+    """Claim the user's search slot for a pressed button and answer the press ("busy" when taken)."""
+    if not context.services.active.claim(user_id):
+        await answer(query, plain(lang, "user_busy"))
+        return False
+    await answer(query)
+    return True
+
+
+def chat_id_of(query: CallbackQuery) -> int | None:
+    """The chat of the pressed message (None when Telegram did not say)."""
+    return query.message.chat.id if query.message is not None else None
 
 
 def editable(query: CallbackQuery) -> bool:

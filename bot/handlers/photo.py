@@ -15,7 +15,7 @@ from telegram.ext import ApplicationHandlerStop
 
 from bot.context import BotContext
 from bot.handlers.common import lang_of, reply, user_search
-from bot.handlers.garments import search_photo
+from bot.handlers.garment_pick import search_photo
 from bot.messages import Lang, format_bytes, image_error_text, text
 from bot.services import BotServices
 from bot.timing import Outcome, StageTimings
@@ -42,7 +42,7 @@ async def photo_gate(update: Update, context: BotContext) -> None:
 
 
 async def on_photo(update: Update, context: BotContext) -> None:
-    """A photo, or an image sent as a file: pick the garment (``handlers.garments``), then search."""
+    """A photo, or an image sent as a file: pick the garment (``handlers.garment_pick``), then search."""
     message, user, chat = update.effective_message, update.effective_user, update.effective_chat
     if message is None or user is None or chat is None:
         return

@@ -1,14 +1,22 @@
-"""/similar <id or link>: the neighbours of a Musinsa product (also behind the 'Similar #n' buttons)."""
+"""/similar <id or link> and the 'Similar #n' buttons: the neighbours of a Musinsa product."""
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import CallbackQuery, Update
 
 from bot.context import BotContext
-from bot.handlers.common import lang_of, reply, send, user_category, user_search
-from bot.handlers.results import error_text, outcome_of, show_page
-from bot.messages import Lang, text
-from bot.render import product_summary
+from bot.handlers.common import (
+    answer,
+    chat_id_of,
+    claim_for_button,
+    lang_of,
+    reply,
+    user_category,
+    user_search,
+)
+from bot.handlers.results import search_failed, show_first_page
+from bot.messages import Lang, plain, text
+from bot.render import SimilarButton, product_summary
 from bot.search import SearchError
 from bot.timing import Outcome, StageTimings
 
@@ -22,12 +30,29 @@ async def on_similar(update: Update, context: BotContext) -> None:
     if not ref:
         await reply(update, context, text(lang, "similar_usage"))
         return
-    services = context.services
-    if not services.active.claim(user.id):
+    if not context.services.active.claim(user.id):
         await reply(update, context, text(lang, "user_busy"))
         return
     async with user_search(context, user.id, chat.id, "similar") as run:
         run.outcome = await similar_search(context, chat.id, lang, ref, run.timings)
+
+
+async def on_similar_button(
+    update: Update, context: BotContext, query: CallbackQuery, button: SimilarButton, lang: Lang
+) -> None:
+    """'Similar #n' under a page of results: the neighbours of result ``#n``."""
+    session = context.services.sessions.get(button.search_id)
+    chat_id = chat_id_of(query)
+    user = update.effective_user
+    if session is None or chat_id is None or user is None or not 1 <= button.rank <= len(session.shown):
+        await answer(query, plain(lang, "search_again"))
+        return
+    if not await claim_for_button(context, query, user.id, lang):
+        return
+    async with user_search(context, user.id, chat_id, "similar") as run:
+        run.outcome = await similar_search(
+            context, chat_id, lang, session.shown[button.rank - 1], run.timings
+        )
 
 
 async def similar_search(
@@ -35,20 +60,22 @@ async def similar_search(
 ) -> Outcome:
     """Search around product ``ref`` and show the first page (the caller holds the user's search slot)."""
     services = context.services
-    page_size = services.settings.telegram.results_per_page
     category = user_category(context)
     try:
-        result = await services.search.similar(ref, category=category, limit=page_size, timings=timings)
+        result = await services.search.similar(
+            ref, category=category, limit=services.settings.telegram.results_per_page, timings=timings
+        )
     except SearchError as exc:
-        await send(context, chat_id, error_text(lang, exc))
-        return outcome_of(exc)
-    session = services.sessions.create(
+        return await search_failed(context, chat_id, lang, exc)
+    return await show_first_page(
+        context,
+        chat_id,
+        lang,
         "similar",
+        result,
+        timings,
         category=category,
-        page_size=page_size,
-        query=result.query,
         source_id=result.source.id,
         source_label=product_summary(result.source),
         exclude_ids=(result.source.id,),
     )
-    return await show_page(context, chat_id, lang, session, result.items, timings)
