@@ -18,7 +18,7 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
 from bot.messages import Lang, text
-from bot.render import MAX_MESSAGE
+from bot.render import fit_message
 
 if TYPE_CHECKING:
     from telegram import Bot
@@ -84,7 +84,7 @@ def summary_text(lang: Lang, summary: SyncSummary, timezone: str) -> str:
         )
     ]
     lines += [text(lang, "sync_note", note=note) for note in summary.notes()]
-    return _fit("\n".join(lines))
+    return fit_message("\n".join(lines))
 
 
 async def sync_stats_section(services: BotServices, lang: Lang) -> str | None:
@@ -130,9 +130,3 @@ def _local(moment: datetime, timezone: str) -> str:
     from zoneinfo import ZoneInfo
 
     return moment.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
-
-
-def _fit(message: str) -> str:
-    if len(message) <= MAX_MESSAGE:
-        return message
-    return message[: MAX_MESSAGE - 1].rsplit("\n", 1)[0] + "\n…"

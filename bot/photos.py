@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PIL import Image
+from telegram.constants import FileSizeLimit
 
 from indexer.config import ImageSettings
 from indexer.images import ImageError, decode
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PhotoInput = str | bytes  # a Telegram file_id, or bytes to upload
-TELEGRAM_PHOTO_LIMIT = 10 * 1024 * 1024  # bytes per uploaded photo
 TELEGRAM_DIMENSION_SUM = 10_000  # width + height
 TELEGRAM_ASPECT_RATIO = 20
 REENCODE_SIDE = 1280
@@ -59,7 +59,7 @@ def prepare_photo(data: bytes, settings: ImageSettings) -> bytes:
         source_format = original.format
     if (
         source_format in SENDABLE_FORMATS
-        and len(data) <= TELEGRAM_PHOTO_LIMIT
+        and len(data) <= FileSizeLimit.PHOTOSIZE_UPLOAD
         and width + height <= TELEGRAM_DIMENSION_SUM
     ):
         return data

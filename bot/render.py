@@ -1,8 +1,8 @@
 """How results look in Telegram: captions, header texts, inline keyboards and their callback data.
 
-Telegram's limits are enforced here rather than discovered as errors: a caption stays within 1024
-characters (the product name is shortened when needed), every value is HTML-escaped, and
-``callback_data`` is compact, versioned and at most 64 bytes:
+Telegram's limits (``telegram.constants``) are enforced here rather than discovered as errors: a
+caption fits (the product name is shortened when needed), every value is HTML-escaped, and
+``callback_data`` is compact, versioned and within its byte limit:
 
 - ``v1:p:<search_id>:<page>``  the next page of a search ("More")
 - ``v1:s:<search_id>:<n>``     products similar to result ``#n`` of a search
@@ -19,14 +19,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.constants import InlineKeyboardButtonLimit, MessageLimit
 
 from bot.messages import TEXTS, Lang, escape, format_price, plain, text
 from indexer.musinsa import Category, get_category, top_level_categories
 from indexer.product import Product
 
-MAX_CAPTION = 1024
-MAX_MESSAGE = 4096
-MAX_CALLBACK_DATA = 64
 CALLBACK_VERSION = "v1"
 ALL = "all"
 MENU = "menu"
@@ -133,8 +131,8 @@ BUTTON_KINDS = (PageButton, SimilarButton, CategoryButton, CategoryMenuButton, G
 
 def _data(*parts: object) -> str:
     data = ":".join([CALLBACK_VERSION, *(str(part) for part in parts)])
-    if len(data.encode()) > MAX_CALLBACK_DATA:
-        raise ValueError(f"callback_data over {MAX_CALLBACK_DATA} bytes: {data!r}")
+    if len(data.encode()) > InlineKeyboardButtonLimit.MAX_CALLBACK_DATA:
+        raise ValueError(f"callback_data over {InlineKeyboardButtonLimit.MAX_CALLBACK_DATA} bytes: {data!r}")
     return data
 
 
@@ -227,9 +225,10 @@ def price_line(lang: Lang, product: Product) -> str:
 def caption(lang: Lang, rank: int, product: Product) -> str:
     """The album caption of result ``#rank``: brand, name, price, sold-out marker, Musinsa link."""
     rendered = _caption(lang, rank, product, product.name)
-    if len(rendered) <= MAX_CAPTION:
+    if len(rendered) <= MessageLimit.CAPTION_LENGTH:
         return rendered
-    budget = MAX_CAPTION - (len(rendered) - len(escape(product.name))) - 1  # room for the escaped name + "…"
+    # room for the escaped name and "…"
+    budget = MessageLimit.CAPTION_LENGTH - (len(rendered) - len(escape(product.name))) - 1
     name, used = "", 0
     for char in product.name:
         used += len(escape(char))
@@ -251,6 +250,13 @@ def _caption(lang: Lang, rank: int, product: Product, name: str) -> str:
     return "\n".join(lines)
 
 
+def fit_message(html: str) -> str:
+    """``html`` cut at a line end to fit one Telegram message, marked with '…' when cut."""
+    if len(html) <= MessageLimit.MAX_TEXT_LENGTH:
+        return html
+    return html[: MessageLimit.MAX_TEXT_LENGTH - 1].rsplit("\n", 1)[0] + "\n…"
+
+
 def product_summary(product: Product, limit: int = 60) -> str:
     """'BRAND · name' shortened for headers."""
     label = f"{product.brand_name or product.brand} · {product.name}"
@@ -262,7 +268,7 @@ def results_list(lang: Lang, first_rank: int, products: list[Product]) -> str:
     lines = [text(lang, "photos_unavailable")]
     for offset, product in enumerate(products):
         entry = caption(lang, first_rank + offset, product)
-        if sum(len(line) + 2 for line in lines) + len(entry) > MAX_MESSAGE:
+        if sum(len(line) + 2 for line in lines) + len(entry) > MessageLimit.MAX_TEXT_LENGTH:
             break
         lines.append(entry)
     return "\n\n".join(lines)

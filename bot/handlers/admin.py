@@ -16,7 +16,7 @@ from bot.context import BotContext
 from bot.handlers.common import lang_of, reply
 from bot.messages import text
 from bot.nightly import report_when_done
-from bot.render import MAX_MESSAGE
+from bot.render import fit_message
 from bot.stats import render_stats
 
 log = logging.getLogger(__name__)
@@ -48,9 +48,7 @@ def admin_only(handler: Handler) -> Handler:
 async def on_stats(update: Update, context: BotContext) -> None:
     """/stats: every section of the report (index size per category and model, then any added ones)."""
     report = await render_stats(context.services, lang_of(update))
-    if len(report) > MAX_MESSAGE:
-        report = report[: MAX_MESSAGE - 1].rsplit("\n", 1)[0] + "\n…"
-    await reply(update, context, report)
+    await reply(update, context, fit_message(report))
 
 
 @admin_only

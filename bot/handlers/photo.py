@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 from telegram import Message, Update
+from telegram.constants import FileSizeLimit
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ApplicationHandlerStop
 
@@ -21,8 +22,6 @@ from bot.services import BotServices
 from bot.timing import Outcome, StageTimings
 
 log = logging.getLogger(__name__)
-
-TELEGRAM_DOWNLOAD_LIMIT = 20 * 1024 * 1024  # bots may download files up to 20 MB
 
 
 async def photo_gate(update: Update, context: BotContext) -> None:
@@ -76,7 +75,7 @@ async def _search(
 ) -> Outcome:
     chat_id = message.chat_id
     file_id, size = _incoming(message)
-    if size is not None and size > TELEGRAM_DOWNLOAD_LIMIT:
+    if size is not None and size > FileSizeLimit.FILESIZE_DOWNLOAD:
         await reply(update, context, text(lang, "file_too_big", size=format_bytes(size)))
         return "too_big"
     if size is not None and size > services.settings.images.max_bytes:

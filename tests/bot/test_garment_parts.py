@@ -7,12 +7,12 @@ import io
 import numpy as np
 import pytest
 from PIL import Image
+from telegram.constants import InlineKeyboardButtonLimit
 
 from bot.garments import crop_jpeg, pending_garment
 from bot.pending import PendingGarment, PendingPhotos
 from bot.preview import COLOURS, PREVIEW_SIDE, draw_preview
 from bot.render import (
-    MAX_CALLBACK_DATA,
     GarmentButton,
     category_name,
     garment_data,
@@ -85,7 +85,8 @@ def test_pending_photos_are_bounded_in_bytes() -> None:
 def test_garment_callback_data_round_trips_within_64_bytes() -> None:
     for number in (1, 9, 42):
         data = garment_data("AbCd-_12", number)
-        assert data == f"v1:g:AbCd-_12:{number}" and len(data.encode()) <= MAX_CALLBACK_DATA
+        assert data == f"v1:g:AbCd-_12:{number}"
+        assert len(data.encode()) <= InlineKeyboardButtonLimit.MAX_CALLBACK_DATA
         assert parse_callback(data) == GarmentButton("AbCd-_12", number)
     assert garment_data("AbCd-_12", None) == "v1:g:AbCd-_12:w"
     assert parse_callback("v1:g:AbCd-_12:w") == GarmentButton("AbCd-_12", None)
