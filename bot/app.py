@@ -47,6 +47,7 @@ from bot.messages import LANGUAGES
 from bot.monitoring import MONITORING_KEY, Monitoring
 from bot.nightly import start_nightly, sync_stats_section
 from bot.services import BotServices
+from bot.stats import index_stats_section
 from indexer.logs import protect_secrets
 
 log = logging.getLogger(__name__)
@@ -118,7 +119,7 @@ def _post_init(settings: Settings) -> AppHook:
         app.bot_data[SERVICES_KEY] = services
         await set_command_menus(app, settings.telegram.admin_ids)
         await start_nightly(app, services)
-        services.stats_sections.append(sync_stats_section)
+        services.stats_sections += [index_stats_section, sync_stats_section]
         if monitoring is not None:
             monitoring.attach_bot(services)
 

@@ -57,7 +57,7 @@ class BotServices:
     # Garment pick: the parser (loaded on the first photo) and the photos waiting for a choice.
     garments: GarmentFinder = field(default_factory=GarmentFinder.disabled)
     pending: PendingPhotos = field(default_factory=PendingPhotos)
-    # /stats shows these in order; the index section is the first. Append more (last sync, next run).
+    # /stats shows these in order (bot.stats); the bot adds its sections in bot.app.
     stats_sections: list[StatsSection] = field(default_factory=list)
     # The nightly sync engine of ``snapfit run`` (bot.nightly); None in the CLI's search/similar.
     nightly: NightlySync | None = None
@@ -97,8 +97,6 @@ class BotServices:
         except BaseException:
             await stack.aclose()
             raise
-        from bot.stats import index_stats_section
-
         services = cls(
             settings=settings,
             catalog=catalog,
@@ -114,7 +112,6 @@ class BotServices:
                 per_user=settings.garments.pending_per_user,
                 ttl_seconds=settings.garments.pending_ttl_seconds,
             ),
-            stats_sections=[index_stats_section],
             _stack=stack,
         )
         log.info(
