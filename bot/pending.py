@@ -94,15 +94,6 @@ class PendingPhotos:
             return None
         return photo
 
-    def of_user(self, user_id: int) -> list[PendingPhoto]:
-        """The user's photos still held, oldest first."""
-        now = self._clock()
-        return [
-            photo
-            for photo in self._photos.values()
-            if photo.user_id == user_id and now - photo.created <= self.ttl_seconds
-        ]
-
     def _prune(self, user_id: int) -> None:
         now = self._clock()
         for photo_id, photo in list(self._photos.items()):

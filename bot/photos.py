@@ -42,7 +42,7 @@ DEFAULT_FAILURE_SECONDS = 600.0
 _Key = tuple[int, str]
 
 
-class PhotoRejected(Exception):
+class PhotoRejectedError(Exception):
     """The downloaded bytes cannot become a Telegram photo."""
 
 
@@ -51,10 +51,10 @@ def prepare_photo(data: bytes, settings: ImageSettings) -> bytes:
     try:
         image = decode(data, max_bytes=settings.max_bytes, max_pixels=settings.max_pixels)
     except ImageError as exc:
-        raise PhotoRejected(f"{exc.code}: {exc.message}") from None
+        raise PhotoRejectedError(f"{exc.code}: {exc.message}") from None
     width, height = image.size
     if max(width, height) > TELEGRAM_ASPECT_RATIO * min(width, height):
-        raise PhotoRejected(f"{width}x{height} is too narrow for a Telegram photo")
+        raise PhotoRejectedError(f"{width}x{height} is too narrow for a Telegram photo")
     with Image.open(io.BytesIO(data)) as original:
         source_format = original.format
     if (
@@ -151,7 +151,7 @@ class ProductPhotos:
             data = await self._client.fetch_image(product.image_url)
             self.downloads += 1
             return await asyncio.to_thread(prepare_photo, data, self._settings)
-        except (MusinsaError, PhotoRejected) as exc:
+        except (MusinsaError, PhotoRejectedError) as exc:
             log.warning("no photo for product %d (%s): %s", product.id, product.image_url, exc)
         except Exception:  # one product's photo must never fail a whole album
             log.exception("no photo for product %d (%s)", product.id, product.image_url)

@@ -45,10 +45,6 @@ class SearchSession:
     created: float = 0.0
     lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
 
-    @property
-    def by_vector(self) -> bool:
-        return self.query is not None
-
 
 class SearchSessions:
     """The live searches by id: least recently used dropped past ``max_sessions``, expired after ``ttl``."""

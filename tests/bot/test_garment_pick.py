@@ -21,7 +21,8 @@ from telegram.ext import Application
 from bot.app import build_application, services
 from bot.config import Settings
 from bot.garments import GarmentFinder
-from bot.pending import PendingPhotos
+from bot.pending import PendingPhoto, PendingPhotos
+from bot.render import GarmentButton
 from indexer.config import GarmentSettings
 from indexer.garments import GarmentParser, LazyGarmentParser
 from tests.bot.conftest import World
@@ -87,6 +88,15 @@ async def question(fake: FakeTelegram, chat_id: int, since: int) -> Call:
     )
 
 
+def pending_photo(app: Application, asked: Call) -> PendingPhoto:
+    """The photo a garment question waits with (its buttons carry the photo's id)."""
+    button = GarmentButton.parse(buttons(asked)[0]["callback_data"])
+    assert button is not None
+    photo = services(app).pending.get(button.photo_id)
+    assert photo is not None
+    return photo
+
+
 def in_categories(world: World, ids: list[int], *prefixes: str) -> bool:
     return bool(ids) and all(world.product(i).category[:3] in prefixes for i in ids)
 
@@ -111,7 +121,7 @@ async def test_two_garments_get_a_boxed_preview_and_a_button_each(
         preview = Image.open(io.BytesIO(asked.files["photo"].data)).convert("RGB")
         assert preview.size == segmenter.sizes[0] == (96, 224)
         assert np.abs(np.asarray(preview)[111, 48].astype(int) - (0xE6, 0x19, 0x4B)).max() < 60
-        (pending,) = services(app).pending.of_user(ANN)
+        pending = pending_photo(app, asked)
         assert [(g.label, g.categories, g.box) for g in pending.garments] == [
             ("upper-clothes", ("001", "002"), (0, 0, 96, 112)),
             ("pants", ("003",), (0, 112, 96, 224)),
@@ -127,7 +137,7 @@ async def test_a_press_searches_that_garment_in_its_categories(
         since = fake.mark()
         fake.push_photo(ANN, an_outfit(world))
         asked = await question(fake, ANN, since)
-        (pending,) = services(app).pending.of_user(ANN)
+        pending = pending_photo(app, asked)
 
         since = fake.mark()
         press = fake.press(asked.result, text="2 👖 Pants")
@@ -303,7 +313,7 @@ async def test_an_image_sent_as_a_file_gets_the_same_question(
         keyboard = await next_text(fake, MINJI, album.index, with_buttons=True)
         assert message_text(keyboard).startswith("🔎 👕 상의 · 검색 결과 1–")
         assert "🖼 전체 사진" in [b["text"] for b in buttons(keyboard)]
-        (pending,) = services(app).pending.of_user(MINJI)
+        pending = pending_photo(app, asked)
         assert pending.garments[0].box == (0, 0, 96, 112)
 
 
