@@ -15,7 +15,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from indexer.garments.regions import Box
+from indexer.clothes_parser.regions import Box
 
 PHOTO_ID_BYTES = 6  # 8 URL-safe characters, like a search id
 DEFAULT_PER_USER = 3

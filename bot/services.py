@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from bot.config import Settings
-from bot.garments import GarmentFinder
+from bot.garment_finder import GarmentFinder
 from bot.limits import ActiveSearches, AlbumGate, PhotoRateLimit
 from bot.messages import Lang
 from bot.pending import PendingPhotos

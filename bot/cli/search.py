@@ -27,7 +27,7 @@ from bot.cli import ConfigOption, JsonOption, app, fail, load
 if TYPE_CHECKING:
     from bot.config import Settings
     from bot.search import SearchService
-    from indexer.garments import Garment, GarmentParser
+    from indexer.clothes_parser import Garment, GarmentParser
     from indexer.store import ScoredProduct
 
 EXIT_FAILED = 1
@@ -174,7 +174,7 @@ def search(
 
 def _find_garments(settings: Settings, data: bytes) -> tuple[GarmentParser, list[Garment]]:
     """Load the parser and parse the photo at the file's own resolution; one line on any failure."""
-    from indexer.garments import GarmentLoadError, GarmentParser
+    from indexer.clothes_parser import GarmentLoadError, GarmentParser
     from indexer.images import ImageDecoder, ImageError
 
     try:
@@ -191,7 +191,7 @@ def _find_garments(settings: Settings, data: bytes) -> tuple[GarmentParser, list
 def _search_garment(
     settings: Settings, data: bytes, label: str, code: str | None, limit: int, name: str
 ) -> tuple[list[ScoredProduct], str]:
-    from bot.garments import crop_jpeg
+    from bot.garment_finder import crop_jpeg
     from indexer.config import garment_label
 
     wanted = garment_label(label)

@@ -22,7 +22,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from bot.context import BotContext
-from bot.garments import pending_garment
+from bot.garment_finder import pending_garment
 from bot.handlers.common import answer, chat_id_of, claim_for_button, send, user_category, user_search
 from bot.handlers.results import search_failed, show_first_page
 from bot.messages import Lang, plain, text

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 from telegram.constants import InlineKeyboardButtonLimit
 
-from bot.garments import crop_jpeg, pending_garment
+from bot.garment_finder import crop_jpeg, pending_garment
 from bot.pending import PendingGarment, PendingPhotos
 from bot.preview import COLOURS, PREVIEW_SIDE, draw_preview
 from bot.render import (
@@ -22,7 +22,7 @@ from bot.render import (
     results_header,
     results_keyboard,
 )
-from indexer.garments import Garment
+from indexer.clothes_parser import Garment
 
 
 class Clock:
@@ -180,11 +180,11 @@ def test_a_pending_garment_keeps_its_crop_as_jpeg() -> None:
 
 
 async def test_the_finder_decodes_for_the_parser_and_bounds_its_queue() -> None:
-    from bot.garments import MAX_WAITING, GarmentFinder
+    from bot.garment_finder import MAX_WAITING, GarmentFinder
     from bot.search import BadImageError, SearchBusyError
+    from indexer.clothes_parser import GarmentParser, LazyGarmentParser
     from indexer.config import GarmentSettings, ImageSettings
-    from indexer.garments import GarmentParser, LazyGarmentParser
-    from tests.garments.planted import TOP_AND_PANTS, PlantedSegmenter
+    from tests.clothes_parser.planted import TOP_AND_PANTS, PlantedSegmenter
     from tests.image_corpus import case
 
     settings = GarmentSettings(padding=0.0)

@@ -20,16 +20,16 @@ from telegram.ext import Application
 
 from bot.app import build_application, services
 from bot.config import Settings
-from bot.garments import GarmentFinder
+from bot.garment_finder import GarmentFinder
 from bot.pending import PendingPhoto, PendingPhotos
 from bot.render import GarmentButton
+from indexer.clothes_parser import GarmentParser, LazyGarmentParser
 from indexer.config import GarmentSettings
-from indexer.garments import GarmentParser, LazyGarmentParser
 from tests.bot.conftest import World
 from tests.bot.world import WAIT, buttons, message_text, next_album, next_text, product_ids, running
+from tests.clothes_parser.planted import TOP_AND_PANTS, PlantedSegmenter
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.telegram.server import Call
-from tests.garments.planted import TOP_AND_PANTS, PlantedSegmenter
 
 ANN = 7171  # English
 MINJI = 7272  # Korean
@@ -327,7 +327,7 @@ async def test_an_unavailable_parser_searches_the_whole_photo_and_says_why_once(
     fake = fake_telegram
     fake.user(ANN, language_code="en")
     settings = make_settings(garments=GarmentSettings(model=str(tmp_path / "no-model-here")))
-    caplog.set_level(logging.WARNING, logger="indexer.garments")
+    caplog.set_level(logging.WARNING, logger="indexer.clothes_parser")
     async with running(build_application(settings)) as app:
         for target in world.products[:2]:
             since = fake.mark()
@@ -337,7 +337,7 @@ async def test_an_unavailable_parser_searches_the_whole_photo_and_says_why_once(
             await next_text(fake, ANN, album.index, with_buttons=True)  # the search is over
             assert not fake.calls_of("sendPhoto", since=since)
         assert services(app).garments.parser.state == "unavailable"
-    warnings = [r.getMessage() for r in caplog.records if r.name.startswith("indexer.garments")]
+    warnings = [r.getMessage() for r in caplog.records if r.name.startswith("indexer.clothes_parser")]
     assert len(warnings) == 1
     assert "photos are searched whole" in warnings[0] and "[garments] model = " in warnings[0]
 

@@ -21,8 +21,8 @@ from PIL import Image
 from bot.pending import PendingGarment
 from bot.search import BadImageError, SearchBusyError
 from bot.timing import StageTimings
+from indexer.clothes_parser import Garment, GarmentParser, LazyGarmentParser
 from indexer.config import GarmentSettings, ImageSettings, ModelSettings
-from indexer.garments import Garment, GarmentParser, LazyGarmentParser
 from indexer.images import ImageDecoder, ImageError
 
 log = logging.getLogger(__name__)
