@@ -14,7 +14,7 @@ from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, TelegramError
 
 from bot.context import BotContext
-from bot.messages import Lang, language_of, plain
+from bot.messages import Lang, language_of, plain, text
 from bot.timing import Outcome, SearchKind, StageTimings
 from indexer.musinsa import get_category
 
@@ -79,6 +79,14 @@ async def answer(query: CallbackQuery, note: str | None = None) -> None:
         if not is_harmless(exc):
             raise
         log.debug("callback query %s not answered: %s", query.id, exc.message)
+
+
+async def claim_for_message(update: Update, context: BotContext, user_id: int, lang: Lang) -> bool:
+    """Claim the user's search slot for a message; says "busy" (False) when a search still runs."""
+    if not context.services.active.claim(user_id):
+        await reply(update, context, text(lang, "user_busy"))
+        return False
+    return True
 
 
 async def claim_for_button(context: BotContext, query: CallbackQuery, user_id: int, lang: Lang) -> bool:

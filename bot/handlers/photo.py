@@ -15,10 +15,9 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import ApplicationHandlerStop
 
 from bot.context import BotContext
-from bot.handlers.common import lang_of, reply, user_search
+from bot.handlers.common import claim_for_message, lang_of, reply, user_search
 from bot.handlers.garment_pick import search_photo
 from bot.messages import Lang, format_bytes, image_error_text, text
-from bot.services import BotServices
 from bot.timing import Outcome, StageTimings
 
 log = logging.getLogger(__name__)
@@ -45,15 +44,13 @@ async def on_photo(update: Update, context: BotContext) -> None:
     message, user, chat = update.effective_message, update.effective_user, update.effective_chat
     if message is None or user is None or chat is None:
         return
-    services = context.services
     lang = lang_of(update)
-    if not services.active.claim(user.id):
-        await reply(update, context, text(lang, "user_busy"))
+    if not await claim_for_message(update, context, user.id, lang):
         return
     async with user_search(context, user.id, chat.id, "photo") as run:
         if message.media_group_id:
             await reply(update, context, text(lang, "album_note"))
-        run.outcome = await _search(update, context, services, message, lang, run.timings)
+        run.outcome = await _search(update, context, message, lang, run.timings)
 
 
 def _incoming(message: Message) -> tuple[str, int | None]:
@@ -68,7 +65,6 @@ def _incoming(message: Message) -> tuple[str, int | None]:
 async def _search(
     update: Update,
     context: BotContext,
-    services: BotServices,
     message: Message,
     lang: Lang,
     timings: StageTimings,
@@ -78,7 +74,7 @@ async def _search(
     if size is not None and size > FileSizeLimit.FILESIZE_DOWNLOAD:
         await reply(update, context, text(lang, "file_too_big", size=format_bytes(size)))
         return "too_big"
-    if size is not None and size > services.settings.images.max_bytes:
+    if size is not None and size > context.services.settings.images.max_bytes:
         await reply(update, context, image_error_text(lang, "too_many_bytes"))
         return "bad_image:too_many_bytes"
     try:

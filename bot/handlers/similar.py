@@ -9,6 +9,7 @@ from bot.handlers.common import (
     answer,
     chat_id_of,
     claim_for_button,
+    claim_for_message,
     lang_of,
     reply,
     user_category,
@@ -30,8 +31,7 @@ async def on_similar(update: Update, context: BotContext) -> None:
     if not ref:
         await reply(update, context, text(lang, "similar_usage"))
         return
-    if not context.services.active.claim(user.id):
-        await reply(update, context, text(lang, "user_busy"))
+    if not await claim_for_message(update, context, user.id, lang):
         return
     async with user_search(context, user.id, chat.id, "similar") as run:
         run.outcome = await similar_search(context, chat.id, lang, ref, run.timings)
