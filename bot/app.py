@@ -1,23 +1,11 @@
-"""``build_application(settings)``: the one factory of the bot, used by ``snapfit run`` and the tests.
+"""``build_application(settings)``: the bot's one factory, used by ``snapfit run`` and the tests.
 
-What it wires:
-
-- the token and the Bot API endpoints (``[telegram] base_url`` / ``base_file_url``);
-- ``AIORateLimiter`` (Telegram's flood limits; a 429 is retried after its ``retry_after``);
-- concurrent updates, bounded (``MAX_CONCURRENT_UPDATES``): one slow search never holds up others;
-- ``Defaults``: HTML parse mode, and the ``[schedule] timezone`` for the job queue;
-- persistence of per-user settings (the chosen category) in ``[data] dir``;
-- ``ContextTypes(context=BotContext)``: handlers read the services as ``context.services``;
-- ``post_init``: opens ``BotServices`` (encoder, catalog, Musinsa clients) into
-  ``bot_data[SERVICES_KEY]``, sets the command menus and schedules the nightly sync (``bot.nightly``:
-  daily at ``[schedule] nightly_at``, and at once when the index is empty); ``post_shutdown``
-  cancels a running sync and closes the services;
-- ``[metrics]``: ``/metrics`` and ``/healthz`` (``bot.monitoring``), listening from the start of
-  ``post_init`` until ``post_shutdown``.
-
-``post_init``/``post_shutdown`` run only inside ``run_polling``; code that drives the lifecycle
-itself (the tests) awaits ``app.post_init(app)`` after ``initialize()`` and
-``app.post_shutdown(app)`` after ``shutdown()``.
+It wires the token and Bot API endpoints, Telegram's flood limits (``AIORateLimiter``), bounded
+concurrent updates, HTML and the schedule's timezone as defaults, persisted per-user settings,
+``BotContext`` (handlers read ``context.services``) and the handlers. ``post_init`` starts
+``[metrics]``, opens ``BotServices``, sets the command menus and schedules the nightly sync;
+``post_shutdown`` stops them. Both run only inside ``run_polling``: code that drives the lifecycle
+itself (the tests) awaits ``app.post_init(app)`` and ``app.post_shutdown(app)``.
 """
 
 from __future__ import annotations

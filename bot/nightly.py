@@ -1,10 +1,8 @@
 """The nightly sync inside ``snapfit run``: PTB's JobQueue fires ``indexer.schedule.NightlySync``.
 
-The sync shares the bot's catalog and encoder (an embedded index belongs to one process), so it
-runs in the bot's event loop: downloads are async, embedding happens in the encoder's worker
-thread with bot queries served first, and long index builds run in a child process. This module
-only connects that engine to Telegram: the daily job, the start-up sync of an empty index, the
-admin's ``/sync`` report and the "last sync / next run" part of ``/stats``.
+The sync shares the bot's catalog and encoder (an embedded index belongs to one process). This
+module connects it to Telegram: the daily job, the start-up sync of an empty index, the admin's
+``/sync`` report and the "last sync / next run" part of ``/stats``.
 """
 
 from __future__ import annotations

@@ -7,9 +7,8 @@ After a photo is downloaded (``search_photo``):
 - exactly one: its crop is searched at once, and the results offer "Whole photo";
 - none, or no parser (disabled, or its model cannot be loaded): the whole photo is searched.
 
-A garment's crop is searched in its categories (``[garments.categories]``: several codes match a
-product in any of them, ranked together by the index); a category the user chose with /category
-wins. A press on a photo that is no longer pending asks the user to send it again.
+A garment's crop is searched in its categories (``[garments.categories]``), unless the user chose one
+with /category. A press on a photo that is no longer pending asks the user to send it again.
 """
 
 from __future__ import annotations
