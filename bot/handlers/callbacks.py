@@ -41,8 +41,10 @@ def button_handler(kind: ButtonKind[B], callback: ButtonCallback[B]) -> Callback
     async def handle(update: Update, context: BotContext) -> None:
         query = update.callback_query
         button = kind.parse(query.data) if query is not None else None
-        if query is not None and button is not None:
-            await callback(update, context, query, button, lang_of(update))
+        if query is None or button is None:  # PTB lets a query without data through any pattern
+            await on_stale_button(update, context)
+            return
+        await callback(update, context, query, button, lang_of(update))
 
     return CallbackQueryHandler(handle, pattern=lambda data: kind.parse(data) is not None)
 
