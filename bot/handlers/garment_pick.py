@@ -68,7 +68,7 @@ async def whole_photo_search(
     context: BotContext, chat_id: int, lang: Lang, data: bytes, timings: StageTimings
 ) -> Outcome:
     """Search the whole photo in the user's category (the flow without a garment parser)."""
-    return await _search_crop(context, chat_id, lang, data, user_category(context), timings)
+    return await _search_image(context, chat_id, lang, data, user_category(context), timings)
 
 
 async def garment_search(
@@ -77,12 +77,12 @@ async def garment_search(
     """Search garment ``number`` (1-based) of ``photo`` in its categories, or in the user's own."""
     garment = photo.garments[number - 1]
     scope = user_category(context) or garment.categories
-    return await _search_crop(
+    return await _search_image(
         context, chat_id, lang, garment.crop, scope, timings, photo_id=photo.id, garment=garment.label
     )
 
 
-async def _search_crop(
+async def _search_image(
     context: BotContext,
     chat_id: int,
     lang: Lang,
