@@ -44,7 +44,7 @@ from indexer.images import ImageDecoder
 from tests.tiny_segformer import CLOTHES_LABELS  # the real model's id2label, in id order
 
 if TYPE_CHECKING:
-    from indexer.garments.segformer import SegformerSegmenter
+    from indexer.clothes_parser.segformer import SegformerSegmenter
 
 INPUT_SIZE = 512
 
@@ -69,7 +69,7 @@ def segformer(precision: str, shape: str = "B2") -> SegformerSegmenter:
     import torch
     from transformers import SegformerConfig, SegformerForSemanticSegmentation, SegformerImageProcessor
 
-    from indexer.garments.segformer import SegformerSegmenter
+    from indexer.clothes_parser.segformer import SegformerSegmenter
 
     id2label = dict(enumerate(CLOTHES_LABELS))
     config = SegformerConfig(
@@ -112,9 +112,9 @@ def bench_precision(
     precision: str, photo: bytes, runs: int, *, warm_up: bool = True, shape: str = "B2"
 ) -> list[object]:
     """One photo at a time through the bot's garment steps, each step timed; p50 over ``runs``."""
-    from bot.garments import crop_jpeg
+    from bot.garment_finder import crop_jpeg
     from bot.preview import draw_preview
-    from indexer.garments import GarmentParser, find_garments
+    from indexer.clothes_parser import GarmentParser, find_garments
 
     segmenter = segformer(precision, shape)
     settings = GarmentSettings()

@@ -1,22 +1,11 @@
-"""``build_application(settings)``: the one factory of the bot, used by ``snapfit run`` and the tests.
+"""``build_application(settings)``: the bot's one factory, used by ``snapfit run`` and the tests.
 
-What it wires:
-
-- the token and the Bot API endpoints (``[telegram] base_url`` / ``base_file_url``);
-- ``AIORateLimiter`` (Telegram's flood limits; a 429 is retried after its ``retry_after``);
-- concurrent updates, bounded (``MAX_CONCURRENT_UPDATES``): one slow search never holds up others;
-- ``Defaults``: HTML parse mode, and the ``[schedule] timezone`` for the job queue;
-- persistence of per-user settings (the chosen category) in ``[data] dir``;
-- ``post_init``: opens ``BotServices`` (encoder, catalog, Musinsa clients) into
-  ``bot_data[SERVICES_KEY]``, sets the command menus and schedules the nightly sync (``bot.nightly``:
-  daily at ``[schedule] nightly_at``, and at once when the index is empty); ``post_shutdown``
-  cancels a running sync and closes the services;
-- ``[metrics]``: ``/metrics`` and ``/healthz`` (``indexer.monitoring``), listening from the start of
-  ``post_init`` until ``post_shutdown``.
-
-``post_init``/``post_shutdown`` run only inside ``run_polling``; code that drives the lifecycle
-itself (the tests) awaits ``app.post_init(app)`` after ``initialize()`` and
-``app.post_shutdown(app)`` after ``shutdown()``.
+It wires the token and Bot API endpoints, Telegram's flood limits (``AIORateLimiter``), bounded
+concurrent updates, HTML and the schedule's timezone as defaults, persisted per-user settings,
+``BotContext`` (handlers read ``context.services``) and the handlers. ``post_init`` starts
+``[metrics]`` (``bot.search_metrics``), opens ``BotServices``, sets the command menus and schedules
+the nightly sync; ``post_shutdown`` stops them. Both run only inside ``run_polling``: code that
+drives the lifecycle itself (the tests) awaits ``app.post_init(app)`` and ``app.post_shutdown(app)``.
 """
 
 from __future__ import annotations
@@ -32,17 +21,20 @@ from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationBuilder,
+    ContextTypes,
     Defaults,
     PersistenceInput,
     PicklePersistence,
 )
 
 from bot.commands import menu
+from bot.context import SERVICES_KEY, BotContext
 from bot.handlers import register_handlers
 from bot.messages import LANGUAGES
 from bot.nightly import start_nightly, sync_stats_section
 from bot.search_metrics import MONITORING_KEY, BotMonitoring
-from bot.services import SERVICES_KEY, BotServices
+from bot.services import BotServices
+from bot.stats import index_stats_section
 from indexer.config import Settings
 from indexer.logs import protect_secrets
 
@@ -90,6 +82,7 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
         .concurrent_updates(MAX_CONCURRENT_UPDATES)
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=ZoneInfo(settings.schedule.timezone)))
         .persistence(persistence)
+        .context_types(ContextTypes(context=BotContext))
         .post_init(_post_init(settings))
         .post_shutdown(_post_shutdown)
         .build()
@@ -114,7 +107,7 @@ def _post_init(settings: Settings) -> AppHook:
         app.bot_data[SERVICES_KEY] = services
         await set_command_menus(app, settings.telegram.admin_ids)
         await start_nightly(app, services)
-        services.stats_sections.append(sync_stats_section)
+        services.stats_sections += [index_stats_section, sync_stats_section]
         if monitoring is not None:
             monitoring.attach_bot(services)
 

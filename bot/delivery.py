@@ -15,7 +15,7 @@ import re
 from collections.abc import Sequence
 
 from telegram import Bot, InputMediaPhoto, Message
-from telegram.constants import ParseMode
+from telegram.constants import MediaGroupLimit, ParseMode
 from telegram.error import BadRequest
 
 from bot.messages import Lang
@@ -25,7 +25,7 @@ from indexer.product import Product
 
 log = logging.getLogger(__name__)
 
-MAX_ALBUM = 10
+MAX_ALBUM = MediaGroupLimit.MAX_MEDIA_LENGTH
 MAX_ATTEMPTS = 3
 _ITEM_FAILED = re.compile(r"message #(\d+)", re.IGNORECASE)
 # What Telegram says about one photo it refuses (single sendPhoto): its file, URL, content or size.

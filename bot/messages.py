@@ -359,14 +359,17 @@ TEXTS: dict[str, dict[Lang, str]] = {
 
 def text(lang: Lang, key: str, **values: object) -> str:
     """The ``key`` text in ``lang``, with ``values`` escaped and filled in."""
-    template = TEXTS[key][lang]
-    return template.format(**{name: escape(value) for name, value in values.items()}) if values else template
+    return _fill(lang, key, {name: escape(value) for name, value in values.items()})
 
 
 def plain(lang: Lang, key: str, **values: object) -> str:
     """A text for places that show no markup (button labels, callback answers, command menus)."""
+    return _fill(lang, key, {name: str(value) for name, value in values.items()})
+
+
+def _fill(lang: Lang, key: str, values: dict[str, str]) -> str:
     template = TEXTS[key][lang]
-    return template.format(**{name: str(value) for name, value in values.items()}) if values else template
+    return template.format(**values) if values else template
 
 
 def image_error_text(lang: Lang, code: str) -> str:

@@ -1,10 +1,8 @@
 """The nightly sync inside ``snapfit run``: PTB's JobQueue fires ``indexer.schedule.NightlySync``.
 
-The sync shares the bot's catalog and encoder (an embedded index belongs to one process), so it
-runs in the bot's event loop: downloads are async, embedding happens in the encoder's worker
-thread with bot queries served first, and long index builds run in a child process. This module
-only connects that engine to Telegram: the daily job, the start-up sync of an empty index, the
-admin's ``/sync`` report and the "last sync / next run" part of ``/stats``.
+The sync shares the bot's catalog and encoder (an embedded index belongs to one process). This
+module connects it to Telegram: the daily job, the start-up sync of an empty index, the admin's
+``/sync`` report and the "last sync / next run" part of ``/stats``.
 """
 
 from __future__ import annotations
@@ -18,7 +16,7 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
 from bot.messages import Lang, text
-from bot.render import MAX_MESSAGE
+from bot.render import fit_message
 
 if TYPE_CHECKING:
     from telegram import Bot
@@ -84,7 +82,7 @@ def summary_text(lang: Lang, summary: SyncSummary, timezone: str) -> str:
         )
     ]
     lines += [text(lang, "sync_note", note=note) for note in summary.notes()]
-    return _fit("\n".join(lines))
+    return fit_message("\n".join(lines))
 
 
 async def sync_stats_section(services: BotServices, lang: Lang) -> str | None:
@@ -130,9 +128,3 @@ def _local(moment: datetime, timezone: str) -> str:
     from zoneinfo import ZoneInfo
 
     return moment.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
-
-
-def _fit(message: str) -> str:
-    if len(message) <= MAX_MESSAGE:
-        return message
-    return message[: MAX_MESSAGE - 1].rsplit("\n", 1)[0] + "\n…"

@@ -15,7 +15,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from indexer.garments.regions import Box
+from indexer.clothes_parser.regions import Box
 
 PHOTO_ID_BYTES = 6  # 8 URL-safe characters, like a search id
 DEFAULT_PER_USER = 3
@@ -93,15 +93,6 @@ class PendingPhotos:
             self._remove(photo_id)
             return None
         return photo
-
-    def of_user(self, user_id: int) -> list[PendingPhoto]:
-        """The user's photos still held, oldest first."""
-        now = self._clock()
-        return [
-            photo
-            for photo in self._photos.values()
-            if photo.user_id == user_id and now - photo.created <= self.ttl_seconds
-        ]
 
     def _prune(self, user_id: int) -> None:
         now = self._clock()

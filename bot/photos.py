@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PIL import Image
+from telegram.constants import FileSizeLimit
 
 from indexer.config import ImageSettings
 from indexer.images import ImageError, decode
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PhotoInput = str | bytes  # a Telegram file_id, or bytes to upload
-TELEGRAM_PHOTO_LIMIT = 10 * 1024 * 1024  # bytes per uploaded photo
 TELEGRAM_DIMENSION_SUM = 10_000  # width + height
 TELEGRAM_ASPECT_RATIO = 20
 REENCODE_SIDE = 1280
@@ -42,7 +42,7 @@ DEFAULT_FAILURE_SECONDS = 600.0
 _Key = tuple[int, str]
 
 
-class PhotoRejected(Exception):
+class PhotoRejectedError(Exception):
     """The downloaded bytes cannot become a Telegram photo."""
 
 
@@ -51,15 +51,15 @@ def prepare_photo(data: bytes, settings: ImageSettings) -> bytes:
     try:
         image = decode(data, max_bytes=settings.max_bytes, max_pixels=settings.max_pixels)
     except ImageError as exc:
-        raise PhotoRejected(f"{exc.code}: {exc.message}") from None
+        raise PhotoRejectedError(f"{exc.code}: {exc.message}") from None
     width, height = image.size
     if max(width, height) > TELEGRAM_ASPECT_RATIO * min(width, height):
-        raise PhotoRejected(f"{width}x{height} is too narrow for a Telegram photo")
+        raise PhotoRejectedError(f"{width}x{height} is too narrow for a Telegram photo")
     with Image.open(io.BytesIO(data)) as original:
         source_format = original.format
     if (
         source_format in SENDABLE_FORMATS
-        and len(data) <= TELEGRAM_PHOTO_LIMIT
+        and len(data) <= FileSizeLimit.PHOTOSIZE_UPLOAD
         and width + height <= TELEGRAM_DIMENSION_SUM
     ):
         return data
@@ -151,7 +151,7 @@ class ProductPhotos:
             data = await self._client.fetch_image(product.image_url)
             self.downloads += 1
             return await asyncio.to_thread(prepare_photo, data, self._settings)
-        except (MusinsaError, PhotoRejected) as exc:
+        except (MusinsaError, PhotoRejectedError) as exc:
             log.warning("no photo for product %d (%s): %s", product.id, product.image_url, exc)
         except Exception:  # one product's photo must never fail a whole album
             log.exception("no photo for product %d (%s)", product.id, product.image_url)

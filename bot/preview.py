@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from PIL import Image, ImageDraw, ImageFont
 
-from indexer.garments.regions import Box
+from indexer.clothes_parser.regions import Box
 
 PREVIEW_SIDE = 1280
 JPEG_QUALITY = 88

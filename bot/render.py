@@ -1,8 +1,8 @@
 """How results look in Telegram: captions, header texts, inline keyboards and their callback data.
 
-Telegram's limits are enforced here rather than discovered as errors: a caption stays within 1024
-characters (the product name is shortened when needed), every value is HTML-escaped, and
-``callback_data`` is compact, versioned and at most 64 bytes:
+Telegram's limits (``telegram.constants``) are enforced here rather than discovered as errors: a
+caption fits (the product name is shortened when needed), every value is HTML-escaped, and
+``callback_data`` is compact, versioned and within its byte limit:
 
 - ``v1:p:<search_id>:<page>``  the next page of a search ("More")
 - ``v1:s:<search_id>:<n>``     products similar to result ``#n`` of a search
@@ -19,14 +19,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.constants import InlineKeyboardButtonLimit, MessageLimit
 
 from bot.messages import TEXTS, Lang, escape, format_price, plain, text
 from indexer.musinsa import Category, get_category, top_level_categories
 from indexer.product import Product
 
-MAX_CAPTION = 1024
-MAX_MESSAGE = 4096
-MAX_CALLBACK_DATA = 64
 CALLBACK_VERSION = "v1"
 ALL = "all"
 MENU = "menu"
@@ -42,41 +40,99 @@ _NUMBER = re.compile(r"^[1-9]\d{0,3}$")
 # ----------------------------------------------------------------------------------- callback data
 
 
+def _fields(data: object, kind: str, count: int) -> list[str] | None:
+    """The ``count`` fields of ``v1:<kind>:...`` callback data; None for anything else."""
+    parts = data.split(":") if isinstance(data, str) else []
+    if len(parts) != 2 + count or parts[0] != CALLBACK_VERSION or parts[1] != kind:
+        return None
+    return parts[2:]
+
+
+def _search_and_number(data: object, kind: str) -> tuple[str, int] | None:
+    fields = _fields(data, kind, 2)
+    if fields is None or not (_SEARCH_ID.match(fields[0]) and _NUMBER.match(fields[1])):
+        return None
+    return fields[0], int(fields[1])
+
+
 @dataclass(frozen=True)
 class PageButton:
+    """'More': page ``page`` of search ``search_id``."""
+
     search_id: str
     page: int
+
+    @classmethod
+    def parse(cls, data: object) -> PageButton | None:
+        fields = _search_and_number(data, "p")
+        return cls(*fields) if fields else None
 
 
 @dataclass(frozen=True)
 class SimilarButton:
+    """'Similar #n': products like result ``rank`` of search ``search_id``."""
+
     search_id: str
     rank: int
+
+    @classmethod
+    def parse(cls, data: object) -> SimilarButton | None:
+        fields = _search_and_number(data, "s")
+        return cls(*fields) if fields else None
 
 
 @dataclass(frozen=True)
 class CategoryButton:
+    """A category choice."""
+
     code: str | None  # None: all categories
+
+    @classmethod
+    def parse(cls, data: object) -> CategoryButton | None:
+        fields = _fields(data, "c", 1)
+        if fields is None:
+            return None
+        if fields[0] == ALL:
+            return cls(None)
+        if _CODE.match(fields[0]) and get_category(fields[0]) is not None:
+            return cls(fields[0])
+        return None
 
 
 @dataclass(frozen=True)
 class CategoryMenuButton:
-    pass
+    """'Category: …' under results: show the category choices."""
+
+    @classmethod
+    def parse(cls, data: object) -> CategoryMenuButton | None:
+        return cls() if _fields(data, "c", 1) == [MENU] else None
 
 
 @dataclass(frozen=True)
 class GarmentButton:
+    """Garment ``number`` of pending photo ``photo_id``, or the whole photo."""
+
     photo_id: str
     number: int | None  # None: the whole photo
 
+    @classmethod
+    def parse(cls, data: object) -> GarmentButton | None:
+        fields = _fields(data, "g", 2)
+        if fields is None or not _SEARCH_ID.match(fields[0]):
+            return None
+        if fields[1] == WHOLE:
+            return cls(fields[0], None)
+        return cls(fields[0], int(fields[1])) if _NUMBER.match(fields[1]) else None
+
 
 Button = PageButton | SimilarButton | CategoryButton | CategoryMenuButton | GarmentButton
+BUTTON_KINDS = (PageButton, SimilarButton, CategoryButton, CategoryMenuButton, GarmentButton)
 
 
 def _data(*parts: object) -> str:
     data = ":".join([CALLBACK_VERSION, *(str(part) for part in parts)])
-    if len(data.encode()) > MAX_CALLBACK_DATA:
-        raise ValueError(f"callback_data over {MAX_CALLBACK_DATA} bytes: {data!r}")
+    if len(data.encode()) > InlineKeyboardButtonLimit.MAX_CALLBACK_DATA:
+        raise ValueError(f"callback_data over {InlineKeyboardButtonLimit.MAX_CALLBACK_DATA} bytes: {data!r}")
     return data
 
 
@@ -100,26 +156,12 @@ def garment_data(photo_id: str, number: int | None) -> str:
     return _data("g", photo_id, WHOLE if number is None else number)
 
 
-def parse_callback(data: str | None) -> Button | None:
+def parse_callback(data: object) -> Button | None:
     """The button behind ``data``, or None for anything this version of the bot did not make."""
-    parts = (data or "").split(":")
-    if len(parts) < 3 or parts[0] != CALLBACK_VERSION:
-        return None
-    kind, args = parts[1], parts[2:]
-    if kind in ("p", "s") and len(args) == 2 and _SEARCH_ID.match(args[0]) and _NUMBER.match(args[1]):
-        return PageButton(args[0], int(args[1])) if kind == "p" else SimilarButton(args[0], int(args[1]))
-    if kind == "c" and len(args) == 1:
-        if args[0] == MENU:
-            return CategoryMenuButton()
-        if args[0] == ALL:
-            return CategoryButton(None)
-        if _CODE.match(args[0]) and get_category(args[0]) is not None:
-            return CategoryButton(args[0])
-    if kind == "g" and len(args) == 2 and _SEARCH_ID.match(args[0]):
-        if args[1] == WHOLE:
-            return GarmentButton(args[0], None)
-        if _NUMBER.match(args[1]):
-            return GarmentButton(args[0], int(args[1]))
+    for kind in BUTTON_KINDS:
+        button = kind.parse(data)
+        if button is not None:
+            return button
     return None
 
 
@@ -183,9 +225,10 @@ def price_line(lang: Lang, product: Product) -> str:
 def caption(lang: Lang, rank: int, product: Product) -> str:
     """The album caption of result ``#rank``: brand, name, price, sold-out marker, Musinsa link."""
     rendered = _caption(lang, rank, product, product.name)
-    if len(rendered) <= MAX_CAPTION:
+    if len(rendered) <= MessageLimit.CAPTION_LENGTH:
         return rendered
-    budget = MAX_CAPTION - (len(rendered) - len(escape(product.name))) - 1  # room for the escaped name + "…"
+    # room for the escaped name and "…"
+    budget = MessageLimit.CAPTION_LENGTH - (len(rendered) - len(escape(product.name))) - 1
     name, used = "", 0
     for char in product.name:
         used += len(escape(char))
@@ -207,6 +250,13 @@ def _caption(lang: Lang, rank: int, product: Product, name: str) -> str:
     return "\n".join(lines)
 
 
+def fit_message(html: str) -> str:
+    """``html`` cut at a line end to fit one Telegram message, marked with '…' when cut."""
+    if len(html) <= MessageLimit.MAX_TEXT_LENGTH:
+        return html
+    return html[: MessageLimit.MAX_TEXT_LENGTH - 1].rsplit("\n", 1)[0] + "\n…"
+
+
 def product_summary(product: Product, limit: int = 60) -> str:
     """'BRAND · name' shortened for headers."""
     label = f"{product.brand_name or product.brand} · {product.name}"
@@ -218,7 +268,7 @@ def results_list(lang: Lang, first_rank: int, products: list[Product]) -> str:
     lines = [text(lang, "photos_unavailable")]
     for offset, product in enumerate(products):
         entry = caption(lang, first_rank + offset, product)
-        if sum(len(line) + 2 for line in lines) + len(entry) > MAX_MESSAGE:
+        if sum(len(line) + 2 for line in lines) + len(entry) > MessageLimit.MAX_TEXT_LENGTH:
             break
         lines.append(entry)
     return "\n\n".join(lines)
@@ -293,9 +343,7 @@ def without_more(markup: InlineKeyboardMarkup | None) -> InlineKeyboardMarkup | 
         return None
     rows = []
     for row in markup.inline_keyboard:
-        kept = [
-            b for b in row if not (isinstance(b.callback_data, str) and b.callback_data.startswith("v1:p:"))
-        ]
+        kept = [button for button in row if PageButton.parse(button.callback_data) is None]
         if kept:
             rows.append(kept)
     return InlineKeyboardMarkup(rows) if rows else None

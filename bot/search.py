@@ -1,17 +1,10 @@
 """The search service the bot's handlers and the CLI share: photo bytes or a product reference → products.
 
-Photo search: bytes → decode (``ImageDecoder`` at the query model's input size, exactly as the index
-decodes) → embed (``MicroBatcher``) → ``catalog.search``. Similar: a Musinsa id or URL → the stored
-product's neighbours (``catalog.similar``); a product that is not indexed is fetched from Musinsa
-(product page, then its image), embedded and searched, excluding itself.
-
-The query must be embedded by the model that built the index. When the index was built by another
-model than the configured one (a rebuild for a new model is under way, or the config changed), the
-service loads the index's model by its recorded open_clip name and uses it until the switch; when
-that is impossible, searches answer ``IndexRebuildingError``.
-
-Every failure a user can cause or meet is a ``SearchError`` with a stable ``code``; the bot maps
-codes to texts. Each stage is timed into the caller's ``StageTimings``.
+Photo search: decode (as the index decodes) → embed → ``catalog.search``. Similar: a Musinsa id or
+URL → the stored product's neighbours, or (not indexed) the product fetched, embedded and searched.
+Queries are embedded by the index's own model, loaded by name when it differs from the configured
+one (``IndexRebuildingError`` when it cannot be). Every failure a user can meet is a ``SearchError``
+with a stable ``code``; each stage is timed into the caller's ``StageTimings``.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Everything the handlers use, opened once per process and closed on shutdown: ``BotServices``.
 
-``post_init`` opens it and stores it in ``application.bot_data[SERVICES_KEY]``; ``post_shutdown``
+``post_init`` opens it into ``application.bot_data`` (handlers read ``context.services``); ``post_shutdown``
 closes it. The CLI's ``search``/``similar`` open the same object, so the bot and the CLI answer
 from the same code. Opening loads the encoder (seconds for a real model), opens the catalog (an
 Edge folder is owned by one process: ``CatalogLockedError`` otherwise) and the Musinsa clients.
@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from bot.garments import GarmentFinder
+from bot.garment_finder import GarmentFinder
 from bot.limits import ActiveSearches, AlbumGate, PhotoRateLimit
 from bot.messages import Lang
 from bot.pending import PendingPhotos
@@ -33,7 +33,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SERVICES_KEY = "snapfit.services"
 # One section of /stats: an HTML text (or None to show nothing) for an admin in ``lang``.
 StatsSection = Callable[["BotServices", Lang], Awaitable[str | None]]
 
@@ -58,7 +57,7 @@ class BotServices:
     # Garment pick: the parser (loaded on the first photo) and the photos waiting for a choice.
     garments: GarmentFinder = field(default_factory=GarmentFinder.disabled)
     pending: PendingPhotos = field(default_factory=PendingPhotos)
-    # /stats shows these in order; the index section is the first. Append more (last sync, next run).
+    # /stats shows these in order (bot.stats); the bot adds its sections in bot.app.
     stats_sections: list[StatsSection] = field(default_factory=list)
     # The nightly sync engine of ``snapfit run`` (bot.nightly); None in the CLI's search/similar.
     nightly: NightlySync | None = None
@@ -98,8 +97,6 @@ class BotServices:
         except BaseException:
             await stack.aclose()
             raise
-        from bot.stats import index_stats_section
-
         services = cls(
             settings=settings,
             catalog=catalog,
@@ -115,7 +112,6 @@ class BotServices:
                 per_user=settings.garments.pending_per_user,
                 ttl_seconds=settings.garments.pending_ttl_seconds,
             ),
-            stats_sections=[index_stats_section],
             _stack=stack,
         )
         log.info(

@@ -19,7 +19,7 @@ from typing import Literal
 from bot.search import QueryVector
 
 SearchKind = Literal["photo", "similar"]
-DEFAULT_MAX_SESSIONS = 4096  # ~3 KB each at 768-d: about 12 MB at most
+DEFAULT_MAX_SESSIONS = 4096  # live searches kept; the least recently used go first
 DEFAULT_TTL_SECONDS = 6 * 3600.0
 SEARCH_ID_BYTES = 6  # 8 URL-safe characters
 
@@ -44,10 +44,6 @@ class SearchSession:
     exhausted: bool = False
     created: float = 0.0
     lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
-
-    @property
-    def by_vector(self) -> bool:
-        return self.query is not None
 
 
 class SearchSessions:

@@ -1,8 +1,7 @@
 """What /stats reports: a list of sections, each one async function of (services, language).
 
-The index section (size per category, model, version) is built in. Other parts add their own by
-appending to ``BotServices.stats_sections`` (for example the nightly sync: last run and next run).
-A section that fails is shown as unavailable instead of failing the whole report.
+``bot.app`` gives the bot its sections (the index here, the nightly sync from ``bot.nightly``) in
+``BotServices.stats_sections``. A section that fails is shown as unavailable, not the whole report.
 """
 
 from __future__ import annotations

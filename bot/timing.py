@@ -3,9 +3,8 @@
 A search passes through up to six stages: ``download`` (the user's photo from Telegram, or a
 product page and its image from Musinsa), ``parse`` (finding the garments in the photo),
 ``decode``, ``embed``, ``search`` (the vector index) and ``reply`` (album and buttons sent).
-Each stage's wall time is added to a ``StageTimings`` that travels with the request; when the
-request ends, ``TimingsLog.record`` logs one line and hands the record to every registered
-observer (a later Prometheus exporter, a benchmark).
+Each stage's wall time is added to a ``StageTimings`` that travels with the request;
+``TimingsLog.record`` logs one line per search and hands it to its observers (metrics, benchmarks).
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -25,9 +25,11 @@ import typer
 from bot.cli import ConfigOption, JsonOption, app, fail, load
 
 if TYPE_CHECKING:
+    from rich.console import OverflowMethod
+
     from bot.search import SearchService
+    from indexer.clothes_parser import Garment, GarmentParser
     from indexer.config import Settings
-    from indexer.garments import Garment, GarmentParser
     from indexer.store import ScoredProduct
 
 EXIT_FAILED = 1
@@ -88,8 +90,17 @@ def _describe(error: Exception) -> str:
     return str(error)
 
 
-def _print(items: list[ScoredProduct], as_json: bool, title: str) -> None:
-    rows = [product_json(rank, item) for rank, item in enumerate(items, start=1)]
+def _emit(
+    rows: list[dict[str, Any]],
+    as_json: bool,
+    *,
+    title: str,
+    columns: Sequence[str],
+    cells: Iterable[Sequence[str]],
+    empty: str,
+    overflow: OverflowMethod = "fold",
+) -> None:
+    """``rows`` as JSON, or ``cells`` as a table under ``columns`` (``empty`` on stderr when none)."""
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
@@ -97,27 +108,55 @@ def _print(items: list[ScoredProduct], as_json: bool, title: str) -> None:
     from rich.table import Table
 
     table = Table(title=title, title_justify="left")
-    for column in ("#", "score", "id", "brand", "name", "price", "category", "url"):
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        price = f"{row['price']:,}"
-        if row["normal_price"] > row["price"]:
-            price += f" (-{row['discount_percent']}%)"
-        if row["sold_out"]:
-            price += " sold out"
-        table.add_row(
-            str(row["rank"]),
-            f"{row['score']:.3f}",
-            str(row["id"]),
-            row["brand_name"],
-            row["name"],
-            price,
-            row["category"],
-            row["url"],
-        )
+    for column in columns:
+        table.add_column(column, overflow=overflow)
+    for row in cells:
+        table.add_row(*row)
     Console().print(table)
     if not rows:
-        typer.echo("no products found", err=True)
+        typer.echo(empty, err=True)
+
+
+def _print(items: list[ScoredProduct], as_json: bool, title: str) -> None:
+    rows = [product_json(rank, item) for rank, item in enumerate(items, start=1)]
+    _emit(
+        rows,
+        as_json,
+        title=title,
+        columns=("#", "score", "id", "brand", "name", "price", "category", "url"),
+        cells=(
+            [
+                str(row["rank"]),
+                f"{row['score']:.3f}",
+                str(row["id"]),
+                row["brand_name"],
+                row["name"],
+                _price_cell(row),
+                row["category"],
+                row["url"],
+            ]
+            for row in rows
+        ),
+        empty="no products found",
+    )
+
+
+def _price_cell(row: dict[str, Any]) -> str:
+    price = f"{row['price']:,}"
+    if row["normal_price"] > row["price"]:
+        price += f" (-{row['discount_percent']}%)"
+    if row["sold_out"]:
+        price += " sold out"
+    return price
+
+
+def _search_image(
+    settings: Settings, data: bytes, scope: str | tuple[str, ...] | None, limit: int
+) -> list[ScoredProduct]:
+    async def work(service: SearchService) -> list[ScoredProduct]:
+        return (await service.search_image(data, category=scope, limit=limit)).items
+
+    return _with_search(settings, work)
 
 
 @app.command("search")
@@ -164,17 +203,12 @@ def search(
         items, title = _search_garment(settings, data, garment, code, limit, image.name)
         _print(items, json_output, title)
         return
-
-    async def work(service: SearchService) -> list[ScoredProduct]:
-        return (await service.search_image(data, category=code, limit=limit)).items
-
-    items = _with_search(settings, work)
-    _print(items, json_output, f"Products like {image.name}")
+    _print(_search_image(settings, data, code, limit), json_output, f"Products like {image.name}")
 
 
 def _find_garments(settings: Settings, data: bytes) -> tuple[GarmentParser, list[Garment]]:
     """Load the parser and parse the photo at the file's own resolution; one line on any failure."""
-    from indexer.garments import GarmentLoadError, GarmentParser
+    from indexer.clothes_parser import GarmentLoadError, GarmentParser
     from indexer.images import ImageDecoder, ImageError
 
     try:
@@ -191,7 +225,7 @@ def _find_garments(settings: Settings, data: bytes) -> tuple[GarmentParser, list
 def _search_garment(
     settings: Settings, data: bytes, label: str, code: str | None, limit: int, name: str
 ) -> tuple[list[ScoredProduct], str]:
-    from bot.garments import crop_jpeg
+    from bot.garment_finder import crop_jpeg
     from indexer.config import garment_label
 
     wanted = garment_label(label)
@@ -203,33 +237,30 @@ def _search_garment(
     if garment is None:
         seen = ", ".join(g.label for g in found) or "none"
         raise fail(f"no {wanted} found in {name} (garments found: {seen})", EXIT_FAILED)
-    crop = crop_jpeg(garment.crop)
-    scope = code or garment.categories
-
-    async def work(service: SearchService) -> list[ScoredProduct]:
-        return (await service.search_image(crop, category=scope, limit=limit)).items
-
-    return _with_search(settings, work), f"Products like the {wanted} in {name}"
+    items = _search_image(settings, crop_jpeg(garment.crop), code or garment.categories, limit)
+    return items, f"Products like the {wanted} in {name}"
 
 
 def _print_garments(found: list[Garment], as_json: bool, name: str) -> None:
     rows = [{"number": number, **garment.to_json()} for number, garment in enumerate(found, start=1)]
-    if as_json:
-        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
-        return
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=f"Garments in {name}", title_justify="left")
-    for column in ("#", "label", "categories", "box (left, top, right, bottom)", "area"):
-        table.add_column(column)
-    for number, garment in enumerate(found, start=1):
-        box = ", ".join(str(value) for value in garment.box)
-        categories = ", ".join(garment.categories)
-        table.add_row(str(number), garment.label, categories, box, f"{garment.area:.1%}")
-    Console().print(table)
-    if not rows:
-        typer.echo("no garments found: without --garments, snapfit search uses the whole photo", err=True)
+    _emit(
+        rows,
+        as_json,
+        title=f"Garments in {name}",
+        columns=("#", "label", "categories", "box (left, top, right, bottom)", "area"),
+        cells=(
+            [
+                str(number),
+                garment.label,
+                ", ".join(garment.categories),
+                ", ".join(str(value) for value in garment.box),
+                f"{garment.area:.1%}",
+            ]
+            for number, garment in enumerate(found, start=1)
+        ),
+        empty="no garments found: without --garments, snapfit search uses the whole photo",
+        overflow="ellipsis",
+    )
 
 
 @app.command("similar")

@@ -7,27 +7,18 @@ first match wins. Admin commands are registered like the others and checked in `
 
 from __future__ import annotations
 
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
 from bot.handlers.admin import on_stats, on_sync
-from bot.handlers.callbacks import on_callback
+from bot.handlers.callbacks import button_handlers
 from bot.handlers.category import on_category
 from bot.handlers.errors import on_error
-from bot.handlers.other import (
-    on_document,
-    on_other,
-    on_sticker,
-    on_text,
-    on_unknown_command,
-    on_video,
-    on_voice,
-)
+from bot.handlers.other import other_handlers
 from bot.handlers.photo import on_photo, photo_gate
 from bot.handlers.similar import on_similar
 from bot.handlers.start import on_help, on_start
 
 PHOTOS = filters.PHOTO | filters.Document.IMAGE
-PRIVATE = filters.ChatType.PRIVATE
 
 __all__ = ["PHOTOS", "register_handlers"]
 
@@ -40,15 +31,7 @@ def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("similar", on_similar))
     app.add_handler(CommandHandler("stats", on_stats))
     app.add_handler(CommandHandler("sync", on_sync))
-    app.add_handler(CallbackQueryHandler(on_callback))
+    app.add_handlers(button_handlers())
     app.add_handler(MessageHandler(PHOTOS, on_photo))
-    app.add_handler(MessageHandler(filters.COMMAND & PRIVATE, on_unknown_command))
-    app.add_handler(MessageHandler(filters.TEXT & PRIVATE, on_text))
-    app.add_handler(MessageHandler(filters.Sticker.ALL & PRIVATE, on_sticker))
-    app.add_handler(
-        MessageHandler((filters.VIDEO | filters.ANIMATION | filters.VIDEO_NOTE) & PRIVATE, on_video)
-    )
-    app.add_handler(MessageHandler((filters.VOICE | filters.AUDIO) & PRIVATE, on_voice))
-    app.add_handler(MessageHandler(filters.Document.ALL & PRIVATE, on_document))
-    app.add_handler(MessageHandler(PRIVATE & ~filters.StatusUpdate.ALL, on_other))
+    app.add_handlers(other_handlers())
     app.add_error_handler(on_error)

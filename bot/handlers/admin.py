@@ -12,27 +12,28 @@ from collections.abc import Awaitable, Callable
 
 from telegram import Update
 
-from bot.handlers.common import Context, lang_of, reply, services_of
+from bot.context import BotContext
+from bot.handlers.common import lang_of, reply
 from bot.messages import text
 from bot.nightly import report_when_done
-from bot.render import MAX_MESSAGE
+from bot.render import fit_message
 from bot.stats import render_stats
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[Update, Context], Awaitable[None]]
+Handler = Callable[[Update, BotContext], Awaitable[None]]
 
 
-def is_admin(update: Update, context: Context) -> bool:
+def is_admin(update: Update, context: BotContext) -> bool:
     user = update.effective_user
-    return user is not None and user.id in services_of(context).settings.telegram.admin_ids
+    return user is not None and user.id in context.services.settings.telegram.admin_ids
 
 
 def admin_only(handler: Handler) -> Handler:
     """Run ``handler`` for admins; answer "not allowed" to everyone else."""
 
     @functools.wraps(handler)
-    async def guarded(update: Update, context: Context) -> None:
+    async def guarded(update: Update, context: BotContext) -> None:
         if not is_admin(update, context):
             user = update.effective_user
             log.info("refused admin command from user %s", user.id if user else None)
@@ -44,18 +45,16 @@ def admin_only(handler: Handler) -> Handler:
 
 
 @admin_only
-async def on_stats(update: Update, context: Context) -> None:
+async def on_stats(update: Update, context: BotContext) -> None:
     """/stats: every section of the report (index size per category and model, then any added ones)."""
-    report = await render_stats(services_of(context), lang_of(update))
-    if len(report) > MAX_MESSAGE:
-        report = report[: MAX_MESSAGE - 1].rsplit("\n", 1)[0] + "\n…"
-    await reply(update, context, report)
+    report = await render_stats(context.services, lang_of(update))
+    await reply(update, context, fit_message(report))
 
 
 @admin_only
-async def on_sync(update: Update, context: Context) -> None:
+async def on_sync(update: Update, context: BotContext) -> None:
     """/sync: start a sync now (unless one is running) and send its summary here when it ends."""
-    services = services_of(context)
+    services = context.services
     lang = lang_of(update)
     nightly = services.nightly
     chat = update.effective_chat

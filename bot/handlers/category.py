@@ -1,19 +1,22 @@
-"""/category: choose which products a search covers; the choice is stored with the user's settings."""
+"""/category and its buttons: choose which products a search covers, stored with the user's settings."""
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, Update
 
+from bot.context import BotContext
 from bot.handlers.common import (
-    Context,
+    answer,
+    chat_id_of,
+    edit_text,
     lang_of,
     reply,
-    services_of,
+    send,
     set_user_category,
     user_category,
 )
 from bot.messages import Lang, text
-from bot.render import category_choices, category_keyboard, category_name
+from bot.render import CategoryButton, CategoryMenuButton, category_choices, category_keyboard, category_name
 from indexer.musinsa import UnknownCategory, category_code, suggest
 
 ALL_WORDS = frozenset({"all", "any", "everything", "*", "전체", "모두", "전부"})
@@ -27,8 +30,8 @@ def parse_category(argument: str) -> str | None:
     return category_code(argument)
 
 
-def category_prompt(context: Context, lang: Lang) -> tuple[str, InlineKeyboardMarkup]:
-    services = services_of(context)
+def category_prompt(context: BotContext, lang: Lang) -> tuple[str, InlineKeyboardMarkup]:
+    services = context.services
     current = user_category(context)
     choices = category_choices(services.settings.musinsa.categories)
     return (
@@ -37,7 +40,7 @@ def category_prompt(context: Context, lang: Lang) -> tuple[str, InlineKeyboardMa
     )
 
 
-async def on_category(update: Update, context: Context) -> None:
+async def on_category(update: Update, context: BotContext) -> None:
     lang = lang_of(update)
     argument = " ".join(context.args or []).strip()
     if not argument:
@@ -59,12 +62,34 @@ async def on_category(update: Update, context: Context) -> None:
     await reply(update, context, await choose_category(context, lang, code))
 
 
-async def choose_category(context: Context, lang: Lang, code: str | None) -> str:
+async def choose_category(context: BotContext, lang: Lang, code: str | None) -> str:
     """Store the user's category (written to disk at once) and say what was chosen."""
     set_user_category(context, code)
     await context.application.update_persistence()
     confirmation = text(lang, "category_set", category=category_name(lang, code))
-    services = services_of(context)
+    services = context.services
     if code is not None and services.catalog.version is not None and await services.catalog.count(code) == 0:
         confirmation += "\n" + text(lang, "category_not_indexed")
     return confirmation
+
+
+async def on_category_button(
+    update: Update, context: BotContext, query: CallbackQuery, button: CategoryButton, lang: Lang
+) -> None:
+    """A category's button: the choice is confirmed in place of the choices (or below them)."""
+    await answer(query)
+    confirmation = await choose_category(context, lang, button.code)
+    chat_id = chat_id_of(query)
+    if not await edit_text(query, confirmation) and chat_id is not None:
+        await send(context, chat_id, confirmation)
+
+
+async def on_category_menu_button(
+    update: Update, context: BotContext, query: CallbackQuery, button: CategoryMenuButton, lang: Lang
+) -> None:
+    """'Category: …' under results: the choices, as a new message."""
+    await answer(query)
+    prompt, markup = category_prompt(context, lang)
+    chat_id = chat_id_of(query)
+    if chat_id is not None:
+        await send(context, chat_id, prompt, markup)

@@ -1,4 +1,4 @@
-"""Small helpers every handler uses: the services, the user's language and category, safe replies."""
+"""Small helpers every handler uses: the user's language and category, safe replies, the search frame."""
 
 from __future__ import annotations
 
@@ -12,24 +12,18 @@ from dataclasses import dataclass, field
 from telegram import Bot, CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import ContextTypes
 
-from bot.messages import Lang, language_of
-from bot.services import SERVICES_KEY, BotServices
+from bot.context import BotContext
+from bot.messages import Lang, language_of, plain, text
 from bot.timing import Outcome, SearchKind, StageTimings
 from indexer.musinsa import get_category
 
 log = logging.getLogger(__name__)
 
-Context = ContextTypes.DEFAULT_TYPE
 CATEGORY_KEY = "category"
 CHAT_ACTION_SECONDS = 4.5  # an action shows for at most 5 s (or until the next message)
 _CODE = re.compile(r"^\d{3}(?:\d{3}){0,2}$")
 _HARMLESS = ("message is not modified", "query is too old", "query id is invalid")
-
-
-def services_of(context: Context) -> BotServices:
-    return context.application.bot_data[SERVICES_KEY]
 
 
 def lang_of(update: Update) -> Lang:
@@ -37,7 +31,7 @@ def lang_of(update: Update) -> Lang:
     return language_of(user.language_code if user else None)
 
 
-def user_category(context: Context) -> str | None:
+def user_category(context: BotContext) -> str | None:
     """The user's chosen category code (None: all), as stored in their persisted settings."""
     data = context.user_data
     value = data.get(CATEGORY_KEY) if data is not None else None
@@ -46,7 +40,7 @@ def user_category(context: Context) -> str | None:
     return None
 
 
-def set_user_category(context: Context, code: str | None) -> None:
+def set_user_category(context: BotContext, code: str | None) -> None:
     data = context.user_data
     if data is None:
         return
@@ -56,12 +50,14 @@ def set_user_category(context: Context, code: str | None) -> None:
         data[CATEGORY_KEY] = code
 
 
-async def send(context: Context, chat_id: int, html: str, markup: InlineKeyboardMarkup | None = None) -> None:
+async def send(
+    context: BotContext, chat_id: int, html: str, markup: InlineKeyboardMarkup | None = None
+) -> None:
     await context.bot.send_message(chat_id, html, parse_mode=ParseMode.HTML, reply_markup=markup)
 
 
 async def reply(
-    update: Update, context: Context, html: str, markup: InlineKeyboardMarkup | None = None
+    update: Update, context: BotContext, html: str, markup: InlineKeyboardMarkup | None = None
 ) -> None:
     """Answer in the chat the update came from."""
     chat = update.effective_chat
@@ -83,6 +79,28 @@ async def answer(query: CallbackQuery, note: str | None = None) -> None:
         if not is_harmless(exc):
             raise
         log.debug("callback query %s not answered: %s", query.id, exc.message)
+
+
+async def claim_for_message(update: Update, context: BotContext, user_id: int, lang: Lang) -> bool:
+    """Claim the user's search slot for a message; says "busy" (False) when a search still runs."""
+    if not context.services.active.claim(user_id):
+        await reply(update, context, text(lang, "user_busy"))
+        return False
+    return True
+
+
+async def claim_for_button(context: BotContext, query: CallbackQuery, user_id: int, lang: Lang) -> bool:
+    """Claim the user's search slot for a pressed button and answer the press ("busy" when taken)."""
+    if not context.services.active.claim(user_id):
+        await answer(query, plain(lang, "user_busy"))
+        return False
+    await answer(query)
+    return True
+
+
+def chat_id_of(query: CallbackQuery) -> int | None:
+    """The chat of the pressed message (None when Telegram did not say)."""
+    return query.message.chat.id if query.message is not None else None
 
 
 def editable(query: CallbackQuery) -> bool:
@@ -147,11 +165,11 @@ class SearchRun:
 
 @contextlib.asynccontextmanager
 async def user_search(
-    context: Context, user_id: int, chat_id: int, kind: SearchKind
+    context: BotContext, user_id: int, chat_id: int, kind: SearchKind
 ) -> AsyncIterator[SearchRun]:
     """The frame of every search: the chat action shown meanwhile, then, whatever happens, the user's
     search slot (claimed by the caller) released and the timings recorded under ``kind``."""
-    services = services_of(context)
+    services = context.services
     run = SearchRun()
     try:
         async with chat_action(context.bot, chat_id):

@@ -14,13 +14,14 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 
-from bot.handlers.common import Context, is_harmless, lang_of
+from bot.context import BotContext
+from bot.handlers.common import is_harmless, lang_of
 from bot.messages import plain, text
 
 log = logging.getLogger(__name__)
 
 
-def describe(update: object, context: Context) -> str:
+def describe(update: object, context: BotContext) -> str:
     if isinstance(update, Update):
         user = update.effective_user
         chat = update.effective_chat
@@ -35,7 +36,7 @@ def describe(update: object, context: Context) -> str:
     return "a background task"
 
 
-async def on_error(update: object, context: Context) -> None:
+async def on_error(update: object, context: BotContext) -> None:
     error = context.error
     where = describe(update, context)
     if isinstance(error, Forbidden):

@@ -2,40 +2,39 @@
 
 from __future__ import annotations
 
-from telegram import Update
+from collections.abc import Awaitable, Callable
 
-from bot.handlers.common import Context, lang_of, reply
+from telegram import Update
+from telegram.ext import MessageHandler, filters
+
+from bot.context import BotContext
+from bot.handlers.common import lang_of, reply
 from bot.messages import text
 
+PRIVATE = filters.ChatType.PRIVATE
 
-async def _answer(update: Update, context: Context, key: str) -> None:
-    await reply(update, context, text(lang_of(update), key))
-
-
-async def on_text(update: Update, context: Context) -> None:
-    await _answer(update, context, "text_hint")
-
-
-async def on_unknown_command(update: Update, context: Context) -> None:
-    await _answer(update, context, "unknown_command")
-
-
-async def on_sticker(update: Update, context: Context) -> None:
-    await _answer(update, context, "sticker")
+# What a message is -> the text key it is answered with; the first match wins. Images sent as files
+# never get here (they are searched like photos), so a document is a file that is not an image.
+ANSWERS: tuple[tuple[filters.BaseFilter, str], ...] = (
+    (filters.COMMAND, "unknown_command"),
+    (filters.TEXT, "text_hint"),
+    (filters.Sticker.ALL, "sticker"),
+    (filters.VIDEO | filters.ANIMATION | filters.VIDEO_NOTE, "video"),
+    (filters.VOICE | filters.AUDIO, "voice"),
+    (filters.Document.ALL, "not_image_document"),
+    (~filters.StatusUpdate.ALL, "other_content"),
+)
 
 
-async def on_video(update: Update, context: Context) -> None:
-    await _answer(update, context, "video")
+def answer_with(key: str) -> Callable[[Update, BotContext], Awaitable[None]]:
+    """A handler that answers with the ``key`` text in the user's language."""
+
+    async def answer(update: Update, context: BotContext) -> None:
+        await reply(update, context, text(lang_of(update), key))
+
+    return answer
 
 
-async def on_voice(update: Update, context: Context) -> None:
-    await _answer(update, context, "voice")
-
-
-async def on_document(update: Update, context: Context) -> None:
-    """A file that is not an image (images sent as files are searched like photos)."""
-    await _answer(update, context, "not_image_document")
-
-
-async def on_other(update: Update, context: Context) -> None:
-    await _answer(update, context, "other_content")
+def other_handlers() -> list[MessageHandler]:  # type: ignore[type-arg]
+    """One handler per entry of ``ANSWERS``, in private chats only, in order."""
+    return [MessageHandler(kind & PRIVATE, answer_with(key)) for kind, key in ANSWERS]

@@ -10,26 +10,25 @@ from __future__ import annotations
 import logging
 
 from telegram import Message, Update
+from telegram.constants import FileSizeLimit
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ApplicationHandlerStop
 
-from bot.handlers.common import Context, lang_of, reply, services_of, user_search
-from bot.handlers.garments import search_photo
+from bot.context import BotContext
+from bot.handlers.common import claim_for_message, lang_of, reply, user_search
+from bot.handlers.garment_pick import search_photo
 from bot.messages import Lang, format_bytes, image_error_text, text
-from bot.services import BotServices
 from bot.timing import Outcome, StageTimings
 
 log = logging.getLogger(__name__)
 
-TELEGRAM_DOWNLOAD_LIMIT = 20 * 1024 * 1024  # bots may download files up to 20 MB
 
-
-async def photo_gate(update: Update, context: Context) -> None:
+async def photo_gate(update: Update, context: BotContext) -> None:
     """Group -1: drop an album's extra photos, and stop users over the photos-per-minute limit."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
-    services = services_of(context)
+    services = context.services
     if message.media_group_id and not services.albums.first(message.media_group_id):
         raise ApplicationHandlerStop
     if not services.rate.allow(user.id):
@@ -40,20 +39,18 @@ async def photo_gate(update: Update, context: Context) -> None:
         raise ApplicationHandlerStop
 
 
-async def on_photo(update: Update, context: Context) -> None:
-    """A photo, or an image sent as a file: pick the garment (``handlers.garments``), then search."""
+async def on_photo(update: Update, context: BotContext) -> None:
+    """A photo, or an image sent as a file: pick the garment (``handlers.garment_pick``), then search."""
     message, user, chat = update.effective_message, update.effective_user, update.effective_chat
     if message is None or user is None or chat is None:
         return
-    services = services_of(context)
     lang = lang_of(update)
-    if not services.active.claim(user.id):
-        await reply(update, context, text(lang, "user_busy"))
+    if not await claim_for_message(update, context, user.id, lang):
         return
     async with user_search(context, user.id, chat.id, "photo") as run:
         if message.media_group_id:
             await reply(update, context, text(lang, "album_note"))
-        run.outcome = await _search(update, context, services, message, lang, run.timings)
+        run.outcome = await _search(update, context, message, lang, run.timings)
 
 
 def _incoming(message: Message) -> tuple[str, int | None]:
@@ -67,18 +64,17 @@ def _incoming(message: Message) -> tuple[str, int | None]:
 
 async def _search(
     update: Update,
-    context: Context,
-    services: BotServices,
+    context: BotContext,
     message: Message,
     lang: Lang,
     timings: StageTimings,
 ) -> Outcome:
     chat_id = message.chat_id
     file_id, size = _incoming(message)
-    if size is not None and size > TELEGRAM_DOWNLOAD_LIMIT:
+    if size is not None and size > FileSizeLimit.FILESIZE_DOWNLOAD:
         await reply(update, context, text(lang, "file_too_big", size=format_bytes(size)))
         return "too_big"
-    if size is not None and size > services.settings.images.max_bytes:
+    if size is not None and size > context.services.settings.images.max_bytes:
         await reply(update, context, image_error_text(lang, "too_many_bytes"))
         return "bad_image:too_many_bytes"
     try:

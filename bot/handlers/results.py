@@ -1,18 +1,25 @@
-"""Showing a page of results (album, then the message with buttons) and saying why there are none."""
+"""Pages of results: the first page of a search, "More", and what to say when there are none."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from telegram import CallbackQuery, Message, Update
+
+from bot.context import BotContext
 from bot.delivery import send_products
-from bot.handlers.common import Context, send, services_of
-from bot.messages import Lang, image_error_text, text
-from bot.render import category_name, results_header, results_keyboard
+from bot.handlers.common import answer, chat_id_of, claim_for_button, edit_markup, editable, send, user_search
+from bot.messages import Lang, image_error_text, plain, text
+from bot.render import PageButton, category_name, results_header, results_keyboard, without_more
 from bot.search import (
     BadImageError,
     InvalidProductRefError,
     SearchError,
+    SearchResult,
+    SimilarResult,
 )
 from bot.sessions import SearchSession
-from bot.timing import Outcome, StageTimings
+from bot.timing import Outcome, SearchKind, StageTimings
 from indexer.store import ScoredProduct
 
 # SearchError code -> text key (errors with their own rendering are handled in error_text).
@@ -44,8 +51,37 @@ def outcome_of(error: SearchError) -> Outcome:
     return error.code
 
 
+async def search_failed(context: BotContext, chat_id: int, lang: Lang, error: SearchError) -> Outcome:
+    """Tell the user why the search could not run; returns the outcome to record."""
+    await send(context, chat_id, error_text(lang, error))
+    return outcome_of(error)
+
+
+async def show_first_page(
+    context: BotContext,
+    chat_id: int,
+    lang: Lang,
+    kind: SearchKind,
+    result: SearchResult | SimilarResult,
+    timings: StageTimings,
+    *,
+    category: str | tuple[str, ...] | None,
+    **details: Any,
+) -> Outcome:
+    """Keep ``result`` as a new search session (for "More" and "Similar #n") and show its first page."""
+    services = context.services
+    session = services.sessions.create(
+        kind,
+        category=category,
+        page_size=services.settings.telegram.results_per_page,
+        query=result.query,
+        **details,
+    )
+    return await show_page(context, chat_id, lang, session, result.items, timings)
+
+
 async def show_page(
-    context: Context,
+    context: BotContext,
     chat_id: int,
     lang: Lang,
     session: SearchSession,
@@ -53,7 +89,7 @@ async def show_page(
     timings: StageTimings,
 ) -> Outcome:
     """Send one page of ``session`` (album + buttons) and record what was shown in it."""
-    services = services_of(context)
+    services = context.services
     with timings.stage("reply"):
         if not items:
             session.exhausted = True
@@ -92,3 +128,55 @@ async def show_page(
         )
         await send(context, chat_id, header, markup)
     return "ok"
+
+
+async def on_more_button(
+    update: Update, context: BotContext, query: CallbackQuery, button: PageButton, lang: Lang
+) -> None:
+    """ "More": the next page of a live search, below; the pressed message loses its "More"."""
+    session = context.services.sessions.get(button.search_id)
+    chat_id = chat_id_of(query)
+    user = update.effective_user
+    if session is None or chat_id is None or user is None:
+        await answer(query, plain(lang, "search_again"))
+        return
+    if button.page <= session.pages_sent or session.lock.locked():
+        await answer(query, plain(lang, "already_shown"))
+        return
+    if button.page != session.pages_sent + 1 or session.exhausted:
+        await answer(query, plain(lang, "search_again"))
+        return
+    if not await claim_for_button(context, query, user.id, lang):
+        return
+    async with user_search(context, user.id, chat_id, "more") as run, session.lock:
+        pressed = query.message if editable(query) and isinstance(query.message, Message) else None
+        await edit_markup(query, without_more(pressed.reply_markup if pressed else None))
+        try:
+            items = await _next_page(context, session, run.timings)
+        except SearchError as exc:
+            run.outcome = await search_failed(context, chat_id, lang, exc)
+        else:
+            run.outcome = await show_page(context, chat_id, lang, session, items, run.timings)
+
+
+async def _next_page(
+    context: BotContext, session: SearchSession, timings: StageTimings
+) -> list[ScoredProduct]:
+    search = context.services.search
+    if session.query is not None:
+        return await search.search_vector(
+            session.query,
+            category=session.category,
+            limit=session.page_size,
+            offset=session.next_offset,
+            exclude_ids=session.exclude_ids,
+            timings=timings,
+        )
+    assert session.source_id is not None
+    return await search.similar_stored(
+        session.source_id,
+        category=session.category,
+        limit=session.page_size,
+        offset=session.next_offset,
+        timings=timings,
+    )

@@ -1,18 +1,28 @@
-"""/similar <id or link>: the neighbours of a Musinsa product (also behind the 'Similar #n' buttons)."""
+"""/similar <id or link> and the 'Similar #n' buttons: the neighbours of a Musinsa product."""
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import CallbackQuery, Update
 
-from bot.handlers.common import Context, lang_of, reply, send, services_of, user_category, user_search
-from bot.handlers.results import error_text, outcome_of, show_page
-from bot.messages import Lang, text
-from bot.render import product_summary
+from bot.context import BotContext
+from bot.handlers.common import (
+    answer,
+    chat_id_of,
+    claim_for_button,
+    claim_for_message,
+    lang_of,
+    reply,
+    user_category,
+    user_search,
+)
+from bot.handlers.results import search_failed, show_first_page
+from bot.messages import Lang, plain, text
+from bot.render import SimilarButton, product_summary
 from bot.search import SearchError
 from bot.timing import Outcome, StageTimings
 
 
-async def on_similar(update: Update, context: Context) -> None:
+async def on_similar(update: Update, context: BotContext) -> None:
     chat, user = update.effective_chat, update.effective_user
     if chat is None or user is None:
         return
@@ -21,33 +31,51 @@ async def on_similar(update: Update, context: Context) -> None:
     if not ref:
         await reply(update, context, text(lang, "similar_usage"))
         return
-    services = services_of(context)
-    if not services.active.claim(user.id):
-        await reply(update, context, text(lang, "user_busy"))
+    if not await claim_for_message(update, context, user.id, lang):
         return
     async with user_search(context, user.id, chat.id, "similar") as run:
         run.outcome = await similar_search(context, chat.id, lang, ref, run.timings)
 
 
+async def on_similar_button(
+    update: Update, context: BotContext, query: CallbackQuery, button: SimilarButton, lang: Lang
+) -> None:
+    """'Similar #n' under a page of results: the neighbours of result ``#n``."""
+    session = context.services.sessions.get(button.search_id)
+    chat_id = chat_id_of(query)
+    user = update.effective_user
+    if session is None or chat_id is None or user is None or not 1 <= button.rank <= len(session.shown):
+        await answer(query, plain(lang, "search_again"))
+        return
+    if not await claim_for_button(context, query, user.id, lang):
+        return
+    async with user_search(context, user.id, chat_id, "similar") as run:
+        run.outcome = await similar_search(
+            context, chat_id, lang, session.shown[button.rank - 1], run.timings
+        )
+
+
 async def similar_search(
-    context: Context, chat_id: int, lang: Lang, ref: str | int, timings: StageTimings
+    context: BotContext, chat_id: int, lang: Lang, ref: str | int, timings: StageTimings
 ) -> Outcome:
     """Search around product ``ref`` and show the first page (the caller holds the user's search slot)."""
-    services = services_of(context)
-    page_size = services.settings.telegram.results_per_page
+    services = context.services
     category = user_category(context)
     try:
-        result = await services.search.similar(ref, category=category, limit=page_size, timings=timings)
+        result = await services.search.similar(
+            ref, category=category, limit=services.settings.telegram.results_per_page, timings=timings
+        )
     except SearchError as exc:
-        await send(context, chat_id, error_text(lang, exc))
-        return outcome_of(exc)
-    session = services.sessions.create(
+        return await search_failed(context, chat_id, lang, exc)
+    return await show_first_page(
+        context,
+        chat_id,
+        lang,
         "similar",
+        result,
+        timings,
         category=category,
-        page_size=page_size,
-        query=result.query,
         source_id=result.source.id,
         source_label=product_summary(result.source),
         exclude_ids=(result.source.id,),
     )
-    return await show_page(context, chat_id, lang, session, result.items, timings)

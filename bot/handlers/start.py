@@ -5,8 +5,9 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.commands import help_lines
+from bot.context import BotContext
 from bot.handlers.admin import is_admin
-from bot.handlers.common import Context, lang_of, reply, services_of, user_category
+from bot.handlers.common import lang_of, reply, user_category
 from bot.messages import Lang, text
 from bot.render import category_name
 
@@ -24,8 +25,8 @@ def help_text(lang: Lang, *, category: str | None, admin: bool, per_minute: int)
     return "\n\n".join(parts)
 
 
-async def on_help(update: Update, context: Context) -> None:
-    services = services_of(context)
+async def on_help(update: Update, context: BotContext) -> None:
+    services = context.services
     lang = lang_of(update)
     await reply(
         update,

@@ -12,10 +12,10 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from bot.cli import app
-from bot.garments import crop_jpeg
+from bot.garment_finder import crop_jpeg
 from bot.services import BotServices
+from indexer.clothes_parser import Garment, GarmentParser
 from indexer.config import GarmentSettings, ModelSettings, load_settings
-from indexer.garments import Garment, GarmentParser
 from indexer.images import ImageDecoder
 from tests.bot.conftest import World
 from tests.bot.test_cli_bot import one_line, toml_value, write_config

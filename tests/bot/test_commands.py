@@ -265,3 +265,27 @@ async def test_a_button_on_an_inaccessible_message_still_works(
     assert message_text(reply) == "Category set to tops. Send a photo to search it."
     assert fake.callback_answer(query_id) is not None
     assert not fake.calls_of("editMessageText", since=since)
+
+
+async def test_a_query_without_data_is_answered_as_stale(
+    bot: Application, fake_telegram: FakeTelegram
+) -> None:
+    """Every button handler has a pattern, yet PTB lets a query without data through: still answered once."""
+    from tests.fakes.telegram.state import CallbackQueryState
+
+    fake = fake_telegram
+    fake.user(ANN, "Ann", language_code="en")
+    query_id = fake.state.next_query_id()
+    fake.state.callback_queries[query_id] = CallbackQueryState(query_id, ANN, 1, "", ANN)
+    fake.push_update(
+        {
+            "callback_query": {
+                "id": query_id,
+                "from": {"id": ANN, "is_bot": False, "first_name": "Ann", "language_code": "en"},
+                "chat_instance": "8000000000042",
+                "message": {"message_id": 1, "date": 0, "chat": {"id": ANN, "type": "private"}},
+            }
+        }
+    )
+    await fake.wait_until(lambda: fake.callback_answer(query_id), WAIT, "an answer")
+    assert fake.callback_answer(query_id)["text"] == "This search has expired — please send the photo again."

@@ -7,12 +7,12 @@ import io
 import numpy as np
 import pytest
 from PIL import Image
+from telegram.constants import InlineKeyboardButtonLimit
 
-from bot.garments import crop_jpeg, pending_garment
+from bot.garment_finder import crop_jpeg, pending_garment
 from bot.pending import PendingGarment, PendingPhotos
 from bot.preview import COLOURS, PREVIEW_SIDE, draw_preview
 from bot.render import (
-    MAX_CALLBACK_DATA,
     GarmentButton,
     category_name,
     garment_data,
@@ -22,7 +22,7 @@ from bot.render import (
     results_header,
     results_keyboard,
 )
-from indexer.garments import Garment
+from indexer.clothes_parser import Garment
 
 
 class Clock:
@@ -46,7 +46,7 @@ def test_pending_photos_are_bounded_per_user() -> None:
     assert len({first.id, second.id, other.id}) == 3
     third = pending.add(1, b"d", [crop(), crop("shoes")])
     assert pending.get(first.id) is None  # the user's oldest made room
-    assert [p.id for p in pending.of_user(1)] == [second.id, third.id]
+    assert pending.get(second.id) is second and pending.get(third.id) is third
     assert pending.get(other.id) is other
     assert third.garments[1].label == "shoes" and third.data == b"d"
     assert len(pending) == 3 and pending.bytes == 3 * (1 + 10) + 10
@@ -65,7 +65,7 @@ def test_pending_photos_expire() -> None:
     assert pending.get(young.id) is young
     clock.now += 40
     pending.add(3, b"c", [crop()])  # adding also drops what expired
-    assert len(pending) == 1 and pending.of_user(2) == []
+    assert len(pending) == 1 and pending.get(young.id) is None
 
 
 def test_pending_photos_are_bounded_in_bytes() -> None:
@@ -85,7 +85,8 @@ def test_pending_photos_are_bounded_in_bytes() -> None:
 def test_garment_callback_data_round_trips_within_64_bytes() -> None:
     for number in (1, 9, 42):
         data = garment_data("AbCd-_12", number)
-        assert data == f"v1:g:AbCd-_12:{number}" and len(data.encode()) <= MAX_CALLBACK_DATA
+        assert data == f"v1:g:AbCd-_12:{number}"
+        assert len(data.encode()) <= InlineKeyboardButtonLimit.MAX_CALLBACK_DATA
         assert parse_callback(data) == GarmentButton("AbCd-_12", number)
     assert garment_data("AbCd-_12", None) == "v1:g:AbCd-_12:w"
     assert parse_callback("v1:g:AbCd-_12:w") == GarmentButton("AbCd-_12", None)
@@ -179,11 +180,11 @@ def test_a_pending_garment_keeps_its_crop_as_jpeg() -> None:
 
 
 async def test_the_finder_decodes_for_the_parser_and_bounds_its_queue() -> None:
-    from bot.garments import MAX_WAITING, GarmentFinder
+    from bot.garment_finder import MAX_WAITING, GarmentFinder
     from bot.search import BadImageError, SearchBusyError
+    from indexer.clothes_parser import GarmentParser, LazyGarmentParser
     from indexer.config import GarmentSettings, ImageSettings
-    from indexer.garments import GarmentParser, LazyGarmentParser
-    from tests.garments.planted import TOP_AND_PANTS, PlantedSegmenter
+    from tests.clothes_parser.planted import TOP_AND_PANTS, PlantedSegmenter
     from tests.image_corpus import case
 
     settings = GarmentSettings(padding=0.0)

@@ -19,15 +19,16 @@ from PIL import Image
 from telegram.ext import Application
 
 from bot.app import build_application, services
-from bot.garments import GarmentFinder
-from bot.pending import PendingPhotos
+from bot.garment_finder import GarmentFinder
+from bot.pending import PendingPhoto, PendingPhotos
+from bot.render import GarmentButton
+from indexer.clothes_parser import GarmentParser, LazyGarmentParser
 from indexer.config import GarmentSettings, Settings
-from indexer.garments import GarmentParser, LazyGarmentParser
 from tests.bot.conftest import World
 from tests.bot.world import WAIT, buttons, message_text, next_album, next_text, product_ids, running
+from tests.clothes_parser.planted import TOP_AND_PANTS, PlantedSegmenter
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.telegram.server import Call
-from tests.garments.planted import TOP_AND_PANTS, PlantedSegmenter
 
 ANN = 7171  # English
 MINJI = 7272  # Korean
@@ -86,6 +87,15 @@ async def question(fake: FakeTelegram, chat_id: int, since: int) -> Call:
     )
 
 
+def pending_photo(app: Application, asked: Call) -> PendingPhoto:
+    """The photo a garment question waits with (its buttons carry the photo's id)."""
+    button = GarmentButton.parse(buttons(asked)[0]["callback_data"])
+    assert button is not None
+    photo = services(app).pending.get(button.photo_id)
+    assert photo is not None
+    return photo
+
+
 def in_categories(world: World, ids: list[int], *prefixes: str) -> bool:
     return bool(ids) and all(world.product(i).category[:3] in prefixes for i in ids)
 
@@ -110,7 +120,7 @@ async def test_two_garments_get_a_boxed_preview_and_a_button_each(
         preview = Image.open(io.BytesIO(asked.files["photo"].data)).convert("RGB")
         assert preview.size == segmenter.sizes[0] == (96, 224)
         assert np.abs(np.asarray(preview)[111, 48].astype(int) - (0xE6, 0x19, 0x4B)).max() < 60
-        (pending,) = services(app).pending.of_user(ANN)
+        pending = pending_photo(app, asked)
         assert [(g.label, g.categories, g.box) for g in pending.garments] == [
             ("upper-clothes", ("001", "002"), (0, 0, 96, 112)),
             ("pants", ("003",), (0, 112, 96, 224)),
@@ -126,7 +136,7 @@ async def test_a_press_searches_that_garment_in_its_categories(
         since = fake.mark()
         fake.push_photo(ANN, an_outfit(world))
         asked = await question(fake, ANN, since)
-        (pending,) = services(app).pending.of_user(ANN)
+        pending = pending_photo(app, asked)
 
         since = fake.mark()
         press = fake.press(asked.result, text="2 👖 Pants")
@@ -302,7 +312,7 @@ async def test_an_image_sent_as_a_file_gets_the_same_question(
         keyboard = await next_text(fake, MINJI, album.index, with_buttons=True)
         assert message_text(keyboard).startswith("🔎 👕 상의 · 검색 결과 1–")
         assert "🖼 전체 사진" in [b["text"] for b in buttons(keyboard)]
-        (pending,) = services(app).pending.of_user(MINJI)
+        pending = pending_photo(app, asked)
         assert pending.garments[0].box == (0, 0, 96, 112)
 
 
@@ -316,7 +326,7 @@ async def test_an_unavailable_parser_searches_the_whole_photo_and_says_why_once(
     fake = fake_telegram
     fake.user(ANN, language_code="en")
     settings = make_settings(garments=GarmentSettings(model=str(tmp_path / "no-model-here")))
-    caplog.set_level(logging.WARNING, logger="indexer.garments")
+    caplog.set_level(logging.WARNING, logger="indexer.clothes_parser")
     async with running(build_application(settings)) as app:
         for target in world.products[:2]:
             since = fake.mark()
@@ -326,7 +336,7 @@ async def test_an_unavailable_parser_searches_the_whole_photo_and_says_why_once(
             await next_text(fake, ANN, album.index, with_buttons=True)  # the search is over
             assert not fake.calls_of("sendPhoto", since=since)
         assert services(app).garments.parser.state == "unavailable"
-    warnings = [r.getMessage() for r in caplog.records if r.name.startswith("indexer.garments")]
+    warnings = [r.getMessage() for r in caplog.records if r.name.startswith("indexer.clothes_parser")]
     assert len(warnings) == 1
     assert "photos are searched whole" in warnings[0] and "[garments] model = " in warnings[0]
 

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 from PIL import Image
 
-from bot.photos import PhotoRejected, ProductPhotos, prepare_photo
+from bot.photos import PhotoRejectedError, ProductPhotos, prepare_photo
 from indexer.musinsa import MusinsaClient, image_client
 from tests.bot.conftest import World
 from tests.bot.world import image_settings
@@ -97,11 +97,11 @@ def test_prepare_photo_keeps_what_telegram_accepts_and_reencodes_the_rest() -> N
 
 @pytest.mark.parametrize("name", ["truncated_jpeg", "html", "empty", "png_1x5000"])
 def test_prepare_photo_refuses_broken_images(name: str) -> None:
-    with pytest.raises(PhotoRejected):
+    with pytest.raises(PhotoRejectedError):
         prepare_photo(case(name).data, image_settings())
 
 
 def test_prepare_photo_refuses_shapes_telegram_refuses() -> None:
     strip = encode(Image.new("RGB", (2100, 100), (0, 0, 0)), "PNG")  # 21:1
-    with pytest.raises(PhotoRejected):
+    with pytest.raises(PhotoRejectedError):
         prepare_photo(strip, image_settings())

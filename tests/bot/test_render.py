@@ -6,11 +6,11 @@ import re
 from datetime import UTC, datetime
 
 import pytest
+from telegram.constants import InlineKeyboardButtonLimit
 
 from bot.commands import COMMANDS, help_lines, menu
 from bot.messages import LANGUAGES, TEXTS, image_error_text, language_of, text
 from bot.render import (
-    MAX_CALLBACK_DATA,
     CategoryButton,
     CategoryMenuButton,
     PageButton,
@@ -134,7 +134,7 @@ def test_callback_data_round_trips_and_stays_within_64_bytes() -> None:
         category_menu_data(): CategoryMenuButton(),
     }
     for data, button in cases.items():
-        assert len(data.encode()) <= MAX_CALLBACK_DATA
+        assert len(data.encode()) <= InlineKeyboardButtonLimit.MAX_CALLBACK_DATA
         assert data.startswith("v1:")
         assert parse_callback(data) == button
 

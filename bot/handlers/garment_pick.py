@@ -7,9 +7,8 @@ After a photo is downloaded (``search_photo``):
 - exactly one: its crop is searched at once, and the results offer "Whole photo";
 - none, or no parser (disabled, or its model cannot be loaded): the whole photo is searched.
 
-A garment's crop is searched in its categories (``[garments.categories]``: several codes match a
-product in any of them, ranked together by the index); a category the user chose with /category
-wins. A press on a photo that is no longer pending asks the user to send it again.
+A garment's crop is searched in its categories (``[garments.categories]``), unless the user chose one
+with /category. A press on a photo that is no longer pending asks the user to send it again.
 """
 
 from __future__ import annotations
@@ -21,9 +20,10 @@ from telegram import CallbackQuery, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
-from bot.garments import pending_garment
-from bot.handlers.common import Context, answer, send, services_of, user_category, user_search
-from bot.handlers.results import error_text, outcome_of, show_page
+from bot.context import BotContext
+from bot.garment_finder import pending_garment
+from bot.handlers.common import answer, chat_id_of, claim_for_button, send, user_category, user_search
+from bot.handlers.results import search_failed, show_first_page
 from bot.messages import Lang, plain, text
 from bot.pending import PendingPhoto
 from bot.preview import draw_preview
@@ -35,15 +35,14 @@ log = logging.getLogger(__name__)
 
 
 async def search_photo(
-    context: Context, chat_id: int, user_id: int, lang: Lang, data: bytes, timings: StageTimings
+    context: BotContext, chat_id: int, user_id: int, lang: Lang, data: bytes, timings: StageTimings
 ) -> Outcome:
     """The photo flow after the download: ask which garment, search the only one, or the whole photo."""
-    services = services_of(context)
+    services = context.services
     try:
         found = await services.garments.find(data, timings=timings)
     except SearchError as exc:
-        await send(context, chat_id, error_text(lang, exc))
-        return outcome_of(exc)
+        return await search_failed(context, chat_id, lang, exc)
     if found is None or not found.garments:
         return await whole_photo_search(context, chat_id, lang, data, timings)
     with timings.stage("parse"):
@@ -66,54 +65,50 @@ async def search_photo(
 
 
 async def whole_photo_search(
-    context: Context, chat_id: int, lang: Lang, data: bytes, timings: StageTimings
+    context: BotContext, chat_id: int, lang: Lang, data: bytes, timings: StageTimings
 ) -> Outcome:
     """Search the whole photo in the user's category (the flow without a garment parser)."""
-    services = services_of(context)
-    page_size = services.settings.telegram.results_per_page
-    category = user_category(context)
-    try:
-        result = await services.search.search_image(data, category=category, limit=page_size, timings=timings)
-    except SearchError as exc:
-        await send(context, chat_id, error_text(lang, exc))
-        return outcome_of(exc)
-    session = services.sessions.create("photo", category=category, page_size=page_size, query=result.query)
-    return await show_page(context, chat_id, lang, session, result.items, timings)
+    return await _search_image(context, chat_id, lang, data, user_category(context), timings)
 
 
 async def garment_search(
-    context: Context, chat_id: int, lang: Lang, photo: PendingPhoto, number: int, timings: StageTimings
+    context: BotContext, chat_id: int, lang: Lang, photo: PendingPhoto, number: int, timings: StageTimings
 ) -> Outcome:
     """Search garment ``number`` (1-based) of ``photo`` in its categories, or in the user's own."""
-    services = services_of(context)
     garment = photo.garments[number - 1]
-    page_size = services.settings.telegram.results_per_page
     scope = user_category(context) or garment.categories
+    return await _search_image(
+        context, chat_id, lang, garment.crop, scope, timings, photo_id=photo.id, garment=garment.label
+    )
+
+
+async def _search_image(
+    context: BotContext,
+    chat_id: int,
+    lang: Lang,
+    data: bytes,
+    scope: str | tuple[str, ...] | None,
+    timings: StageTimings,
+    **details: str,
+) -> Outcome:
+    """Search image ``data`` (a photo or a garment's crop) in ``scope`` and show the first page."""
+    services = context.services
     try:
         result = await services.search.search_image(
-            garment.crop, category=scope, limit=page_size, timings=timings
+            data, category=scope, limit=services.settings.telegram.results_per_page, timings=timings
         )
     except SearchError as exc:
-        await send(context, chat_id, error_text(lang, exc))
-        return outcome_of(exc)
-    session = services.sessions.create(
-        "photo",
-        category=scope,
-        page_size=page_size,
-        query=result.query,
-        photo_id=photo.id,
-        garment=garment.label,
-    )
-    return await show_page(context, chat_id, lang, session, result.items, timings)
+        return await search_failed(context, chat_id, lang, exc)
+    return await show_first_page(context, chat_id, lang, "photo", result, timings, category=scope, **details)
 
 
 async def on_garment_button(
-    update: Update, context: Context, query: CallbackQuery, button: GarmentButton, lang: Lang
+    update: Update, context: BotContext, query: CallbackQuery, button: GarmentButton, lang: Lang
 ) -> None:
     """A garment's button (or "Whole photo") under the question or under a garment's results."""
-    services = services_of(context)
+    services = context.services
     photo = services.pending.get(button.photo_id)
-    chat_id = query.message.chat.id if query.message is not None else None
+    chat_id = chat_id_of(query)
     user = update.effective_user
     if (
         photo is None
@@ -123,10 +118,8 @@ async def on_garment_button(
     ):
         await answer(query, plain(lang, "photo_expired"))
         return
-    if not services.active.claim(user.id):
-        await answer(query, plain(lang, "user_busy"))
+    if not await claim_for_button(context, query, user.id, lang):
         return
-    await answer(query)
     async with user_search(context, user.id, chat_id, "garment") as run:
         if button.number is None:
             run.outcome = await whole_photo_search(context, chat_id, lang, photo.data, run.timings)

@@ -1,12 +1,8 @@
-"""The bot's and the CLI's way to the garment parser: load it lazily, decode for it, parse off the loop.
+"""``GarmentFinder``: the bot's way to the clothes parser: loaded lazily, parsing off the event loop.
 
-``GarmentFinder.find(data)`` answers ``None`` when the parser is disabled or cannot be loaded
-(the photo is then searched whole, as without a parser), else the decoded photo and its
-garments. The model loads on the first photo, in a worker thread, once; a failure is logged once
-(with how to point ``[garments] model`` at a local folder) and never retried until a restart.
-Decoding uses the parser's input size, so a 12 MP phone photo decodes at about 1024 px. A
-parser that fails on a photo (a bug, memory) is logged with its traceback and the photo searched
-whole.
+``find(data)`` answers ``None`` when there is no parser (disabled, or its model failed to load:
+logged once, not retried until a restart) or it fails on the photo; the photo is then searched whole.
+Photos are decoded at the parser's input size.
 """
 
 from __future__ import annotations
@@ -21,8 +17,8 @@ from PIL import Image
 from bot.pending import PendingGarment
 from bot.search import BadImageError, SearchBusyError
 from bot.timing import StageTimings
+from indexer.clothes_parser import Garment, GarmentParser, LazyGarmentParser
 from indexer.config import GarmentSettings, ImageSettings, ModelSettings
-from indexer.garments import Garment, GarmentParser, LazyGarmentParser
 from indexer.images import ImageDecoder, ImageError
 
 log = logging.getLogger(__name__)

@@ -15,9 +15,15 @@ import torch.nn.functional as F
 from PIL import Image
 from safetensors.torch import load_file, save_file
 
+from indexer.clothes_parser import (
+    GarmentLoadError,
+    GarmentParser,
+    LabelPlan,
+    LazyGarmentParser,
+    find_garments,
+)
+from indexer.clothes_parser.segformer import LABEL_MAP_SIDE, load_segmenter
 from indexer.config import GarmentSettings, ModelSettings
-from indexer.garments import GarmentLoadError, GarmentParser, LabelPlan, LazyGarmentParser, find_garments
-from indexer.garments.segformer import LABEL_MAP_SIDE, load_segmenter
 from tests.tiny_segformer import CLOTHES_LABELS, TINY_INPUT_SIZE, build_tiny_segformer
 
 OUTFIT = Image.new("RGB", (120, 200), (230, 230, 230))
@@ -90,7 +96,7 @@ def test_large_photos_are_labelled_on_a_bounded_map(tiny_segformer_dir: Path) ->
 def test_bf16_follows_the_encoders_precision_setting_where_it_is_native(
     tiny_segformer_dir: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    import indexer.garments.segformer as segformer
+    import indexer.clothes_parser.segformer as segformer
 
     settings = GarmentSettings(model=str(tiny_segformer_dir))
     monkeypatch.setattr(segformer, "cpu_has_native_bf16", lambda: True)
@@ -101,7 +107,7 @@ def test_bf16_follows_the_encoders_precision_setting_where_it_is_native(
     assert labels.shape == (200, 120) and int(labels.max()) < len(CLOTHES_LABELS)
     # Emulated bf16 would make each photo take minutes with the real model: fp32 instead, said once.
     monkeypatch.setattr(segformer, "cpu_has_native_bf16", lambda: False)
-    with caplog.at_level(logging.WARNING, logger="indexer.garments"):
+    with caplog.at_level(logging.WARNING, logger="indexer.clothes_parser"):
         parser = GarmentParser.from_settings(settings, ModelSettings(precision="bf16"))
     assert parser.segmenter.precision == "fp32"
     assert parser.segmenter.model.decode_head.classifier.weight.dtype == torch.float32
@@ -211,7 +217,7 @@ def test_lazy_parser_logs_a_failure_once_and_never_retries(
 ) -> None:
     settings = GarmentSettings(model=str(tmp_path / "missing"))
     lazy = LazyGarmentParser(settings, ModelSettings())
-    with caplog.at_level(logging.WARNING, logger="indexer.garments"):
+    with caplog.at_level(logging.WARNING, logger="indexer.clothes_parser"):
         assert lazy.get() is None
         assert lazy.get() is None
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]

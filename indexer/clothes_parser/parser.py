@@ -1,7 +1,7 @@
 """``GarmentParser``: a segmenter plus the label plan and region rules of ``[garments]``.
 
 The segmenter is anything with the ``Segmenter`` shape: the real one is
-``indexer.garments.segformer.SegformerSegmenter``; tests plant fixed label maps through the same
+``indexer.clothes_parser.segformer.SegformerSegmenter``; tests plant fixed label maps through the same
 interface, and everything after the label map (labels, merging, areas, boxes, crops) is the same
 code. ``LazyGarmentParser`` loads the model on first use, once, from any thread, and remembers a
 failure so that callers fall back to the whole photo without trying again on every photo.
@@ -17,10 +17,10 @@ from typing import Literal, Protocol
 import numpy as np
 from PIL import Image
 
+from indexer.clothes_parser.errors import OFFLINE_HINT, GarmentLoadError
+from indexer.clothes_parser.label_categories import LabelPlan
+from indexer.clothes_parser.regions import Garment, find_garments
 from indexer.config import GarmentSettings, ModelSettings
-from indexer.garments.errors import OFFLINE_HINT, GarmentLoadError
-from indexer.garments.labels import LabelPlan
-from indexer.garments.regions import Garment, find_garments
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ class GarmentParser:
     @classmethod
     def from_settings(cls, settings: GarmentSettings, model: ModelSettings) -> GarmentParser:
         """Load ``[garments] model`` on ``[model]``'s device and precision, or raise ``GarmentLoadError``."""
-        from indexer.garments.segformer import load_segmenter
+        from indexer.clothes_parser.segformer import load_segmenter
 
         segmenter = load_segmenter(
             settings.model, device=model.device, precision=model.precision, cache_dir=model.cache_dir or None

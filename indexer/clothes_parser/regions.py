@@ -17,7 +17,7 @@ from typing import Literal
 import numpy as np
 from PIL import Image
 
-from indexer.garments.labels import LabelPlan
+from indexer.clothes_parser.label_categories import LabelPlan
 
 CropMode = Literal["box", "cutout"]
 # (left, top, right, bottom) in image pixels; right and bottom are exclusive (PIL's crop box).

@@ -28,6 +28,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
+from indexer.clothes_parser.errors import OFFLINE_HINT, GarmentLoadError
 from indexer.embedding.errors import EncoderLoadError
 from indexer.embedding.policy import (
     DTYPES,
@@ -36,7 +37,6 @@ from indexer.embedding.policy import (
     resolve_device,
     resolve_precision,
 )
-from indexer.garments.errors import OFFLINE_HINT, GarmentLoadError
 
 log = logging.getLogger(__name__)
 

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from indexer.clothes_parser import LabelPlan, find_garments
+from indexer.clothes_parser.regions import mask_box, opening, pad_box, scale_box
 from indexer.config import GarmentSettings
-from indexer.garments import LabelPlan, find_garments
-from indexer.garments.regions import mask_box, opening, pad_box, scale_box
 from tests.tiny_segformer import CLOTHES_LABELS
 
 ID = {name: index for index, name in enumerate(CLOTHES_LABELS)}

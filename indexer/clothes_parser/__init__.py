@@ -3,7 +3,7 @@
 A clothes-parsing segmentation model (``[garments] model``, SegFormer by default) labels every
 pixel; the labels that ``[garments.categories]`` maps to Musinsa categories are garments. Each
 garment comes back with its label, categories, mask area, a padded box and a crop
-(``indexer.garments.regions``). Nothing here knows about Telegram.
+(``indexer.clothes_parser.regions``). Nothing here knows about Telegram.
 
 Only ``SegformerSegmenter``/``load_segmenter`` (and ``GarmentParser.from_settings``) import torch
 and transformers; the parser, the label and region logic and the errors import without them.
@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from indexer.garments.errors import GarmentError, GarmentLoadError
-from indexer.garments.labels import LabelPlan
-from indexer.garments.parser import GarmentParser, LazyGarmentParser, Segmenter
-from indexer.garments.regions import Box, Garment, find_garments
+from indexer.clothes_parser.errors import GarmentError, GarmentLoadError
+from indexer.clothes_parser.label_categories import LabelPlan
+from indexer.clothes_parser.parser import GarmentParser, LazyGarmentParser, Segmenter
+from indexer.clothes_parser.regions import Box, Garment, find_garments
 
 if TYPE_CHECKING:
-    from indexer.garments.segformer import SegformerSegmenter, load_segmenter
+    from indexer.clothes_parser.segformer import SegformerSegmenter, load_segmenter
 
 __all__ = [
     "Box",
@@ -36,8 +36,8 @@ __all__ = [
 ]
 
 _LAZY = {
-    "SegformerSegmenter": "indexer.garments.segformer",
-    "load_segmenter": "indexer.garments.segformer",
+    "SegformerSegmenter": "indexer.clothes_parser.segformer",
+    "load_segmenter": "indexer.clothes_parser.segformer",
 }
 
 
