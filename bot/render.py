@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.messages import TEXTS, Lang, escape, format_price, plain, text
+from indexer.categories import is_category_code
 from indexer.musinsa import Category, get_category, top_level_categories
 from indexer.product import Product
 
@@ -34,7 +35,6 @@ SIMILAR_BUTTONS_PER_ROW = 3
 CATEGORY_BUTTONS_PER_ROW = 2
 GARMENT_BUTTONS_PER_ROW = 2
 WHOLE = "w"
-_CODE = re.compile(r"^\d{3}(?:\d{3}){0,2}$")
 _SEARCH_ID = re.compile(r"^[A-Za-z0-9_-]{4,16}$")
 _NUMBER = re.compile(r"^[1-9]\d{0,3}$")
 
@@ -113,7 +113,7 @@ def parse_callback(data: str | None) -> Button | None:
             return CategoryMenuButton()
         if args[0] == ALL:
             return CategoryButton(None)
-        if _CODE.match(args[0]) and get_category(args[0]) is not None:
+        if is_category_code(args[0]) and get_category(args[0]) is not None:
             return CategoryButton(args[0])
     if kind == "g" and len(args) == 2 and _SEARCH_ID.match(args[0]):
         if args[1] == WHOLE:

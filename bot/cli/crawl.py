@@ -43,25 +43,23 @@ def crawl(
     from rich.console import Console
 
     from bot.cli.crawl_view import CrawlView, print_summary
+    from indexer.categories import UnknownCategory, walk_plan
     from indexer.musinsa import (
         CatalogCrawl,
         MusinsaClient,
         RobotsDisallowed,
-        UnknownCategory,
-        category_code,
         crawl_catalog,
-        crawl_plan,
         snapshot_dir,
         write_snapshot,
     )
 
     settings = load(config)
     try:
-        if category:
-            codes = list(dict.fromkeys(category_code(value) for value in category))
-        else:
-            configured = [category_code(value) for value in settings.musinsa.categories]
-            codes = crawl_plan(configured, expand_subcategories=settings.musinsa.expand_subcategories)
+        codes = walk_plan(
+            category or None,
+            configured=settings.musinsa.categories,
+            expand_subcategories=settings.musinsa.expand_subcategories,
+        )
     except UnknownCategory as exc:
         raise fail(str(exc), EXIT_USAGE) from None
     pages = settings.musinsa.max_pages if max_pages is None else max_pages

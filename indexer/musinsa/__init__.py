@@ -3,7 +3,7 @@
 The names other parts of snapfit use are re-exported here; see each module for the details.
 """
 
-from indexer.musinsa.categories import (
+from indexer.categories import (
     Category,
     UnknownCategory,
     category_code,

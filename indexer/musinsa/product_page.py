@@ -17,7 +17,7 @@ from typing import Any
 from bs4 import BeautifulSoup
 from pydantic import ValidationError
 
-from indexer.musinsa.categories import CODE_PATTERN, from_korean_path
+from indexer.categories import from_korean_path, is_category_code
 from indexer.musinsa.errors import UnexpectedResponse
 from indexer.musinsa.listing import as_int
 from indexer.musinsa.refs import InvalidProductRef, parse_product_ref
@@ -69,7 +69,7 @@ def _category_code(goods: dict[str, Any]) -> str | None:
     deepest = None
     for depth in range(1, 5):
         code = category.get(f"categoryDepth{depth}Code")
-        if isinstance(code, str) and CODE_PATTERN.match(code):
+        if is_category_code(code):
             deepest = code
     return deepest
 

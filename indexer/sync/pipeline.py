@@ -26,17 +26,16 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import re
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
+from indexer.categories import walk_plan
 from indexer.config import DataSettings, ImageSettings, ModelSettings, MusinsaSettings, SyncSettings
 from indexer.embedding.errors import EncoderError
 from indexer.images import ImageDecoder
-from indexer.musinsa.categories import crawl_plan
 from indexer.musinsa.client import MusinsaClient
 from indexer.musinsa.client import image_client as make_image_client
 from indexer.musinsa.crawl import CatalogCrawl, crawl_catalog
@@ -58,7 +57,6 @@ from indexer.sync.summary import CategoryReport, SyncSummary, save_last_summary
 
 log = logging.getLogger(__name__)
 
-_CATEGORY_CODE = re.compile(r"^\d{3}(\d{3}){0,2}$")
 # Store calls that carry no vectors go in chunks of this many products.
 WRITE_CHUNK = 256
 # Errors that end a run with a clear message (anything else is logged with its traceback too).
@@ -115,20 +113,16 @@ async def run_sync(
     """Bring the index in line with Musinsa's listings; never raises for an operational failure.
 
     ``categories`` (walked exactly as given) defaults to ``[musinsa] categories``, expanded to their
-    sub-categories when ``expand_subcategories`` (``crawl_plan``), and ``max_pages`` to ``[musinsa]
+    sub-categories when ``expand_subcategories`` (``walk_plan``), and ``max_pages`` to ``[musinsa]
     max_pages``. Clients passed in must be open (``async with``) and stay the caller's;
     otherwise the run opens its own. The result's ``error`` says why a run ended early.
     Cancellation propagates (after the summary is saved and a rebuild is left resumable).
     """
-    if categories is not None:
-        codes = list(dict.fromkeys(categories))
-    else:
-        codes = crawl_plan(
-            settings.musinsa.categories, expand_subcategories=settings.musinsa.expand_subcategories
-        )
-    for code in codes:
-        if not isinstance(code, str) or not _CATEGORY_CODE.match(code):
-            raise ValueError(f"{code!r} is not a Musinsa category code (3, 6 or 9 digits, e.g. '001')")
+    codes = walk_plan(
+        categories,
+        configured=settings.musinsa.categories,
+        expand_subcategories=settings.musinsa.expand_subcategories,
+    )
     if not codes:
         raise ValueError("no category to sync")
     pages = settings.musinsa.max_pages if max_pages is None else max_pages
