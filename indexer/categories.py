@@ -303,12 +303,12 @@ def from_korean_path(names: Iterable[str]) -> Category | None:
     return found
 
 
-class UnknownCategory(ValueError):
+class UnknownCategoryError(ValueError):
     """A category argument that is neither a known code nor a known name; the message says what to use."""
 
 
 def category_code(text: str) -> str:
-    """Turn a user's category argument into a code to crawl, or raise UnknownCategory.
+    """Turn a user's category argument into a code to crawl, or raise UnknownCategoryError.
 
     Accepts any name or alias of the table, a code of the table, or a well-formed deeper code
     under a known top-level category (the table does not list every 9-digit leaf).
@@ -317,10 +317,10 @@ def category_code(text: str) -> str:
     if is_category_code(cleaned):
         if is_known_code(cleaned):
             return cleaned
-        raise UnknownCategory(f"unknown category code {cleaned!r}{_did_you_mean(cleaned)}")
+        raise UnknownCategoryError(f"unknown category code {cleaned!r}{_did_you_mean(cleaned)}")
     category = resolve_category(cleaned)
     if category is None:
-        raise UnknownCategory(f"unknown category {text!r}{_did_you_mean(cleaned)}")
+        raise UnknownCategoryError(f"unknown category {text!r}{_did_you_mean(cleaned)}")
     return category.code
 
 
@@ -332,7 +332,7 @@ def is_known_code(value: object) -> bool:
 def walk_plan(
     requested: Iterable[str] | None, *, configured: Iterable[str], expand_subcategories: bool
 ) -> list[str]:
-    """The listing codes a crawl or sync walks, each once, in order; raises UnknownCategory.
+    """The listing codes a crawl or sync walks, each once, in order; raises UnknownCategoryError.
 
     Categories asked for explicitly (codes or names) are walked as given. Otherwise the
     configured ones are, expanded to their sub-categories when ``expand_subcategories``

@@ -6,7 +6,7 @@ import pytest
 
 from indexer.categories import (
     CATEGORIES,
-    UnknownCategory,
+    UnknownCategoryError,
     category_code,
     crawl_plan,
     from_korean_path,
@@ -145,13 +145,13 @@ def test_category_code_for_command_line_arguments() -> None:
     assert category_code("tops") == "001"
     assert category_code("001004") == "001004"
     assert category_code("017016005") == "017016005"  # a deeper code under a known parent
-    with pytest.raises(UnknownCategory, match=r"unknown category 'topz' \(did you mean 001 tops"):
+    with pytest.raises(UnknownCategoryError, match=r"unknown category 'topz' \(did you mean 001 tops"):
         category_code("topz")
-    with pytest.raises(UnknownCategory, match="unknown category code '999'"):
+    with pytest.raises(UnknownCategoryError, match="unknown category code '999'"):
         category_code("999")
-    with pytest.raises(UnknownCategory, match="unknown category code '999001'"):
+    with pytest.raises(UnknownCategoryError, match="unknown category code '999001'"):
         category_code("999001")
-    with pytest.raises(UnknownCategory, match="known categories include 001 tops"):
+    with pytest.raises(UnknownCategoryError, match="known categories include 001 tops"):
         category_code("zzzzzzzz")
 
 
@@ -188,5 +188,5 @@ def test_walk_plan_expands_only_the_configured_categories() -> None:
         "001004",
         "001",
     ]
-    with pytest.raises(UnknownCategory):
+    with pytest.raises(UnknownCategoryError):
         walk_plan(["999"], configured=configured, expand_subcategories=True)

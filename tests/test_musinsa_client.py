@@ -14,19 +14,19 @@ from PIL import Image
 
 from indexer.config import ImageSettings
 from indexer.musinsa import (
-    Blocked,
-    ImageError,
-    ImageNotFound,
-    ImageTooLarge,
-    MalformedBody,
+    BlockedError,
+    ImageDownloadError,
+    ImageNotFoundError,
+    ImageTooLargeError,
+    MalformedBodyError,
     MusinsaClient,
-    NotAnImage,
-    PlaceholderImage,
-    ProductNotFound,
-    RequestFailed,
-    ResultNotSuccess,
-    RobotsDisallowed,
-    UnexpectedResponse,
+    NotAnImageResponseError,
+    PlaceholderImageError,
+    ProductPageNotFoundError,
+    RequestFailedError,
+    ResultNotSuccessError,
+    RobotsDisallowedError,
+    UnexpectedResponseError,
     crawl_catalog,
     image_client,
 )
@@ -240,7 +240,7 @@ async def test_malformed_json_and_challenge_pages_are_retried(fake: FakeMusinsa)
 async def test_persistent_malformed_json_is_a_clear_error(fake: FakeMusinsa) -> None:
     fake.faults.next(Fault.malformed_json(), times=10, match=LISTING_PATH)
     async with client_for(fake, max_retries=2) as client:
-        with pytest.raises(MalformedBody) as caught:
+        with pytest.raises(MalformedBodyError) as caught:
             await client.list_page("002", 1)
         assert client.stats.failures == 1
     message = str(caught.value)
@@ -254,7 +254,7 @@ async def test_persistent_meta_result_failure_is_reported(fake: FakeMusinsa) -> 
     fake.faults.next(Fault.not_success("BLOCKED"), times=10, match=LISTING_PATH)
     async with client_for(fake, max_retries=1) as client:
         with pytest.raises(
-            ResultNotSuccess, match=r"meta.result is 'BLOCKED', not 'SUCCESS'.*after 2 attempts"
+            ResultNotSuccessError, match=r"meta.result is 'BLOCKED', not 'SUCCESS'.*after 2 attempts"
         ):
             await client.list_page("002", 1)
 
@@ -262,7 +262,7 @@ async def test_persistent_meta_result_failure_is_reported(fake: FakeMusinsa) -> 
 async def test_a_changed_shape_fails_at_once_without_retrying(fake: FakeMusinsa) -> None:
     fake.faults.next(Fault.changed_shape(), match=LISTING_PATH)
     async with client_for(fake) as client:
-        with pytest.raises(UnexpectedResponse, match=r"data\.list is missing") as caught:
+        with pytest.raises(UnexpectedResponseError, match=r"data\.list is missing") as caught:
             await client.list_page("002", 1)
     assert fake.url in str(caught.value)
     assert len(listing_requests(fake)) == 1
@@ -270,7 +270,7 @@ async def test_a_changed_shape_fails_at_once_without_retrying(fake: FakeMusinsa)
 
 async def test_a_bad_request_is_not_retried(fake: FakeMusinsa) -> None:
     async with client_for(fake, sort_code="BOGUS") as client:
-        with pytest.raises(RequestFailed) as caught:
+        with pytest.raises(RequestFailedError) as caught:
             await client.list_page("002", 1)
     assert caught.value.status == 400
     assert "unknown sortCode BOGUS" in str(caught.value)
@@ -293,7 +293,7 @@ async def test_circuit_breaker_stops_the_category_and_the_run(fake: FakeMusinsa)
     async with client_for(fake, max_retries=10, max_consecutive_blocks=4) as client:
         first = await client.crawl_category("001")
         second = await client.crawl_category("002")
-        with pytest.raises(Blocked):
+        with pytest.raises(BlockedError):
             await client.list_page("003", 1)
     assert not first.complete and first.failed
     assert "403/429 4 times in a row" in first.reason
@@ -323,9 +323,9 @@ async def test_pacing_holds_across_concurrent_requests(fake: FakeMusinsa) -> Non
 async def test_robots_disallow_is_obeyed_with_a_clear_message(fake: FakeMusinsa) -> None:
     fake.robots_txt = MUSINSA_ROBOTS
     async with client_for(fake) as client:
-        with pytest.raises(RobotsDisallowed) as caught:
+        with pytest.raises(RobotsDisallowedError) as caught:
             await client.crawl_category("001")
-        with pytest.raises(RobotsDisallowed):
+        with pytest.raises(RobotsDisallowedError):
             await client.fetch_product(fake.listing_ids("001")[0])
     message = str(caught.value)
     assert f"{fake.url}{LISTING_PATH}?gf=A&category=001" in message
@@ -352,7 +352,7 @@ async def test_missing_robots_allows_and_unreachable_robots_refuses(fake: FakeMu
     fake.robots_txt = "User-agent: *\nAllow: /\n"
     fake.faults.next(Fault.http(503), times=100, match="/robots.txt")
     async with client_for(fake, max_retries=1) as client:
-        with pytest.raises(RobotsDisallowed, match=r"robots\.txt unreachable"):
+        with pytest.raises(RobotsDisallowedError, match=r"robots\.txt unreachable"):
             await client.list_page("002", 1)
 
 
@@ -383,7 +383,7 @@ async def test_fetch_product_parses_the_page(fake: FakeMusinsa) -> None:
 
 async def test_unknown_product_is_a_clear_error_without_retries(fake: FakeMusinsa) -> None:
     async with client_for(fake) as client:
-        with pytest.raises(ProductNotFound, match="unknown product 1234567") as caught:
+        with pytest.raises(ProductPageNotFoundError, match="unknown product 1234567") as caught:
             await client.fetch_product(1234567)
     assert caught.value.goods_no == 1234567
     assert len(fake.requests_to("/products/")) == 1
@@ -405,7 +405,7 @@ async def test_placeholder_images_are_refused(fake: FakeMusinsa) -> None:
     goods_no = fake.listing_ids("001")[0]
     fake.placeholder_goods.add(goods_no)
     async with client_for(fake, placeholder_sha256=[fake.placeholder_sha256]) as client:
-        with pytest.raises(PlaceholderImage, match="placeholder"):
+        with pytest.raises(PlaceholderImageError, match="placeholder"):
             await client.fetch_image(fake.image_url(goods_no))
     assert len(fake.requests_to("/images/")) == 1
 
@@ -416,7 +416,7 @@ async def test_oversized_images_stop_early(fake: FakeMusinsa, chunked: bool) -> 
     goods_no = fake.listing_ids("001")[0]
     assert len(fake.image_bytes(goods_no)) > 1024
     async with client_for(fake, images=ImageSettings(max_bytes=1024)) as client:
-        with pytest.raises(ImageTooLarge, match="over the 1024-byte limit"):
+        with pytest.raises(ImageTooLargeError, match="over the 1024-byte limit"):
             await client.fetch_image(fake.image_url(goods_no))
     assert len(fake.requests_to("/images/")) == 1
 
@@ -432,7 +432,7 @@ async def test_html_instead_of_an_image_is_refused(fake: FakeMusinsa) -> None:
     goods_no = fake.listing_ids("001")[0]
     fake.faults.next(Fault.challenge_page(), times=10, match="/images/")
     async with client_for(fake, max_retries=1) as client:
-        with pytest.raises(NotAnImage, match="text/html"):
+        with pytest.raises(NotAnImageResponseError, match="text/html"):
             await client.fetch_image(fake.image_url(goods_no))
     assert len(fake.requests_to("/images/")) == 2
 
@@ -440,14 +440,14 @@ async def test_html_instead_of_an_image_is_refused(fake: FakeMusinsa) -> None:
 @pytest.mark.parametrize("url", ["", "/images/a.jpg", "data:image/png;base64,AAAA", "ftp://x/a.jpg"])
 async def test_image_urls_must_be_absolute_http(fake: FakeMusinsa, url: str) -> None:
     async with client_for(fake) as client:
-        with pytest.raises(ImageError, match="not an http"):
+        with pytest.raises(ImageDownloadError, match="not an http"):
             await client.fetch_image(url)
     assert fake.requests == []
 
 
 async def test_missing_image_is_not_retried(fake: FakeMusinsa) -> None:
     async with client_for(fake) as client:
-        with pytest.raises(ImageNotFound, match="404"):
+        with pytest.raises(ImageNotFoundError, match="404"):
             await client.fetch_image(f"{fake.url}/images/goods_img/20240101/1/1_1_500.jpg")
     assert len(fake.requests_to("/images/")) == 1
 

@@ -43,11 +43,11 @@ def crawl(
     from rich.console import Console
 
     from bot.cli.crawl_view import CrawlView, print_summary
-    from indexer.categories import UnknownCategory, walk_plan
+    from indexer.categories import UnknownCategoryError, walk_plan
     from indexer.musinsa import (
         CatalogCrawl,
         MusinsaClient,
-        RobotsDisallowed,
+        RobotsDisallowedError,
         crawl_catalog,
         snapshot_dir,
         write_snapshot,
@@ -60,7 +60,7 @@ def crawl(
             configured=settings.musinsa.categories,
             expand_subcategories=settings.musinsa.expand_subcategories,
         )
-    except UnknownCategory as exc:
+    except UnknownCategoryError as exc:
         raise fail(str(exc), EXIT_USAGE) from None
     pages = settings.musinsa.max_pages if max_pages is None else max_pages
 
@@ -74,7 +74,7 @@ def crawl(
             result = asyncio.run(run_crawl())
     except KeyboardInterrupt:
         raise fail("interrupted; no snapshot written", EXIT_INTERRUPTED) from None
-    except RobotsDisallowed as exc:
+    except RobotsDisallowedError as exc:
         raise fail(str(exc), EXIT_FAILED) from None
 
     products = result.products

@@ -49,7 +49,7 @@ def sync(
 
     from bot.cli.indexing import load_encoder, open_store
     from bot.cli.sync_view import SyncView, print_summary
-    from indexer.categories import UnknownCategory, walk_plan
+    from indexer.categories import UnknownCategoryError, walk_plan
     from indexer.sync import run_sync
 
     settings = load(config)
@@ -59,7 +59,7 @@ def sync(
             configured=settings.musinsa.categories,
             expand_subcategories=settings.musinsa.expand_subcategories,
         )
-    except UnknownCategory as exc:
+    except UnknownCategoryError as exc:
         raise fail(str(exc), EXIT_USAGE) from None
 
     async def run() -> SyncSummary:

@@ -14,14 +14,14 @@ from bot.handlers.common import (
 )
 from bot.messages import Lang, text
 from bot.render import category_choices, category_keyboard, category_name
-from indexer.musinsa import UnknownCategory, category_code, suggest
+from indexer.musinsa import UnknownCategoryError, category_code, suggest
 
 ALL_WORDS = frozenset({"all", "any", "everything", "*", "전체", "모두", "전부"})
 SUGGESTIONS = 3
 
 
 def parse_category(argument: str) -> str | None:
-    """A category code for ``argument`` (None: all categories); ``UnknownCategory`` when unknown."""
+    """A category code for ``argument`` (None: all categories); ``UnknownCategoryError`` when unknown."""
     if argument.strip().casefold() in ALL_WORDS:
         return None
     return category_code(argument)
@@ -46,7 +46,7 @@ async def on_category(update: Update, context: Context) -> None:
         return
     try:
         code = parse_category(argument)
-    except UnknownCategory:
+    except UnknownCategoryError:
         close = suggest(argument, SUGGESTIONS)
         if close:
             names = ", ".join(f"{category_name(lang, c.code)} ({c.code})" for c in close)

@@ -10,7 +10,7 @@ bounded queue keeps memory flat however many images there are.
 
 An image that cannot be downloaded or decoded is counted and skipped: the product is not
 stored (a changed image keeps its old vector), so the next sync sees it again. A block of the
-image host (``Blocked``: 403/429 beyond the retries, or the circuit breaker) or a robots.txt
+image host (``BlockedError``: 403/429 beyond the retries, or the circuit breaker) or a robots.txt
 refusal stops fetching; what was already fetched is still embedded and stored.
 """
 
@@ -29,7 +29,7 @@ from PIL import Image
 from indexer.images import ImageDecoder
 from indexer.images import ImageError as DecodeError
 from indexer.musinsa.client import MusinsaClient
-from indexer.musinsa.errors import Blocked, MusinsaError, RobotsDisallowed
+from indexer.musinsa.errors import BlockedError, MusinsaError, RobotsDisallowedError
 from indexer.product import Product
 from indexer.store.catalog import ProductIndex
 from indexer.sync.progress import SyncProgress
@@ -129,7 +129,7 @@ class ImagePipeline:
                 return
             try:
                 data = await self._client.fetch_image(product.image_url)
-            except (Blocked, RobotsDisallowed) as exc:
+            except (BlockedError, RobotsDisallowedError) as exc:
                 if not self._result.stopped:
                     self._result.stopped = f"image downloads stopped: {exc}"
                     log.warning("%s", self._result.stopped)

@@ -39,7 +39,7 @@ from indexer.images import ImageDecoder
 from indexer.musinsa.client import MusinsaClient
 from indexer.musinsa.client import image_client as make_image_client
 from indexer.musinsa.crawl import CatalogCrawl, crawl_catalog
-from indexer.musinsa.errors import Blocked, MusinsaError, RobotsDisallowed
+from indexer.musinsa.errors import BlockedError, MusinsaError, RobotsDisallowedError
 from indexer.product import Product
 from indexer.store.catalog import Catalog, CatalogRebuild, ProductIndex
 from indexer.store.errors import CatalogError
@@ -223,7 +223,7 @@ class _SyncRun:
         started = time.perf_counter()
         try:
             crawl = await crawl_catalog(client, codes, max_pages=pages, on_page=self.progress.crawl_page)
-        except RobotsDisallowed as exc:
+        except RobotsDisallowedError as exc:
             self.summary.error = f"{exc}; the index was not changed"
             return None
         finally:
@@ -240,7 +240,7 @@ class _SyncRun:
             )
             for category in crawl.categories
         ]
-        blocked = [category for category in crawl.categories if isinstance(category.error, Blocked)]
+        blocked = [category for category in crawl.categories if isinstance(category.error, BlockedError)]
         if blocked:
             self.summary.error = (
                 f"Musinsa blocked the crawl of {', '.join(c.code for c in blocked)} "
