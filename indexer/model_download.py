@@ -135,7 +135,6 @@ def download_model(
     *,
     cache_dir: str | None = None,
     revision: str | None = None,
-    endpoint: str | None = None,
     on_file: Callable[[str], None] = lambda file: None,
 ) -> DownloadedModel:
     """Fetch the model's files into ``folder`` (created); ``ModelDownloadError`` on any failure."""
@@ -144,7 +143,7 @@ def download_model(
     if target.exists() and not target.is_dir():
         raise ModelDownloadError(f"{target} exists and is not a folder")
     offline = hub_offline()
-    files, source = (None, "cache") if offline else _hub_files(repo, revision, endpoint, cache_dir)
+    files, source = (None, "cache") if offline else _hub_files(repo, revision)
     if files is None:
         files = _cached_files(repo, revision, cache_dir, offline=offline)
     selected = select_files(files)
@@ -154,16 +153,14 @@ def download_model(
         raise ModelDownloadError(_disk_message(exc, target)) from None
     for file in selected:  # the config first: a repository that is not open_clip's fails before the weights
         on_file(file)
-        cached = Path(_fetch(repo, file, revision, endpoint, cache_dir, local_only=source == "cache"))
+        cached = Path(_fetch(repo, file, revision, cache_dir, local_only=source == "cache"))
         if file == CONFIG_FILE:
             _check_config(cached, shown=f"{repo}/{CONFIG_FILE}")
         _copy(cached, target / file)
     return DownloadedModel(repo, target, selected, source)
 
 
-def _hub_files(
-    repo: str, revision: str | None, endpoint: str | None, cache_dir: str | None
-) -> tuple[list[str] | None, str]:
+def _hub_files(repo: str, revision: str | None) -> tuple[list[str] | None, str]:
     """The repository's files from the Hub, or (None, "cache") when the Hub cannot be reached."""
     from huggingface_hub import HfApi
     from huggingface_hub.errors import (
@@ -174,7 +171,7 @@ def _hub_files(
     )
 
     try:
-        return HfApi(endpoint=endpoint).list_repo_files(repo, revision=revision), "hub"
+        return HfApi().list_repo_files(repo, revision=revision), "hub"
     except GatedRepoError:
         raise ModelDownloadError(
             f"{repo} is gated on the Hugging Face Hub: accept its terms, then set HF_TOKEN"
@@ -219,7 +216,6 @@ def _fetch(
     repo: str,
     file: str,
     revision: str | None,
-    endpoint: str | None,
     cache_dir: str | None,
     *,
     local_only: bool,
@@ -233,7 +229,6 @@ def _fetch(
             file,
             revision=revision,
             cache_dir=cache_dir,
-            endpoint=endpoint,
             local_files_only=local_only,
         )
     except LocalEntryNotFoundError:

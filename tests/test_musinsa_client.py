@@ -15,6 +15,7 @@ from PIL import Image
 from indexer.config import ImageSettings
 from indexer.musinsa import (
     BlockedError,
+    CategoryCrawl,
     ImageDownloadError,
     ImageNotFoundError,
     ImageTooLargeError,
@@ -71,6 +72,14 @@ def client_for(
 
 def listing_requests(fake: FakeMusinsa):
     return fake.requests_to(LISTING_PATH)
+
+
+async def first_page(client: MusinsaClient, code: str) -> CategoryCrawl:
+    """The first listing page of ``code``; the error that stopped it, if any, is raised."""
+    result = await client.crawl_category(code, max_pages=1)
+    if result.error is not None:
+        raise result.error
+    return result
 
 
 def on_page(number: str):
@@ -193,20 +202,20 @@ async def test_retry_after_seconds_and_date_are_read_and_capped(fake: FakeMusins
         fake.faults.next(Fault.throttled(retry_after), match=LISTING_PATH)
     sleeps = Sleeps()
     async with client_for(fake, sleeps, max_backoff_seconds=30.0, backoff_seconds=0.25) as client:
-        await client.list_page("002", 1)
+        await first_page(client, "002")
     assert 7.0 <= sleeps.calls[0] <= 7.7
     assert sleeps.calls[1] == 30.0  # capped by max_backoff_seconds
     assert 17.0 <= sleeps.calls[2] <= 22.0
     fake.faults.next(Fault.throttled(None), match=LISTING_PATH)
     async with client_for(fake, sleeps, backoff_seconds=0.25) as client:
-        await client.list_page("002", 1)
+        await first_page(client, "002")
     assert 0.125 <= sleeps.calls[3] <= 0.25  # no Retry-After: exponential backoff from backoff_seconds
 
 
 async def test_retry_after_is_really_waited(fake: FakeMusinsa) -> None:
     fake.faults.next(Fault.throttled("1"), match=LISTING_PATH)
     async with MusinsaClient(fake.musinsa_settings(backoff_seconds=0.001)) as client:  # real asyncio.sleep
-        await client.list_page("002", 1)
+        await first_page(client, "002")
     throttled, retried = listing_requests(fake)
     assert throttled.status == 429 and retried.status == 200
     assert retried.time - throttled.time >= 0.99
@@ -232,7 +241,7 @@ async def test_malformed_json_and_challenge_pages_are_retried(fake: FakeMusinsa)
     fake.faults.next(Fault.challenge_page(), match=LISTING_PATH)
     fake.faults.next(Fault.not_success(), match=LISTING_PATH)
     async with client_for(fake) as client:
-        page = await client.list_page("002", 1)
+        page = await first_page(client, "002")
     assert [p.id for p in page.products] == fake.listing_ids("002")[:10]
     assert len(listing_requests(fake)) == 4
 
@@ -241,7 +250,7 @@ async def test_persistent_malformed_json_is_a_clear_error(fake: FakeMusinsa) -> 
     fake.faults.next(Fault.malformed_json(), times=10, match=LISTING_PATH)
     async with client_for(fake, max_retries=2) as client:
         with pytest.raises(MalformedBodyError) as caught:
-            await client.list_page("002", 1)
+            await first_page(client, "002")
         assert client.stats.failures == 1
     message = str(caught.value)
     assert f"{fake.url}{LISTING_PATH}?gf=A&category=002" in message
@@ -256,14 +265,14 @@ async def test_persistent_meta_result_failure_is_reported(fake: FakeMusinsa) -> 
         with pytest.raises(
             ResultNotSuccessError, match=r"meta.result is 'BLOCKED', not 'SUCCESS'.*after 2 attempts"
         ):
-            await client.list_page("002", 1)
+            await first_page(client, "002")
 
 
 async def test_a_changed_shape_fails_at_once_without_retrying(fake: FakeMusinsa) -> None:
     fake.faults.next(Fault.changed_shape(), match=LISTING_PATH)
     async with client_for(fake) as client:
         with pytest.raises(UnexpectedResponseError, match=r"data\.list is missing") as caught:
-            await client.list_page("002", 1)
+            await first_page(client, "002")
     assert fake.url in str(caught.value)
     assert len(listing_requests(fake)) == 1
 
@@ -271,7 +280,7 @@ async def test_a_changed_shape_fails_at_once_without_retrying(fake: FakeMusinsa)
 async def test_a_bad_request_is_not_retried(fake: FakeMusinsa) -> None:
     async with client_for(fake, sort_code="BOGUS") as client:
         with pytest.raises(RequestFailedError) as caught:
-            await client.list_page("002", 1)
+            await first_page(client, "002")
     assert caught.value.status == 400
     assert "unknown sortCode BOGUS" in str(caught.value)
     assert len(listing_requests(fake)) == 1
@@ -294,7 +303,7 @@ async def test_circuit_breaker_stops_the_category_and_the_run(fake: FakeMusinsa)
         first = await client.crawl_category("001")
         second = await client.crawl_category("002")
         with pytest.raises(BlockedError):
-            await client.list_page("003", 1)
+            await first_page(client, "003")
     assert not first.complete and first.failed
     assert "403/429 4 times in a row" in first.reason
     assert "circuit breaker" in first.reason
@@ -308,7 +317,7 @@ async def test_circuit_breaker_stops_the_category_and_the_run(fake: FakeMusinsa)
 async def test_pacing_holds_across_concurrent_requests(fake: FakeMusinsa) -> None:
     rate, window = 20.0, 0.3
     async with client_for(fake, requests_per_second=rate, max_concurrency=4) as client:
-        await asyncio.gather(*(client.list_page("001", page) for page in (1, 2, 3) * 4))
+        await asyncio.gather(*(first_page(client, "001") for _ in range(12)))
     times = sorted(r.time for r in fake.requests)
     assert len(times) == 13  # robots.txt + 12 pages
     allowed = rate * window + 1  # the limiter's burst is one request
@@ -348,17 +357,17 @@ async def test_robots_override_crawls_without_reading_robots(fake: FakeMusinsa) 
 async def test_missing_robots_allows_and_unreachable_robots_refuses(fake: FakeMusinsa) -> None:
     fake.robots_txt = None  # 404
     async with client_for(fake) as client:
-        assert (await client.list_page("002", 1)).products
+        assert (await first_page(client, "002")).products
     fake.robots_txt = "User-agent: *\nAllow: /\n"
     fake.faults.next(Fault.http(503), times=100, match="/robots.txt")
     async with client_for(fake, max_retries=1) as client:
         with pytest.raises(RobotsDisallowedError, match=r"robots\.txt unreachable"):
-            await client.list_page("002", 1)
+            await first_page(client, "002")
 
 
 async def test_robots_is_fetched_once_under_concurrency(fake: FakeMusinsa) -> None:
     async with client_for(fake, max_concurrency=4) as client:
-        await asyncio.gather(*(client.list_page("002", page) for page in (1, 2, 1, 2)))
+        await asyncio.gather(*(first_page(client, "002") for _ in range(4)))
     assert len(fake.requests_to("/robots.txt")) == 1
 
 
@@ -458,7 +467,7 @@ async def test_missing_image_is_not_retried(fake: FakeMusinsa) -> None:
 async def test_client_must_be_opened(fake: FakeMusinsa) -> None:
     client = client_for(fake)
     with pytest.raises(RuntimeError, match="async with"):
-        await client.list_page("001", 1)
+        await first_page(client, "001")
 
 
 async def test_cancellation_stops_the_crawl_cleanly(fake: FakeMusinsa) -> None:

@@ -175,7 +175,7 @@ def run_evaluation(
     ks = tuple(sorted(set(ks)))
     if not ks or ks[0] < 1:
         raise ValueError("every k must be at least 1")
-    wanted, report_lists = _resolve_pairs(gallery, queries, pairs)
+    wanted, report_lists = _resolve_pairs(queries, pairs)
     gallery_ids: dict[str, list[int]] = {}
     for index, entry in enumerate(gallery.entries):
         gallery_ids.setdefault(entry.id, []).append(index)
@@ -250,7 +250,7 @@ def run_evaluation(
 
 
 def _resolve_pairs(
-    gallery: ImageSet, queries: ImageSet, pairs: Mapping[str, Sequence[str]] | None
+    queries: ImageSet, pairs: Mapping[str, Sequence[str]] | None
 ) -> tuple[list[tuple[ImageEntry, tuple[str, ...]]], dict]:
     lists: dict = {
         "queries_without_pairs": [],

@@ -139,10 +139,6 @@ class MusinsaClient:
 
     # ----------------------------------------------------------------- public API
 
-    async def list_page(self, category: str, page: int = 1) -> ListingPage:
-        """One page of the category listing, parsed; raises a MusinsaError subclass on failure."""
-        return await self._list_page(category, page, None)
-
     async def crawl_category(
         self, code: str, max_pages: int = 0, on_page: PageCallback | None = None
     ) -> CategoryCrawl:
