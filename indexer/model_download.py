@@ -32,8 +32,8 @@ log = logging.getLogger(__name__)
 HF_HUB = "hf-hub:"
 LOCAL_DIR = "local-dir:"
 CONFIG_FILE = "open_clip_config.json"
-# open_clip's preference order for a folder's weight file (indexer.embedding.loading.WEIGHT_FILES;
-# a test keeps the two equal without importing torch here).
+# open_clip's preference order for a folder's weight file (factory._find_checkpoint_in_dir); the
+# loader (indexer.embedding.loading) picks by the same rules, so this module stays free of torch.
 WEIGHT_FILES = (
     "open_clip_model.safetensors",
     "open_clip_pytorch_model.safetensors",
@@ -111,7 +111,7 @@ def select_files(files: Iterable[str]) -> list[str]:
 
 
 def choose_weight_file(names: Iterable[str]) -> str | None:
-    """open_clip's choice among a folder's files (``indexer.embedding.loading.find_weight_file``)."""
+    """open_clip's choice among the names of a folder's files, or None when none is a weight file."""
     candidates = [name for name in names if name.endswith(WEIGHT_SUFFIXES)]
     preferred = [name for name in candidates if name in WEIGHT_FILES]
     if preferred:
@@ -154,8 +154,9 @@ def download_model(
     for file in selected:  # the config first: a repository that is not open_clip's fails before the weights
         on_file(file)
         cached = Path(_fetch(repo, file, revision, cache_dir, local_only=source == "cache"))
-        if file == CONFIG_FILE:
-            _check_config(cached, shown=f"{repo}/{CONFIG_FILE}")
+        problem = config_problem(cached) if file == CONFIG_FILE else None
+        if problem is not None:
+            raise ModelDownloadError(f"{repo}/{CONFIG_FILE} {problem}")
         _copy(cached, target / file)
     return DownloadedModel(repo, target, selected, source)
 
@@ -253,14 +254,16 @@ def _copy(source: Path, destination: Path) -> None:
         raise ModelDownloadError(_disk_message(exc, destination)) from None
 
 
-def _check_config(path: Path, *, shown: str) -> None:
+def config_problem(path: Path) -> str | None:
+    """What makes ``path`` unusable as an ``open_clip_config.json`` (to follow its name), or None."""
     try:
         config = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise ModelDownloadError(f"{shown} is not readable JSON ({_first_line(exc)})") from None
+        return f"is not readable JSON ({_first_line(exc)})"
     model_cfg = config.get("model_cfg") if isinstance(config, dict) else None
     if not isinstance(model_cfg, dict) or not {"vision_cfg", "text_cfg"} <= model_cfg.keys():
-        raise ModelDownloadError(f"{shown} has no 'model_cfg' with 'vision_cfg' and 'text_cfg'")
+        return "has no 'model_cfg' with 'vision_cfg' and 'text_cfg'"
+    return None
 
 
 def _disk_message(exc: OSError, where: Path | str) -> str:
