@@ -21,8 +21,7 @@ from dataclasses import dataclass
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.messages import TEXTS, Lang, escape, format_price, plain, text
-from indexer.categories import is_category_code
-from indexer.musinsa import Category, get_category, top_level_categories
+from indexer.categories import Category, get_category, is_category_code, top_level_categories
 from indexer.product import Product
 
 MAX_CAPTION = 1024

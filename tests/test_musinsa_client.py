@@ -14,13 +14,17 @@ from PIL import Image
 
 from indexer.config import ImageSettings
 from indexer.musinsa import (
-    BlockedError,
     CategoryCrawl,
+    MusinsaClient,
+    crawl_catalog,
+    image_client,
+)
+from indexer.musinsa.errors import (
+    BlockedError,
     ImageDownloadError,
     ImageNotFoundError,
     ImageTooLargeError,
     MalformedBodyError,
-    MusinsaClient,
     NotAnImageResponseError,
     PlaceholderImageError,
     ProductPageNotFoundError,
@@ -28,8 +32,6 @@ from indexer.musinsa import (
     ResultNotSuccessError,
     RobotsDisallowedError,
     UnexpectedResponseError,
-    crawl_catalog,
-    image_client,
 )
 from tests.fakes.musinsa import LISTING_PATH, MUSINSA_ROBOTS, FakeMusinsa, Fault
 from tests.fakes.musinsa_catalog import FakeCatalog

@@ -144,7 +144,7 @@ def search(
 ) -> None:
     """Show the products the bot would answer for a photo (or for one garment in it)."""
     from bot.handlers.category import parse_category
-    from indexer.musinsa import UnknownCategoryError
+    from indexer.categories import UnknownCategoryError
 
     settings = load(config)
     if garments and garment is not None:

@@ -14,7 +14,7 @@ from bot.handlers.common import (
 )
 from bot.messages import Lang, text
 from bot.render import category_choices, category_keyboard, category_name
-from indexer.musinsa import UnknownCategoryError, category_code, suggest
+from indexer.categories import UnknownCategoryError, category_code, suggest
 
 ALL_WORDS = frozenset({"all", "any", "everything", "*", "전체", "모두", "전부"})
 SUGGESTIONS = 3
