@@ -1,18 +1,9 @@
 """``snapfit model download``: an ``hf-hub:`` model's files in a folder that ``local-dir:`` loads offline.
 
-For servers without internet access: on a machine that has it (or whose Hugging Face cache
-already holds the model, e.g. the bot's model-cache volume after a first start), fetch the
-repository's ``open_clip_config.json``, the one weight file open_clip would load (its own
-preference order, so an ``.safetensors`` wins over the ``.bin`` of the same weights and nothing
-is fetched twice) and the tokenizer files the repository has, then copy them into a folder.
-``[model] name = "local-dir:<that folder>"`` then loads the same weights offline.
-
-Files go through the Hugging Face cache (``[model] cache_dir``, else ``HF_HOME``): downloaded
-there (or found there with ``HF_HUB_OFFLINE=1``, or when the Hub cannot be reached), then
-copied; each copy is written to a temporary name and renamed, so an interrupted run never
-leaves a truncated weight file under its real name. Every failure is one ``ModelDownloadError``
-line: not an ``hf-hub:`` name, an unknown or gated repository, offline without a cached copy,
-a repository that is not an open_clip model, a folder that cannot be written (or a full disk).
+The repository's ``open_clip_config.json``, the one weight file open_clip would load and its
+tokenizer files go through the Hugging Face cache into the folder, each under a temporary name
+first so that an interrupted run leaves no truncated file. Every failure is one
+``ModelDownloadError`` line.
 """
 
 from __future__ import annotations

@@ -1,15 +1,8 @@
 """Loading an open_clip model named by ``[model] name``, refusing every way of getting an untrained one.
 
-Three kinds of names (shared/reference/vectors-and-models.md §6):
-
-- ``local-dir:/path`` (offline): the folder holds ``open_clip_config.json`` and a weight file.
-  open_clip only *warns* when the weight file is missing and returns random weights, so the
-  folder is checked here first.
-- ``hf-hub:org/repo``: config and weights from the Hugging Face Hub (or its cache).
-- a built-in name such as ``ViT-B-16-SigLIP`` with ``pretrained`` = a tag or a weight file.
-
-Every call passes ``require_pretrained=True``, and every failure becomes one
-``EncoderLoadError`` line that says how to point ``model.name`` at a local folder.
+Names: ``local-dir:/path`` (offline; the folder is checked first because open_clip only warns
+about a missing weight file), ``hf-hub:org/repo``, or a built-in name with ``pretrained``.
+Every failure is one ``EncoderLoadError`` line that says what to do.
 """
 
 from __future__ import annotations

@@ -1,25 +1,10 @@
 """One sync run: crawl → diff → payload updates → download/decode/embed/upsert → retire → switch.
 
-``run_sync`` is the one entry point (the CLI, the nightly schedule and the bot all call it).
-The order of steps is chosen so that a run cut short at any point leaves a consistent index
-that the next run completes:
-
-1. Crawl every category. A robots.txt refusal, or Musinsa blocking the crawl (403/429 past the
-   retries, or the circuit breaker), ends the run here: the index is not touched.
-2. Pick the target: the live index, or, when the index is empty or was built by another model,
-   a new version from ``catalog.begin_rebuild`` (an interrupted one is resumed) while the live
-   one keeps serving.
-3. Diff the crawl against the target's stored refs (``indexer.sync.diff``): metadata changes
-   become payload updates (no download, no embedding); new products and changed images go
-   through ``ImagePipeline``, stored chunk by chunk as soon as they are embedded. What is
-   already stored is never embedded again, so a rerun after a crash only does the rest.
-4. Count absences and remove products only from categories whose crawl completed and was not
-   suspiciously small, after ``remove_after_missed`` consecutive misses. A run that ended
-   early removes nothing.
-5. Incremental: ``optimize`` then ``flush``. Rebuild: ``commit`` (switch) when the new version
-   is complete enough (see ``rebuild_verdict``), else keep it for the next run to resume.
-
-The summary is logged, returned and saved to ``{data.dir}/state/last_sync.json``.
+``run_sync`` is the one entry point (the CLI, the nightly schedule and the bot call it). Its
+steps are ordered so that a run cut short anywhere leaves a consistent index that the next run
+completes: a refused or blocked crawl touches nothing, nothing stored is embedded again,
+removals follow only complete crawls, and a rebuild goes live only when complete. The summary
+is saved to ``{data.dir}/state/last_sync.json``.
 """
 
 from __future__ import annotations
