@@ -1,8 +1,8 @@
 """Typed errors of the Musinsa client; each message is one line naming the URL and what went wrong.
 
-Callers choose by type: sync skips a category on ``RequestFailedError``/``BlockedError``, stops the run on
-``RobotsDisallowedError``, the bot answers "unknown product" on ``ProductPageNotFoundError`` and drops a
-catalog image on ``ImageDownloadError``.
+Callers choose by type: sync skips a category on ``RequestFailedError``/``BlockedError`` and
+stops the run on ``RobotsDisallowedError``; the bot answers "unknown product" on
+``ProductPageNotFoundError``; a catalog image is dropped on ``ImageDownloadError``.
 """
 
 from __future__ import annotations
