@@ -71,10 +71,6 @@ class ImageSet:
     def __len__(self) -> int:
         return len(self.entries)
 
-    @property
-    def has_categories(self) -> bool:
-        return any(entry.category for entry in self.entries)
-
 
 def read_image_set(location: Path, *, role: str) -> ImageSet:
     """Read the gallery (``role="gallery"``) or query set (``role="queries"``) at ``location``."""
