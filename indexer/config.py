@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from indexer.categories import is_category_code
+from indexer.categories import category_code, is_category_code
 
 
 class Section(BaseModel):
@@ -59,6 +59,7 @@ class MusinsaSettings(Section):
         for code in value:
             if not is_category_code(code):
                 raise ValueError(f"{code!r} is not a Musinsa category code (3, 6 or 9 digits, e.g. '001')")
+            category_code(code)  # under a known top-level category, or UnknownCategoryError
         return value
 
     @field_validator("placeholder_sha256")
