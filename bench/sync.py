@@ -286,7 +286,7 @@ def encoder_only(encoder: Any, url: str, count: int, chunk: int, image_size: int
     async def photos() -> list[bytes]:
         settings = MusinsaSettings(api_url=url, web_url=url, image_url=url, page_size=min(count, 100))
         async with MusinsaClient(settings) as client:
-            page = await client.list_page(CODES[0])
+            page = await client.crawl_category(CODES[0], max_pages=1)
             return [await client.fetch_image(p.image_url) for p in page.products[:count]]
 
     decoder = ImageDecoder(ImageSettings(), image_size)

@@ -22,7 +22,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import InlineKeyboardButtonLimit, MessageLimit
 
 from bot.messages import TEXTS, Lang, escape, format_price, plain, text
-from indexer.musinsa import Category, get_category, top_level_categories
+from indexer.categories import Category, get_category, is_category_code, top_level_categories
 from indexer.product import Product
 
 CALLBACK_VERSION = "v1"
@@ -32,7 +32,6 @@ SIMILAR_BUTTONS_PER_ROW = 3
 CATEGORY_BUTTONS_PER_ROW = 2
 GARMENT_BUTTONS_PER_ROW = 2
 WHOLE = "w"
-_CODE = re.compile(r"^\d{3}(?:\d{3}){0,2}$")
 _SEARCH_ID = re.compile(r"^[A-Za-z0-9_-]{4,16}$")
 _NUMBER = re.compile(r"^[1-9]\d{0,3}$")
 
@@ -94,7 +93,7 @@ class CategoryButton:
             return None
         if fields[0] == ALL:
             return cls(None)
-        if _CODE.match(fields[0]) and get_category(fields[0]) is not None:
+        if is_category_code(fields[0]) and get_category(fields[0]) is not None:
             return cls(fields[0])
         return None
 

@@ -22,8 +22,8 @@ from bot.timing import StageTimings
 from indexer.config import ImageSettings, ModelSettings, MusinsaSettings
 from indexer.embedding.errors import EncoderBusyError, EncoderClosedError
 from indexer.images import ImageDecoder, ImageError
-from indexer.musinsa import ImageError as DownloadError
-from indexer.musinsa import InvalidProductRef, MusinsaError, ProductNotFound, parse_product_ref
+from indexer.musinsa import ImageDownloadError as DownloadError
+from indexer.musinsa import MusinsaError, ProductPageNotFoundError, ProductRefSyntaxError, parse_product_ref
 from indexer.product import Product
 from indexer.store import (
     Catalog,
@@ -287,7 +287,7 @@ class SearchService:
             return ref
         try:
             return parse_product_ref(str(ref), extra_hosts=self._extra_hosts)
-        except InvalidProductRef as exc:
+        except ProductRefSyntaxError as exc:
             raise InvalidProductRefError(str(exc)) from None
 
     async def similar(
@@ -349,7 +349,7 @@ class SearchService:
         with timings.stage("download"):
             try:
                 return await self._product_pages.fetch_product(goods_no)
-            except ProductNotFound:
+            except ProductPageNotFoundError:
                 raise UnknownProductError(goods_no, f"Musinsa has no product {goods_no}") from None
             except MusinsaError as exc:
                 log.warning("product %d is not indexed and Musinsa could not be asked: %s", goods_no, exc)

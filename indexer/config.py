@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-_CATEGORY_CODE = re.compile(r"^\d{3}(\d{3}){0,2}$")
+from indexer.categories import category_code, is_category_code
 
 
 class Section(BaseModel):
@@ -61,8 +61,9 @@ class MusinsaSettings(Section):
     @classmethod
     def _category_codes(cls, value: list[str]) -> list[str]:
         for code in value:
-            if not _CATEGORY_CODE.match(code):
+            if not is_category_code(code):
                 raise ValueError(f"{code!r} is not a Musinsa category code (3, 6 or 9 digits, e.g. '001')")
+            category_code(code)  # under a known top-level category, or UnknownCategoryError
         return value
 
     @field_validator("placeholder_sha256")
@@ -276,7 +277,7 @@ class GarmentSettings(Section):
             if not codes:
                 raise ValueError(f"{label!r} needs at least one category code (or remove the entry)")
             for code in codes:
-                if not _CATEGORY_CODE.match(code):
+                if not is_category_code(code):
                     raise ValueError(f"{label}: {code!r} is not a Musinsa category code (e.g. '001')")
             table[key] = list(dict.fromkeys(codes))
         return table

@@ -1,34 +1,8 @@
 """Untrusted bytes → a clean RGB image, or an ``ImageError`` that can be shown to the user.
 
-Every user photo and every catalog image passes through :func:`decode`, so index and
-query see the same pixels. The steps follow the order that keeps hostile input cheap
-(see shared/reference/vectors-and-models.md §8):
-
-1. size checks on the raw bytes (``empty``, ``too_many_bytes``);
-2. ``Image.open`` with an allow-list of formats (JPEG, PNG, WebP, GIF, BMP, TIFF, and HEIC
-   when pillow-heif is installed); ``"MPO"`` is deliberately absent (phone MPO files still
-   open through the JPEG plugin);
-3. the pixel count from the header against ``max_pixels`` before any pixel is decoded;
-4. frame 0 of animations; JPEG draft mode so a 12 MP photo decodes at 1/2-1/8 scale;
-5. full decode (truncated files are refused, never half-decoded), then EXIF orientation;
-6. mode normalisation: alpha onto white, P/1 converted before any resize, 16-bit grey
-   scaled (not clipped to white), CMYK and non-sRGB RGB through ImageCms with the
-   embedded ICC profile;
-7. with a draft size, an integer box reduction of non-JPEG images to the same scale.
-
-Error codes (``ImageError.code``) are stable; the bot maps them to its own texts:
-
-======================  ===========================================================
-``empty``               zero bytes
-``too_many_bytes``      more bytes than ``max_bytes``
-``not_an_image``        no image signature at all (text, HTML, PDF, ZIP, video, …)
-``unsupported_format``  an image, but not an allowed format (SVG, HEIC without
-                        pillow-heif, AVIF, PSD, ICO, JPEG 2000/XL, …) or colour mode
-``too_many_pixels``     width × height above ``max_pixels`` (decompression bombs)
-``bad_aspect_ratio``    one side more than ``MAX_ASPECT_RATIO`` times the other
-``truncated``           the file ends before the image data does
-``corrupt``             an allowed format whose header or data is damaged
-======================  ===========================================================
+Every user photo and every catalog image passes through :func:`decode`, so index and query
+see the same pixels. Cheap checks (bytes, header, pixel count) come before any pixel is
+decoded. ``ImageError.code`` is stable: the bot maps it to its own texts.
 """
 
 from __future__ import annotations
@@ -81,50 +55,55 @@ class ImageError(Exception):
 
 
 class EmptyImageError(ImageError):
+    """Zero bytes."""
+
     code = "empty"
 
 
 class TooManyBytesError(ImageError):
+    """More bytes than ``max_bytes``."""
+
     code = "too_many_bytes"
 
 
 class NotAnImageError(ImageError):
+    """No image signature at all (text, HTML, PDF, ZIP, video, …)."""
+
     code = "not_an_image"
 
 
 class UnsupportedFormatError(ImageError):
+    """An image, but not an allowed format (SVG, AVIF, PSD, HEIC without pillow-heif, …) or colour mode."""
+
     code = "unsupported_format"
 
 
 class TooManyPixelsError(ImageError):
+    """Width × height above ``max_pixels`` (decompression bombs)."""
+
     code = "too_many_pixels"
 
 
 class BadAspectRatioError(ImageError):
+    """One side more than ``MAX_ASPECT_RATIO`` times the other."""
+
     code = "bad_aspect_ratio"
 
 
 class TruncatedImageError(ImageError):
+    """The file ends before the image data does."""
+
     code = "truncated"
 
 
 class CorruptImageError(ImageError):
+    """An allowed format whose header or data is damaged."""
+
     code = "corrupt"
 
 
-ERROR_CODES: tuple[str, ...] = tuple(
-    cls.code
-    for cls in (
-        EmptyImageError,
-        TooManyBytesError,
-        NotAnImageError,
-        UnsupportedFormatError,
-        TooManyPixelsError,
-        BadAspectRatioError,
-        TruncatedImageError,
-        CorruptImageError,
-    )
-)
+# Every code ``decode`` may raise, in the order of the classes above.
+ERROR_CODES: tuple[str, ...] = tuple(cls.code for cls in ImageError.__subclasses__())
 
 
 @functools.cache
@@ -194,12 +173,7 @@ def _decode_opened(
         if draft_size and image_format in _DRAFTABLE:
             opened.draft("RGB", (draft_size, draft_size))
         opened.load()
-    except ImageError:
-        raise
-    except Exception as exc:
-        raise _load_failure(exc) from exc
-    _apply_orientation(opened)
-    try:
+        _apply_orientation(opened)
         image = _to_rgb(opened)
     except ImageError:
         raise

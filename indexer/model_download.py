@@ -1,18 +1,9 @@
 """``snapfit model download``: an ``hf-hub:`` model's files in a folder that ``local-dir:`` loads offline.
 
-For servers without internet access: on a machine that has it (or whose Hugging Face cache
-already holds the model, e.g. the bot's model-cache volume after a first start), fetch the
-repository's ``open_clip_config.json``, the one weight file open_clip would load (its own
-preference order, so an ``.safetensors`` wins over the ``.bin`` of the same weights and nothing
-is fetched twice) and the tokenizer files the repository has, then copy them into a folder.
-``[model] name = "local-dir:<that folder>"`` then loads the same weights offline.
-
-Files go through the Hugging Face cache (``[model] cache_dir``, else ``HF_HOME``): downloaded
-there (or found there with ``HF_HUB_OFFLINE=1``, or when the Hub cannot be reached), then
-copied; each copy is written to a temporary name and renamed, so an interrupted run never
-leaves a truncated weight file under its real name. Every failure is one ``ModelDownloadError``
-line: not an ``hf-hub:`` name, an unknown or gated repository, offline without a cached copy,
-a repository that is not an open_clip model, a folder that cannot be written (or a full disk).
+The repository's ``open_clip_config.json``, the one weight file open_clip would load and its
+tokenizer files go through the Hugging Face cache into the folder, each under a temporary name
+first so that an interrupted run leaves no truncated file. Every failure is one
+``ModelDownloadError`` line.
 """
 
 from __future__ import annotations
@@ -32,8 +23,8 @@ log = logging.getLogger(__name__)
 HF_HUB = "hf-hub:"
 LOCAL_DIR = "local-dir:"
 CONFIG_FILE = "open_clip_config.json"
-# open_clip's preference order for a folder's weight file (indexer.embedding.loading.WEIGHT_FILES;
-# a test keeps the two equal without importing torch here).
+# open_clip's preference order for a folder's weight file (factory._find_checkpoint_in_dir); the
+# loader (indexer.embedding.loading) picks by the same rules, so this module stays free of torch.
 WEIGHT_FILES = (
     "open_clip_model.safetensors",
     "open_clip_pytorch_model.safetensors",
@@ -111,7 +102,7 @@ def select_files(files: Iterable[str]) -> list[str]:
 
 
 def choose_weight_file(names: Iterable[str]) -> str | None:
-    """open_clip's choice among a folder's files (``indexer.embedding.loading.find_weight_file``)."""
+    """open_clip's choice among the names of a folder's files, or None when none is a weight file."""
     candidates = [name for name in names if name.endswith(WEIGHT_SUFFIXES)]
     preferred = [name for name in candidates if name in WEIGHT_FILES]
     if preferred:
@@ -135,7 +126,6 @@ def download_model(
     *,
     cache_dir: str | None = None,
     revision: str | None = None,
-    endpoint: str | None = None,
     on_file: Callable[[str], None] = lambda file: None,
 ) -> DownloadedModel:
     """Fetch the model's files into ``folder`` (created); ``ModelDownloadError`` on any failure."""
@@ -144,7 +134,7 @@ def download_model(
     if target.exists() and not target.is_dir():
         raise ModelDownloadError(f"{target} exists and is not a folder")
     offline = hub_offline()
-    files, source = (None, "cache") if offline else _hub_files(repo, revision, endpoint, cache_dir)
+    files, source = (None, "cache") if offline else _hub_files(repo, revision)
     if files is None:
         files = _cached_files(repo, revision, cache_dir, offline=offline)
     selected = select_files(files)
@@ -154,16 +144,15 @@ def download_model(
         raise ModelDownloadError(_disk_message(exc, target)) from None
     for file in selected:  # the config first: a repository that is not open_clip's fails before the weights
         on_file(file)
-        cached = Path(_fetch(repo, file, revision, endpoint, cache_dir, local_only=source == "cache"))
-        if file == CONFIG_FILE:
-            _check_config(cached, shown=f"{repo}/{CONFIG_FILE}")
+        cached = Path(_fetch(repo, file, revision, cache_dir, local_only=source == "cache"))
+        problem = config_problem(cached) if file == CONFIG_FILE else None
+        if problem is not None:
+            raise ModelDownloadError(f"{repo}/{CONFIG_FILE} {problem}")
         _copy(cached, target / file)
     return DownloadedModel(repo, target, selected, source)
 
 
-def _hub_files(
-    repo: str, revision: str | None, endpoint: str | None, cache_dir: str | None
-) -> tuple[list[str] | None, str]:
+def _hub_files(repo: str, revision: str | None) -> tuple[list[str] | None, str]:
     """The repository's files from the Hub, or (None, "cache") when the Hub cannot be reached."""
     from huggingface_hub import HfApi
     from huggingface_hub.errors import (
@@ -174,7 +163,7 @@ def _hub_files(
     )
 
     try:
-        return HfApi(endpoint=endpoint).list_repo_files(repo, revision=revision), "hub"
+        return HfApi().list_repo_files(repo, revision=revision), "hub"
     except GatedRepoError:
         raise ModelDownloadError(
             f"{repo} is gated on the Hugging Face Hub: accept its terms, then set HF_TOKEN"
@@ -219,7 +208,6 @@ def _fetch(
     repo: str,
     file: str,
     revision: str | None,
-    endpoint: str | None,
     cache_dir: str | None,
     *,
     local_only: bool,
@@ -233,7 +221,6 @@ def _fetch(
             file,
             revision=revision,
             cache_dir=cache_dir,
-            endpoint=endpoint,
             local_files_only=local_only,
         )
     except LocalEntryNotFoundError:
@@ -258,14 +245,16 @@ def _copy(source: Path, destination: Path) -> None:
         raise ModelDownloadError(_disk_message(exc, destination)) from None
 
 
-def _check_config(path: Path, *, shown: str) -> None:
+def config_problem(path: Path) -> str | None:
+    """What makes ``path`` unusable as an ``open_clip_config.json`` (to follow its name), or None."""
     try:
         config = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise ModelDownloadError(f"{shown} is not readable JSON ({_first_line(exc)})") from None
+        return f"is not readable JSON ({_first_line(exc)})"
     model_cfg = config.get("model_cfg") if isinstance(config, dict) else None
     if not isinstance(model_cfg, dict) or not {"vision_cfg", "text_cfg"} <= model_cfg.keys():
-        raise ModelDownloadError(f"{shown} has no 'model_cfg' with 'vision_cfg' and 'text_cfg'")
+        return "has no 'model_cfg' with 'vision_cfg' and 'text_cfg'"
+    return None
 
 
 def _disk_message(exc: OSError, where: Path | str) -> str:

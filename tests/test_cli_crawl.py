@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
-from indexer.musinsa import subcategories
+from indexer.categories import subcategories
 from tests.fakes.musinsa import LISTING_PATH, MUSINSA_ROBOTS, FakeMusinsa, Fault
 from tests.fakes.musinsa_catalog import FakeCatalog
 

@@ -19,7 +19,6 @@ from typer.testing import CliRunner
 from bot.cli import app
 from indexer.model_download import (
     CONFIG_FILE,
-    WEIGHT_FILES,
     ModelDownloadError,
     choose_weight_file,
     repo_of,
@@ -255,13 +254,6 @@ def test_the_choice_is_the_one_the_loader_makes_in_the_folder(tmp_path: Path, na
         (tmp_path / name).write_bytes(b"")
     chosen = find_weight_file(tmp_path)
     assert chosen is not None and choose_weight_file(names) == chosen.name
-
-
-def test_weight_file_order_matches_the_loader() -> None:
-    from indexer.embedding import loading
-
-    assert WEIGHT_FILES == loading.WEIGHT_FILES
-    assert CONFIG_FILE == loading.CONFIG_FILE
 
 
 def test_repo_of() -> None:

@@ -76,6 +76,7 @@ def test_snapfit_config_variable_and_local_file(tmp_path: Path, monkeypatch: pyt
         ("[colours]\nred = 1\n", "unknown section 'colours'"),
         ("[musinsa\n", "invalid TOML"),
         ('[musinsa]\ncategories = ["tops"]\n', "'tops' is not a Musinsa category code"),
+        ('[musinsa]\ncategories = ["001", "555"]\n', "unknown category code '555'"),
         ('[schedule]\nnightly_at = "25:99"\n', "schedule.nightly_at: must be a time of day"),
         ('[schedule]\ntimezone = "Mars/Base"\n', "unknown time zone 'Mars/Base'"),
         ('[model]\nprecision = "fp8"\n', "model.precision"),

@@ -14,9 +14,10 @@ from PIL import Image
 
 from indexer.config import ImageSettings, ModelSettings
 from indexer.embedding import Encoder, EncoderLoadError
-from indexer.embedding.loading import WEIGHT_FILES, find_weight_file
+from indexer.embedding.loading import find_weight_file
 from indexer.embedding.policy import cpu_has_native_bf16, parse_cpu_flags, resolve_device, resolve_precision
 from indexer.images import ImageDecoder
+from indexer.model_download import WEIGHT_FILES
 from tests.image_corpus import CORPUS_MAX_BYTES, CORPUS_MAX_PIXELS, good_cases, quadrant_image
 from tests.tiny_model import TINY_DIMENSION, TINY_IMAGE_SIZE, build_tiny_model
 

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import pytest
 
-from indexer.musinsa.categories import (
+from indexer.categories import (
     CATEGORIES,
-    CODE_PATTERN,
-    UnknownCategory,
+    UnknownCategoryError,
     category_code,
     crawl_plan,
     from_korean_path,
     get_category,
+    is_category_code,
+    is_known_code,
     normalize_name,
     resolve_category,
     subcategories,
     suggest,
     top_level_categories,
+    walk_plan,
 )
 
 TOP_LEVEL = {
@@ -93,7 +95,7 @@ def test_table_covers_the_reference() -> None:
     for code in ("004001", "004016", "103001", "103007", "026005", "017016"):
         assert code in codes
     for category in CATEGORIES:
-        assert CODE_PATTERN.match(category.code)
+        assert is_category_code(category.code) and is_known_code(category.code)
         assert category.name and category.name_ko
         if not category.is_top_level:
             assert get_category(category.parent_code or "") is not None, category.code
@@ -143,13 +145,13 @@ def test_category_code_for_command_line_arguments() -> None:
     assert category_code("tops") == "001"
     assert category_code("001004") == "001004"
     assert category_code("017016005") == "017016005"  # a deeper code under a known parent
-    with pytest.raises(UnknownCategory, match=r"unknown category 'topz' \(did you mean 001 tops"):
+    with pytest.raises(UnknownCategoryError, match=r"unknown category 'topz' \(did you mean 001 tops"):
         category_code("topz")
-    with pytest.raises(UnknownCategory, match="unknown category code '999'"):
+    with pytest.raises(UnknownCategoryError, match="unknown category code '999'"):
         category_code("999")
-    with pytest.raises(UnknownCategory, match="unknown category code '999001'"):
+    with pytest.raises(UnknownCategoryError, match="unknown category code '999001'"):
         category_code("999001")
-    with pytest.raises(UnknownCategory, match="known categories include 001 tops"):
+    with pytest.raises(UnknownCategoryError, match="known categories include 001 tops"):
         category_code("zzzzzzzz")
 
 
@@ -165,3 +167,26 @@ def test_crawl_plan_walks_sub_categories_before_their_parent() -> None:
 def test_crawl_plan_without_expansion_keeps_codes_once() -> None:
     assert crawl_plan(["001", "001004", "001"], expand_subcategories=False) == ["001", "001004"]
     assert crawl_plan(["001004"], expand_subcategories=True) == ["001004"]
+
+
+def test_code_syntax_is_three_digits_per_level_down_to_nine() -> None:
+    for code in ("001", "001004", "017016005"):
+        assert is_category_code(code)
+    for value in ("01", "0010", "001004005006", "00a", "001\n", "٠٠١", "", None, 1):
+        assert not is_category_code(value), value
+    assert is_known_code("017016005") and is_known_code("001")
+    assert not is_known_code("999001") and not is_known_code("tops")
+
+
+def test_walk_plan_expands_only_the_configured_categories() -> None:
+    configured = ["001", "tops", "103"]
+    expanded = walk_plan(None, configured=configured, expand_subcategories=True)
+    assert expanded == crawl_plan(["001", "103"], expand_subcategories=True)
+    assert walk_plan(None, configured=configured, expand_subcategories=False) == ["001", "103"]
+    # asked for explicitly: walked as given, names resolved, never expanded
+    assert walk_plan(["hoodie", "001", "001004"], configured=configured, expand_subcategories=True) == [
+        "001004",
+        "001",
+    ]
+    with pytest.raises(UnknownCategoryError):
+        walk_plan(["999"], configured=configured, expand_subcategories=True)

@@ -14,21 +14,24 @@ from PIL import Image
 
 from indexer.config import ImageSettings
 from indexer.musinsa import (
-    Blocked,
-    ImageError,
-    ImageNotFound,
-    ImageTooLarge,
-    MalformedBody,
+    CategoryCrawl,
     MusinsaClient,
-    NotAnImage,
-    PlaceholderImage,
-    ProductNotFound,
-    RequestFailed,
-    ResultNotSuccess,
-    RobotsDisallowed,
-    UnexpectedResponse,
     crawl_catalog,
     image_client,
+)
+from indexer.musinsa.errors import (
+    BlockedError,
+    ImageDownloadError,
+    ImageNotFoundError,
+    ImageTooLargeError,
+    MalformedBodyError,
+    NotAnImageResponseError,
+    PlaceholderImageError,
+    ProductPageNotFoundError,
+    RequestFailedError,
+    ResultNotSuccessError,
+    RobotsDisallowedError,
+    UnexpectedResponseError,
 )
 from tests.fakes.musinsa import LISTING_PATH, MUSINSA_ROBOTS, FakeMusinsa, Fault
 from tests.fakes.musinsa_catalog import FakeCatalog
@@ -71,6 +74,14 @@ def client_for(
 
 def listing_requests(fake: FakeMusinsa):
     return fake.requests_to(LISTING_PATH)
+
+
+async def first_page(client: MusinsaClient, code: str) -> CategoryCrawl:
+    """The first listing page of ``code``; the error that stopped it, if any, is raised."""
+    result = await client.crawl_category(code, max_pages=1)
+    if result.error is not None:
+        raise result.error
+    return result
 
 
 def on_page(number: str):
@@ -193,20 +204,20 @@ async def test_retry_after_seconds_and_date_are_read_and_capped(fake: FakeMusins
         fake.faults.next(Fault.throttled(retry_after), match=LISTING_PATH)
     sleeps = Sleeps()
     async with client_for(fake, sleeps, max_backoff_seconds=30.0, backoff_seconds=0.25) as client:
-        await client.list_page("002", 1)
+        await first_page(client, "002")
     assert 7.0 <= sleeps.calls[0] <= 7.7
     assert sleeps.calls[1] == 30.0  # capped by max_backoff_seconds
     assert 17.0 <= sleeps.calls[2] <= 22.0
     fake.faults.next(Fault.throttled(None), match=LISTING_PATH)
     async with client_for(fake, sleeps, backoff_seconds=0.25) as client:
-        await client.list_page("002", 1)
+        await first_page(client, "002")
     assert 0.125 <= sleeps.calls[3] <= 0.25  # no Retry-After: exponential backoff from backoff_seconds
 
 
 async def test_retry_after_is_really_waited(fake: FakeMusinsa) -> None:
     fake.faults.next(Fault.throttled("1"), match=LISTING_PATH)
     async with MusinsaClient(fake.musinsa_settings(backoff_seconds=0.001)) as client:  # real asyncio.sleep
-        await client.list_page("002", 1)
+        await first_page(client, "002")
     throttled, retried = listing_requests(fake)
     assert throttled.status == 429 and retried.status == 200
     assert retried.time - throttled.time >= 0.99
@@ -232,7 +243,7 @@ async def test_malformed_json_and_challenge_pages_are_retried(fake: FakeMusinsa)
     fake.faults.next(Fault.challenge_page(), match=LISTING_PATH)
     fake.faults.next(Fault.not_success(), match=LISTING_PATH)
     async with client_for(fake) as client:
-        page = await client.list_page("002", 1)
+        page = await first_page(client, "002")
     assert [p.id for p in page.products] == fake.listing_ids("002")[:10]
     assert len(listing_requests(fake)) == 4
 
@@ -240,8 +251,8 @@ async def test_malformed_json_and_challenge_pages_are_retried(fake: FakeMusinsa)
 async def test_persistent_malformed_json_is_a_clear_error(fake: FakeMusinsa) -> None:
     fake.faults.next(Fault.malformed_json(), times=10, match=LISTING_PATH)
     async with client_for(fake, max_retries=2) as client:
-        with pytest.raises(MalformedBody) as caught:
-            await client.list_page("002", 1)
+        with pytest.raises(MalformedBodyError) as caught:
+            await first_page(client, "002")
         assert client.stats.failures == 1
     message = str(caught.value)
     assert f"{fake.url}{LISTING_PATH}?gf=A&category=002" in message
@@ -254,24 +265,24 @@ async def test_persistent_meta_result_failure_is_reported(fake: FakeMusinsa) -> 
     fake.faults.next(Fault.not_success("BLOCKED"), times=10, match=LISTING_PATH)
     async with client_for(fake, max_retries=1) as client:
         with pytest.raises(
-            ResultNotSuccess, match=r"meta.result is 'BLOCKED', not 'SUCCESS'.*after 2 attempts"
+            ResultNotSuccessError, match=r"meta.result is 'BLOCKED', not 'SUCCESS'.*after 2 attempts"
         ):
-            await client.list_page("002", 1)
+            await first_page(client, "002")
 
 
 async def test_a_changed_shape_fails_at_once_without_retrying(fake: FakeMusinsa) -> None:
     fake.faults.next(Fault.changed_shape(), match=LISTING_PATH)
     async with client_for(fake) as client:
-        with pytest.raises(UnexpectedResponse, match=r"data\.list is missing") as caught:
-            await client.list_page("002", 1)
+        with pytest.raises(UnexpectedResponseError, match=r"data\.list is missing") as caught:
+            await first_page(client, "002")
     assert fake.url in str(caught.value)
     assert len(listing_requests(fake)) == 1
 
 
 async def test_a_bad_request_is_not_retried(fake: FakeMusinsa) -> None:
     async with client_for(fake, sort_code="BOGUS") as client:
-        with pytest.raises(RequestFailed) as caught:
-            await client.list_page("002", 1)
+        with pytest.raises(RequestFailedError) as caught:
+            await first_page(client, "002")
     assert caught.value.status == 400
     assert "unknown sortCode BOGUS" in str(caught.value)
     assert len(listing_requests(fake)) == 1
@@ -293,8 +304,8 @@ async def test_circuit_breaker_stops_the_category_and_the_run(fake: FakeMusinsa)
     async with client_for(fake, max_retries=10, max_consecutive_blocks=4) as client:
         first = await client.crawl_category("001")
         second = await client.crawl_category("002")
-        with pytest.raises(Blocked):
-            await client.list_page("003", 1)
+        with pytest.raises(BlockedError):
+            await first_page(client, "003")
     assert not first.complete and first.failed
     assert "403/429 4 times in a row" in first.reason
     assert "circuit breaker" in first.reason
@@ -308,7 +319,7 @@ async def test_circuit_breaker_stops_the_category_and_the_run(fake: FakeMusinsa)
 async def test_pacing_holds_across_concurrent_requests(fake: FakeMusinsa) -> None:
     rate, window = 20.0, 0.3
     async with client_for(fake, requests_per_second=rate, max_concurrency=4) as client:
-        await asyncio.gather(*(client.list_page("001", page) for page in (1, 2, 3) * 4))
+        await asyncio.gather(*(first_page(client, "001") for _ in range(12)))
     times = sorted(r.time for r in fake.requests)
     assert len(times) == 13  # robots.txt + 12 pages
     allowed = rate * window + 1  # the limiter's burst is one request
@@ -323,9 +334,9 @@ async def test_pacing_holds_across_concurrent_requests(fake: FakeMusinsa) -> Non
 async def test_robots_disallow_is_obeyed_with_a_clear_message(fake: FakeMusinsa) -> None:
     fake.robots_txt = MUSINSA_ROBOTS
     async with client_for(fake) as client:
-        with pytest.raises(RobotsDisallowed) as caught:
+        with pytest.raises(RobotsDisallowedError) as caught:
             await client.crawl_category("001")
-        with pytest.raises(RobotsDisallowed):
+        with pytest.raises(RobotsDisallowedError):
             await client.fetch_product(fake.listing_ids("001")[0])
     message = str(caught.value)
     assert f"{fake.url}{LISTING_PATH}?gf=A&category=001" in message
@@ -348,17 +359,17 @@ async def test_robots_override_crawls_without_reading_robots(fake: FakeMusinsa) 
 async def test_missing_robots_allows_and_unreachable_robots_refuses(fake: FakeMusinsa) -> None:
     fake.robots_txt = None  # 404
     async with client_for(fake) as client:
-        assert (await client.list_page("002", 1)).products
+        assert (await first_page(client, "002")).products
     fake.robots_txt = "User-agent: *\nAllow: /\n"
     fake.faults.next(Fault.http(503), times=100, match="/robots.txt")
     async with client_for(fake, max_retries=1) as client:
-        with pytest.raises(RobotsDisallowed, match=r"robots\.txt unreachable"):
-            await client.list_page("002", 1)
+        with pytest.raises(RobotsDisallowedError, match=r"robots\.txt unreachable"):
+            await first_page(client, "002")
 
 
 async def test_robots_is_fetched_once_under_concurrency(fake: FakeMusinsa) -> None:
     async with client_for(fake, max_concurrency=4) as client:
-        await asyncio.gather(*(client.list_page("002", page) for page in (1, 2, 1, 2)))
+        await asyncio.gather(*(first_page(client, "002") for _ in range(4)))
     assert len(fake.requests_to("/robots.txt")) == 1
 
 
@@ -383,7 +394,7 @@ async def test_fetch_product_parses_the_page(fake: FakeMusinsa) -> None:
 
 async def test_unknown_product_is_a_clear_error_without_retries(fake: FakeMusinsa) -> None:
     async with client_for(fake) as client:
-        with pytest.raises(ProductNotFound, match="unknown product 1234567") as caught:
+        with pytest.raises(ProductPageNotFoundError, match="unknown product 1234567") as caught:
             await client.fetch_product(1234567)
     assert caught.value.goods_no == 1234567
     assert len(fake.requests_to("/products/")) == 1
@@ -405,7 +416,7 @@ async def test_placeholder_images_are_refused(fake: FakeMusinsa) -> None:
     goods_no = fake.listing_ids("001")[0]
     fake.placeholder_goods.add(goods_no)
     async with client_for(fake, placeholder_sha256=[fake.placeholder_sha256]) as client:
-        with pytest.raises(PlaceholderImage, match="placeholder"):
+        with pytest.raises(PlaceholderImageError, match="placeholder"):
             await client.fetch_image(fake.image_url(goods_no))
     assert len(fake.requests_to("/images/")) == 1
 
@@ -416,7 +427,7 @@ async def test_oversized_images_stop_early(fake: FakeMusinsa, chunked: bool) -> 
     goods_no = fake.listing_ids("001")[0]
     assert len(fake.image_bytes(goods_no)) > 1024
     async with client_for(fake, images=ImageSettings(max_bytes=1024)) as client:
-        with pytest.raises(ImageTooLarge, match="over the 1024-byte limit"):
+        with pytest.raises(ImageTooLargeError, match="over the 1024-byte limit"):
             await client.fetch_image(fake.image_url(goods_no))
     assert len(fake.requests_to("/images/")) == 1
 
@@ -432,7 +443,7 @@ async def test_html_instead_of_an_image_is_refused(fake: FakeMusinsa) -> None:
     goods_no = fake.listing_ids("001")[0]
     fake.faults.next(Fault.challenge_page(), times=10, match="/images/")
     async with client_for(fake, max_retries=1) as client:
-        with pytest.raises(NotAnImage, match="text/html"):
+        with pytest.raises(NotAnImageResponseError, match="text/html"):
             await client.fetch_image(fake.image_url(goods_no))
     assert len(fake.requests_to("/images/")) == 2
 
@@ -440,14 +451,14 @@ async def test_html_instead_of_an_image_is_refused(fake: FakeMusinsa) -> None:
 @pytest.mark.parametrize("url", ["", "/images/a.jpg", "data:image/png;base64,AAAA", "ftp://x/a.jpg"])
 async def test_image_urls_must_be_absolute_http(fake: FakeMusinsa, url: str) -> None:
     async with client_for(fake) as client:
-        with pytest.raises(ImageError, match="not an http"):
+        with pytest.raises(ImageDownloadError, match="not an http"):
             await client.fetch_image(url)
     assert fake.requests == []
 
 
 async def test_missing_image_is_not_retried(fake: FakeMusinsa) -> None:
     async with client_for(fake) as client:
-        with pytest.raises(ImageNotFound, match="404"):
+        with pytest.raises(ImageNotFoundError, match="404"):
             await client.fetch_image(f"{fake.url}/images/goods_img/20240101/1/1_1_500.jpg")
     assert len(fake.requests_to("/images/")) == 1
 
@@ -458,7 +469,7 @@ async def test_missing_image_is_not_retried(fake: FakeMusinsa) -> None:
 async def test_client_must_be_opened(fake: FakeMusinsa) -> None:
     client = client_for(fake)
     with pytest.raises(RuntimeError, match="async with"):
-        await client.list_page("001", 1)
+        await first_page(client, "001")
 
 
 async def test_cancellation_stops_the_crawl_cleanly(fake: FakeMusinsa) -> None:

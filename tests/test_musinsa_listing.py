@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from indexer.musinsa.errors import MalformedBody, ResultNotSuccess, UnexpectedResponse
+from indexer.musinsa.errors import MalformedBodyError, ResultNotSuccessError, UnexpectedResponseError
 from indexer.musinsa.listing import decode_json, parse_listing
 from indexer.musinsa.urls import absolute_url, listing_url
 
@@ -223,9 +223,9 @@ def envelope(change) -> dict[str, Any]:
     ],
 )
 def test_unexpected_shapes_raise_naming_the_url(payload: Any, problem: str) -> None:
-    with pytest.raises(UnexpectedResponse) as caught:
+    with pytest.raises(UnexpectedResponseError) as caught:
         parse(payload)
-    assert not isinstance(caught.value, ResultNotSuccess)
+    assert not isinstance(caught.value, ResultNotSuccessError)
     message = str(caught.value)
     assert URL in message
     assert problem in message
@@ -234,16 +234,16 @@ def test_unexpected_shapes_raise_naming_the_url(payload: Any, problem: str) -> N
 def test_meta_result_other_than_success_raises() -> None:
     payload = fixture()
     payload["meta"] = {"result": "FAIL", "errorCode": "E429", "message": "잠시 후 다시 시도해 주세요"}
-    with pytest.raises(ResultNotSuccess, match=r"meta.result is 'FAIL', not 'SUCCESS': 잠시 후"):
+    with pytest.raises(ResultNotSuccessError, match=r"meta.result is 'FAIL', not 'SUCCESS': 잠시 후"):
         parse(payload)
 
 
 def test_decode_json_names_the_url_and_shows_the_start() -> None:
-    with pytest.raises(MalformedBody) as caught:
+    with pytest.raises(MalformedBodyError) as caught:
         decode_json(b"<!DOCTYPE html><html>Just a moment", URL)
     assert URL in str(caught.value)
     assert "<!DOCTYPE html>" in str(caught.value)
-    with pytest.raises(MalformedBody):
+    with pytest.raises(MalformedBodyError):
         decode_json(b"\xff\xfe\x00", URL)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from indexer.musinsa.errors import UnexpectedResponse
+from indexer.musinsa.errors import UnexpectedResponseError
 from indexer.musinsa.product_page import parse_product_page
 from tests.fakes.musinsa_catalog import FakeCatalog, product_page
 
@@ -149,7 +149,7 @@ def test_broken_next_data_falls_back() -> None:
     ],
 )
 def test_a_page_without_product_data_is_a_clear_error(html: str, missing: str) -> None:
-    with pytest.raises(UnexpectedResponse) as caught:
+    with pytest.raises(UnexpectedResponseError) as caught:
         parse_product_page(html, url=URL, goods_no=3783092)
     assert URL in str(caught.value)
     assert missing in str(caught.value)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from indexer.musinsa.refs import InvalidProductRef, parse_product_ref
+from indexer.musinsa.refs import ProductRefSyntaxError, parse_product_ref
 
 
 @pytest.mark.parametrize(
@@ -67,7 +67,7 @@ def test_accepted_forms(text: str) -> None:
     ],
 )
 def test_rejected_forms_have_clear_messages(text: str, message: str) -> None:
-    with pytest.raises(InvalidProductRef) as caught:
+    with pytest.raises(ProductRefSyntaxError) as caught:
         parse_product_ref(text)
     assert message in str(caught.value)
     assert isinstance(caught.value, ValueError)
@@ -76,10 +76,10 @@ def test_rejected_forms_have_clear_messages(text: str, message: str) -> None:
 
 def test_extra_hosts_for_a_configured_web_url() -> None:
     assert parse_product_ref("http://127.0.0.1:8123/products/42", extra_hosts={"127.0.0.1"}) == 42
-    with pytest.raises(InvalidProductRef):
+    with pytest.raises(ProductRefSyntaxError):
         parse_product_ref("http://127.0.0.1:8123/products/42")
 
 
 def test_non_string_is_rejected() -> None:
-    with pytest.raises(InvalidProductRef):
+    with pytest.raises(ProductRefSyntaxError):
         parse_product_ref(3783092)  # type: ignore[arg-type]

@@ -43,26 +43,24 @@ def crawl(
     from rich.console import Console
 
     from bot.cli.crawl_view import CrawlView, print_summary
+    from indexer.categories import UnknownCategoryError, walk_plan
     from indexer.musinsa import (
         CatalogCrawl,
         MusinsaClient,
-        RobotsDisallowed,
-        UnknownCategory,
-        category_code,
+        RobotsDisallowedError,
         crawl_catalog,
-        crawl_plan,
         snapshot_dir,
         write_snapshot,
     )
 
     settings = load(config)
     try:
-        if category:
-            codes = list(dict.fromkeys(category_code(value) for value in category))
-        else:
-            configured = [category_code(value) for value in settings.musinsa.categories]
-            codes = crawl_plan(configured, expand_subcategories=settings.musinsa.expand_subcategories)
-    except UnknownCategory as exc:
+        codes = walk_plan(
+            category or None,
+            configured=settings.musinsa.categories,
+            expand_subcategories=settings.musinsa.expand_subcategories,
+        )
+    except UnknownCategoryError as exc:
         raise fail(str(exc), EXIT_USAGE) from None
     pages = settings.musinsa.max_pages if max_pages is None else max_pages
 
@@ -76,7 +74,7 @@ def crawl(
             result = asyncio.run(run_crawl())
     except KeyboardInterrupt:
         raise fail("interrupted; no snapshot written", EXIT_INTERRUPTED) from None
-    except RobotsDisallowed as exc:
+    except RobotsDisallowedError as exc:
         raise fail(str(exc), EXIT_FAILED) from None
 
     products = result.products

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from indexer.musinsa.categories import get_category
+from indexer.categories import get_category
 from indexer.musinsa.crawl import CatalogCrawl
 from indexer.musinsa.models import CategoryCrawl
 

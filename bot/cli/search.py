@@ -183,14 +183,14 @@ def search(
 ) -> None:
     """Show the products the bot would answer for a photo (or for one garment in it)."""
     from bot.handlers.category import parse_category
-    from indexer.musinsa import UnknownCategory
+    from indexer.categories import UnknownCategoryError
 
     settings = load(config)
     if garments and garment is not None:
         raise fail("use either --garments (list them) or --garment LABEL (search one)", EXIT_USAGE)
     try:
         code = parse_category(category) if category else None
-    except UnknownCategory as exc:
+    except UnknownCategoryError as exc:
         raise fail(str(exc), EXIT_USAGE) from None
     try:
         data = image.read_bytes()

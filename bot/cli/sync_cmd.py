@@ -49,15 +49,17 @@ def sync(
 
     from bot.cli.indexing import load_encoder, open_store
     from bot.cli.sync_view import SyncView, print_summary
-    from indexer.musinsa import UnknownCategory, category_code
+    from indexer.categories import UnknownCategoryError, walk_plan
     from indexer.sync import run_sync
 
     settings = load(config)
     try:
-        codes = list(
-            dict.fromkeys(category_code(value) for value in (category or settings.musinsa.categories))
+        codes = walk_plan(
+            category or None,
+            configured=settings.musinsa.categories,
+            expand_subcategories=settings.musinsa.expand_subcategories,
         )
-    except UnknownCategory as exc:
+    except UnknownCategoryError as exc:
         raise fail(str(exc), EXIT_USAGE) from None
 
     async def run() -> SyncSummary:

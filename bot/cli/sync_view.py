@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from indexer.musinsa.categories import get_category
+from indexer.categories import get_category
 from indexer.musinsa.crawl import CatalogCrawl
 from indexer.musinsa.models import CategoryCrawl
 from indexer.sync import PlanCounts, SyncProgress, SyncSummary

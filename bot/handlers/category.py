@@ -17,14 +17,14 @@ from bot.handlers.common import (
 )
 from bot.messages import Lang, text
 from bot.render import CategoryButton, CategoryMenuButton, category_choices, category_keyboard, category_name
-from indexer.musinsa import UnknownCategory, category_code, suggest
+from indexer.categories import UnknownCategoryError, category_code, suggest
 
 ALL_WORDS = frozenset({"all", "any", "everything", "*", "전체", "모두", "전부"})
 SUGGESTIONS = 3
 
 
 def parse_category(argument: str) -> str | None:
-    """A category code for ``argument`` (None: all categories); ``UnknownCategory`` when unknown."""
+    """A category code for ``argument`` (None: all categories); ``UnknownCategoryError`` when unknown."""
     if argument.strip().casefold() in ALL_WORDS:
         return None
     return category_code(argument)
@@ -49,7 +49,7 @@ async def on_category(update: Update, context: BotContext) -> None:
         return
     try:
         code = parse_category(argument)
-    except UnknownCategory:
+    except UnknownCategoryError:
         close = suggest(argument, SUGGESTIONS)
         if close:
             names = ", ".join(f"{category_name(lang, c.code)} ({c.code})" for c in close)

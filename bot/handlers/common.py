@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
@@ -16,13 +15,12 @@ from telegram.error import BadRequest, TelegramError
 from bot.context import BotContext
 from bot.messages import Lang, language_of, plain, text
 from bot.timing import Outcome, SearchKind, StageTimings
-from indexer.musinsa import get_category
+from indexer.categories import is_known_code
 
 log = logging.getLogger(__name__)
 
 CATEGORY_KEY = "category"
 CHAT_ACTION_SECONDS = 4.5  # an action shows for at most 5 s (or until the next message)
-_CODE = re.compile(r"^\d{3}(?:\d{3}){0,2}$")
 _HARMLESS = ("message is not modified", "query is too old", "query id is invalid")
 
 
@@ -35,7 +33,7 @@ def user_category(context: BotContext) -> str | None:
     """The user's chosen category code (None: all), as stored in their persisted settings."""
     data = context.user_data
     value = data.get(CATEGORY_KEY) if data is not None else None
-    if isinstance(value, str) and _CODE.match(value) and get_category(value[:3]) is not None:
+    if is_known_code(value):
         return value
     return None
 

@@ -1,27 +1,8 @@
 """Micro-batching for concurrent single-image queries: one forward pass serves several users.
 
-A forward pass of a batch of 8 costs far less than 8 passes of 1, so queries that arrive
-within ``max_wait_ms`` of the first waiting one share a pass. The event loop never blocks:
-preprocessing runs in the loop's default executor and the forward pass in one dedicated
-thread. Semantics:
-
-- **Bounded wait.** A batch is sent when it has ``max_batch`` live requests or when its
-  oldest request has waited ``max_wait_ms``, whichever comes first. Requests that arrive while
-  a pass runs form the next batch at once (their window has already elapsed).
-- **Bounded queue.** At most ``max_queue`` requests are in flight (preprocessing, waiting or
-  being encoded). One more raises ``EncoderBusyError`` at once: the bot answers "busy, try
-  again" instead of building an unbounded backlog.
-- **Cancellation.** A cancelled caller's request is dropped from its batch, or its result
-  discarded; other callers are unaffected.
-- **Shutdown.** ``close()`` stops accepting work (``EncoderClosedError``), finishes every
-  queued request, then stops the worker. ``async with MicroBatcher(...)`` does the same.
-
-- **Priority.** Its passes go through ``Encoder.embed_pixels`` with interactive priority: when
-  a bulk ``embed_images`` call (the nightly sync in ``snapfit run``) shares the encoder, a
-  waiting micro-batch runs before that call's next chunk (``[model] bulk_chunk`` images).
-
-Results equal ``Encoder.embed_images`` for the same image up to float rounding of
-different batch compositions (same preprocessing, same forward code).
+Queries that arrive within ``max_wait_ms`` of the first waiting one share a pass (at most
+``max_batch``); at most ``max_queue`` are in flight, and one more raises ``EncoderBusyError``.
+Passes run with interactive priority, ahead of a bulk caller's next chunk (the nightly sync).
 """
 
 from __future__ import annotations

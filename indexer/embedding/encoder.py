@@ -38,9 +38,8 @@ log = logging.getLogger(__name__)
 
 PREPROCESS_MODES = ("model", "squash", "shortest", "longest")
 WHITE = 255
-# Images per bulk forward pass on the CPU when [model] bulk_chunk = 0: about 3 s of ViT-B-16
-# on two cores, the longest a bot query waits behind the nightly sync, and no slower per
-# image than batches of 32 there (2.55 vs 2.26 img/s, bench/encoder_opt.py best rounds).
+# Images per bulk forward pass on the CPU when [model] bulk_chunk = 0: it bounds how long a bot
+# query waits behind the nightly sync, and is no slower per image than larger batches.
 CPU_BULK_CHUNK = 8
 
 

@@ -1,16 +1,8 @@
 """What runs the image tower's forward pass: PyTorch (default) or ONNX Runtime (``[model] engine``).
 
-Both engines take the same preprocessed (N, 3, H, W) float32 pixels and return the raw
-image features; ``Encoder`` normalises them. The ONNX engine exports ``model.visual`` once at
-load (about 10 s for ViT-B-16 on two cores; the file lives in memory only) and runs it with
-ONNX Runtime's CPU provider, whose fused attention and GEMM kernels beat PyTorch's eager
-fp32 on AVX2 CPUs (figures in README "Encoder speed"). Its fp32 vectors equal PyTorch's to
-about 1e-6, the same as a change of batch composition, so it keeps the model id.
-
-``quantize = "int8"`` (ONNX only) stores the linear layers' weights as per-channel int8 and
-quantizes activations on the fly (ONNX Runtime dynamic quantization). It changes the vectors,
-so the model id gets ``/int8`` instead of ``/fp32``; check it with ``snapfit eval`` before
-using it (README "Encoder speed" explains why random-weight parity is not enough).
+Both take the same preprocessed (N, 3, H, W) float32 pixels and return raw image features.
+ONNX's fp32 vectors equal PyTorch's up to float rounding, so it keeps the model id;
+``quantize = "int8"`` (ONNX only) changes the vectors, so the model id says ``/int8``.
 """
 
 from __future__ import annotations
@@ -104,9 +96,8 @@ class OnnxEngine:
 def export_visual(visual: nn.Module, image_size: int) -> bytes:
     """The image tower as an ONNX model with a dynamic batch axis.
 
-    Uses the TorchScript exporter (under a second for small models, ~10 s for ViT-B; the
-    torch.export-based one takes 20-30 s even for a tiny model) and falls back to the new
-    exporter where a future torch has removed the old one.
+    Uses the TorchScript exporter (much faster than the torch.export-based one) and falls back
+    to the new exporter where a future torch has removed the old one.
     """
     example = torch.zeros(2, 3, image_size, image_size)
     buffer = io.BytesIO()

@@ -1,22 +1,14 @@
 """Loading an open_clip model named by ``[model] name``, refusing every way of getting an untrained one.
 
-Three kinds of names (shared/reference/vectors-and-models.md §6):
-
-- ``local-dir:/path`` (offline): the folder holds ``open_clip_config.json`` and a weight file.
-  open_clip only *warns* when the weight file is missing and returns random weights, so the
-  folder is checked here first.
-- ``hf-hub:org/repo``: config and weights from the Hugging Face Hub (or its cache).
-- a built-in name such as ``ViT-B-16-SigLIP`` with ``pretrained`` = a tag or a weight file.
-
-Every call passes ``require_pretrained=True``, and every failure becomes one
-``EncoderLoadError`` line that says how to point ``model.name`` at a local folder.
+Names: ``local-dir:/path`` (offline; the folder is checked first because open_clip only warns
+about a missing weight file), ``hf-hub:org/repo``, or a built-in name with ``pretrained``.
+Every failure is one ``EncoderLoadError`` line that says what to do.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,23 +20,10 @@ import torch
 
 from indexer.config import ModelSettings
 from indexer.embedding.errors import EncoderLoadError
+from indexer.model_download import CONFIG_FILE, HF_HUB, LOCAL_DIR, choose_weight_file, config_problem
 
 log = logging.getLogger(__name__)
 
-LOCAL_DIR = "local-dir:"
-HF_HUB = "hf-hub:"
-CONFIG_FILE = "open_clip_config.json"
-# open_clip's preference order for the weight file of a local-dir: folder (factory._find_checkpoint_in_dir).
-WEIGHT_FILES = (
-    "open_clip_model.safetensors",
-    "open_clip_pytorch_model.safetensors",
-    "open_clip_pytorch_model.bin",
-    "open_clip_pytorch_model.pth",
-    "model.safetensors",
-    "pytorch_model.bin",
-    "pytorch_model.pth",
-    "model.pth",
-)
 OFFLINE_HINT = (
     "to run offline, copy open_clip_config.json and open_clip_model.safetensors from the model's "
     'Hugging Face repo into a folder and set model.name = "local-dir:/path/to/that/folder" '
@@ -77,15 +56,8 @@ def load_model(settings: ModelSettings) -> LoadedModel:
 
 def find_weight_file(folder: Path) -> Path | None:
     """The weight file open_clip will pick in a local-dir: folder, by its own rules."""
-    candidates = [*folder.glob("*.safetensors"), *folder.glob("*.bin"), *folder.glob("*.pth")]
-    if not candidates:
-        return None
-    preferred = [path for path in candidates if path.name in WEIGHT_FILES]
-    if preferred:
-        return min(preferred, key=lambda path: WEIGHT_FILES.index(path.name))
-    candidates.sort()
-    candidates.sort(key=lambda path: path.suffix == ".safetensors", reverse=True)
-    return candidates[0]
+    name = choose_weight_file(path.name for path in folder.iterdir())
+    return folder / name if name is not None else None
 
 
 def weights_digest(path: Path) -> str:
@@ -106,13 +78,9 @@ def _load_local_dir(name: str, cache_dir: str | None) -> LoadedModel:
     config_path = folder / CONFIG_FILE
     if not config_path.is_file():
         raise EncoderLoadError(f"{where}: {folder} has no {CONFIG_FILE}; {OFFLINE_HINT}")
-    try:
-        config = json.loads(config_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise EncoderLoadError(f"{where}: {config_path} is not readable JSON ({_one_line(exc)})") from None
-    model_cfg = config.get("model_cfg") if isinstance(config, dict) else None
-    if not isinstance(model_cfg, dict) or not {"vision_cfg", "text_cfg"} <= model_cfg.keys():
-        raise EncoderLoadError(f"{where}: {config_path} has no 'model_cfg' with 'vision_cfg' and 'text_cfg'")
+    problem = config_problem(config_path)
+    if problem is not None:
+        raise EncoderLoadError(f"{where}: {config_path} {problem}")
     weight_file = find_weight_file(folder)
     if weight_file is None:
         raise EncoderLoadError(

@@ -1,12 +1,8 @@
 """A forward-pass lock where waiting interactive work (a bot user's photo) goes before bulk work.
 
-In ``snapfit run`` the bot's micro-batches and the nightly sync share one encoder on two
-cores; a forward pass already uses every core, so passes run one at a time. Bulk callers
-(``Encoder.embed_images``) split their work into small chunks and take this lock once per
-chunk; when a chunk ends, an interactive caller that is waiting gets the lock before the
-next bulk chunk does. A bot query therefore waits for at most the one bulk chunk that is
-running when it arrives. Interactive work can starve bulk work, by design: the bot's queue
-is bounded (``MicroBatcher(max_queue=…)``), the nightly job is not in a hurry.
+Bulk callers (``Encoder.embed_images``) take the lock once per small chunk; when a chunk ends,
+a waiting interactive caller goes first, so a bot query waits for at most one bulk chunk.
+Interactive work may starve bulk work, by design: the bot's queue is bounded.
 """
 
 from __future__ import annotations

@@ -1,28 +1,9 @@
 """Reading an evaluation set: a gallery, a query set and which gallery items each query should find.
 
-An image set is a folder (or a manifest file) in one of these layouts, tried in this order:
-
-1. ``manifest.jsonl`` / ``manifest.csv`` / ``metadata.jsonl`` / ``metadata.csv`` (the last two are
-   Hugging Face's imagefolder convention): one row per image with an image path (``image``,
-   ``file_name``, ``path`` or ``image_path``, relative to the manifest's folder), optional
-   ``category``, and ids (below).
-2. ``*.parquet`` (a LookBench export; needs the optional ``pyarrow``): the same columns, where
-   ``image`` may also hold the encoded bytes (a Hugging Face ``Image`` struct or raw bytes).
-   When query and gallery shards share one folder, files whose names start with the role
-   (``query``/``gallery``) are picked.
-3. Otherwise every image file under the folder: the id is the file name without its suffix,
-   the category the first sub-folder's name (``gallery/001/123.jpg`` → item 123, category 001).
-
-Ids are compared as strings. A gallery row's item id (``item_id``, ``item_ID``, ``label``,
-``gallery_id`` or ``id``, the first present) names the item it shows; several rows may share
-an id (several photos of one item). A query row's own id is ``id`` or ``query_id`` (else the
-image's file stem, else its row number); LookBench-style query rows carry the matching
-gallery item id(s) in ``item_ID`` (or ``item_id``, ``label``, ``matches``, ``gallery_ids``), so
-no pairs file is needed.
-
-Every problem with the input raises ``DatasetError`` with one line that names the file and
-the row; unreadable images are not errors here (they are found, counted and reported when
-the images are decoded).
+An image set is a manifest (``manifest``/``metadata`` as ``.jsonl`` or ``.csv``), LookBench
+``*.parquet`` shards, or a folder of images (id: the file stem; category: the first
+sub-folder). Ids compare as strings. Input problems raise ``DatasetError`` naming the file and
+row; unreadable images are counted later, when they are decoded.
 """
 
 from __future__ import annotations
@@ -89,10 +70,6 @@ class ImageSet:
 
     def __len__(self) -> int:
         return len(self.entries)
-
-    @property
-    def has_categories(self) -> bool:
-        return any(entry.category for entry in self.entries)
 
 
 def read_image_set(location: Path, *, role: str) -> ImageSet:

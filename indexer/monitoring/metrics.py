@@ -231,7 +231,7 @@ def _sync_families(sync: SyncStatus | None) -> Iterable[Metric]:
 
 
 def _category_name(code: str) -> str:
-    from indexer.musinsa.categories import get_category
+    from indexer.categories import get_category
 
     category = get_category(code)
     return category.name if category is not None else ""

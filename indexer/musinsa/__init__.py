@@ -1,38 +1,19 @@
 """Musinsa: the listing API, product pages, image CDN and robots.txt, behind one polite client.
 
-The names other parts of snapfit use are re-exported here; see each module for the details.
+The names other parts of snapfit use are re-exported here; the finer error types are in
+``indexer.musinsa.errors`` and the category table in ``indexer.categories``.
 """
 
-from indexer.musinsa.categories import (
-    Category,
-    UnknownCategory,
-    category_code,
-    crawl_plan,
-    get_category,
-    resolve_category,
-    subcategories,
-    suggest,
-    top_level_categories,
-)
 from indexer.musinsa.client import MusinsaClient, image_client
 from indexer.musinsa.crawl import CatalogCrawl, crawl_catalog
 from indexer.musinsa.errors import (
-    Blocked,
-    ImageError,
-    ImageNotFound,
-    ImageTooLarge,
-    MalformedBody,
+    ImageDownloadError,
     MusinsaError,
-    NotAnImage,
-    PlaceholderImage,
-    ProductNotFound,
-    RequestFailed,
-    ResultNotSuccess,
-    RobotsDisallowed,
-    UnexpectedResponse,
+    ProductPageNotFoundError,
+    RobotsDisallowedError,
 )
-from indexer.musinsa.models import CategoryCrawl, ListingPage, RequestStats, SkippedItem
-from indexer.musinsa.refs import InvalidProductRef, parse_product_ref
+from indexer.musinsa.models import CategoryCrawl
+from indexer.musinsa.refs import ProductRefSyntaxError, parse_product_ref
 from indexer.musinsa.snapshot import (
     SnapshotError,
     latest_snapshot,
@@ -43,42 +24,21 @@ from indexer.musinsa.snapshot import (
 )
 
 __all__ = [
-    "Blocked",
     "CatalogCrawl",
-    "Category",
     "CategoryCrawl",
-    "ImageError",
-    "ImageNotFound",
-    "ImageTooLarge",
-    "InvalidProductRef",
-    "ListingPage",
-    "MalformedBody",
+    "ImageDownloadError",
     "MusinsaClient",
     "MusinsaError",
-    "NotAnImage",
-    "PlaceholderImage",
-    "ProductNotFound",
-    "RequestFailed",
-    "RequestStats",
-    "ResultNotSuccess",
-    "RobotsDisallowed",
-    "SkippedItem",
+    "ProductPageNotFoundError",
+    "ProductRefSyntaxError",
+    "RobotsDisallowedError",
     "SnapshotError",
-    "UnexpectedResponse",
-    "UnknownCategory",
-    "category_code",
     "crawl_catalog",
-    "crawl_plan",
-    "get_category",
     "image_client",
     "latest_snapshot",
     "list_snapshots",
     "load_snapshot",
     "parse_product_ref",
-    "resolve_category",
     "snapshot_dir",
-    "subcategories",
-    "suggest",
-    "top_level_categories",
     "write_snapshot",
 ]

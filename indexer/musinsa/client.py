@@ -25,19 +25,19 @@ import aiohttp
 
 from indexer.config import ImageSettings, MusinsaSettings
 from indexer.musinsa.errors import (
-    Blocked,
-    ImageError,
-    ImageNotFound,
-    ImageTooLarge,
-    MalformedBody,
+    BlockedError,
+    ImageDownloadError,
+    ImageNotFoundError,
+    ImageTooLargeError,
+    MalformedBodyError,
     MusinsaError,
-    NotAnImage,
-    PlaceholderImage,
-    ProductNotFound,
-    RequestFailed,
-    ResultNotSuccess,
-    RobotsDisallowed,
-    UnexpectedResponse,
+    NotAnImageResponseError,
+    PlaceholderImageError,
+    ProductPageNotFoundError,
+    RequestFailedError,
+    ResultNotSuccessError,
+    RobotsDisallowedError,
+    UnexpectedResponseError,
 )
 from indexer.musinsa.listing import decode_json, parse_listing
 from indexer.musinsa.models import CategoryCrawl, ListingPage, RequestStats
@@ -79,7 +79,7 @@ class _Response:
         return self.body.decode("utf-8", "replace")
 
 
-class _Retry(Exception):
+class _RetryError(Exception):
     """An attempt failed in a way worth retrying; ``final(attempts)`` is the error if none is left."""
 
     def __init__(
@@ -139,17 +139,13 @@ class MusinsaClient:
 
     # ----------------------------------------------------------------- public API
 
-    async def list_page(self, category: str, page: int = 1) -> ListingPage:
-        """One page of the category listing, parsed; raises a MusinsaError subclass on failure."""
-        return await self._list_page(category, page, None)
-
     async def crawl_category(
         self, code: str, max_pages: int = 0, on_page: PageCallback | None = None
     ) -> CategoryCrawl:
         """Walk a category's listing until ``hasNext`` is false (or ``max_pages``, 0 = no limit).
 
         Never raises for a failed page: the result says ``complete=False`` with the reason and
-        keeps what earlier pages gave. RobotsDisallowed (a policy, not a fault) and
+        keeps what earlier pages gave. RobotsDisallowedError (a policy, not a fault) and
         cancellation propagate.
         """
         result = CategoryCrawl(code=code)
@@ -182,7 +178,7 @@ class MusinsaClient:
                     break
                 page += 1
                 _notify(on_page, result)
-        except RobotsDisallowed as exc:
+        except RobotsDisallowedError as exc:
             result.failed, result.finished = True, True
             result.reason = str(exc)
             result.error = exc
@@ -200,15 +196,15 @@ class MusinsaClient:
         return result
 
     async def fetch_product(self, goods_no: int) -> Product:
-        """The product page of ``goods_no`` parsed into a Product; ProductNotFound on 404."""
+        """The product page of ``goods_no`` parsed into a Product; ProductPageNotFoundError on 404."""
         url = product_url(self.settings.web_url, goods_no)
 
         def parse(response: _Response) -> Product:
             if response.status in (404, 410):
-                raise ProductNotFound(goods_no, url=url)
+                raise ProductPageNotFoundError(goods_no, url=url)
             if response.content_type and "html" not in response.content_type:
-                raise _Retry(
-                    lambda n: MalformedBody(
+                raise _RetryError(
+                    lambda n: MalformedBodyError(
                         url, f"expected an HTML page, got {response.content_type}", attempts=n
                     ),
                     problem=f"content type {response.content_type}",
@@ -227,7 +223,7 @@ class MusinsaClient:
         return await self._request(url, "html", parse, None, passthrough=frozenset({404, 410}))
 
     async def fetch_image(self, url: str) -> bytes:
-        """A catalog image's bytes, fetched with Musinsa's Referer; ImageError subclasses otherwise.
+        """A catalog image's bytes, fetched with Musinsa's Referer; ImageDownloadError subclasses otherwise.
 
         Stops reading past [images] max_bytes, refuses non-image answers (an HTML challenge page)
         and known placeholder images, so what it returns is worth decoding and embedding.
@@ -235,23 +231,23 @@ class MusinsaClient:
 
         parts = urlsplit(url) if isinstance(url, str) else None
         if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ImageError(f"not an http(s) image URL: {url!r}", url=str(url))
+            raise ImageDownloadError(f"not an http(s) image URL: {url!r}", url=str(url))
 
         def parse(response: _Response) -> bytes:
             if response.status in (404, 410):
-                raise ImageNotFound(f"image not found (HTTP {response.status}): {url}", url=url)
+                raise ImageNotFoundError(f"image not found (HTTP {response.status}): {url}", url=url)
             if not response.content_type.startswith("image/") or not response.body:
                 what = response.content_type or "no content type"
                 size = len(response.body)
-                raise _Retry(
-                    lambda n: NotAnImage(
+                raise _RetryError(
+                    lambda n: NotAnImageResponseError(
                         f"not an image ({what}, {size} bytes) after {n} attempts: {url}", url=url
                     ),
                     problem=f"not an image ({what})",
                 )
             digest = hashlib.sha256(response.body).hexdigest()
             if digest in self._placeholders:
-                raise PlaceholderImage(
+                raise PlaceholderImageError(
                     f"the CDN sent a placeholder image (sha256 {digest[:12]}…): {url}", url=url
                 )
             return response.body
@@ -283,9 +279,9 @@ class MusinsaClient:
                     web_url=settings.web_url,
                     crawled_at=crawled_at,
                 )
-            except (MalformedBody, ResultNotSuccess) as exc:
+            except (MalformedBodyError, ResultNotSuccessError) as exc:
                 error_type, problem = type(exc), exc.problem
-                raise _Retry(lambda n: error_type(url, problem, attempts=n), problem=problem) from None
+                raise _RetryError(lambda n: error_type(url, problem, attempts=n), problem=problem) from None
 
         return await self._request(url, "json", parse, stats)
 
@@ -334,14 +330,14 @@ class MusinsaClient:
             raise RuntimeError("MusinsaClient is not open: use `async with MusinsaClient(...) as client`")
         host = origin(url)
         attempts = self.settings.max_retries + 1
-        last: _Retry | None = None
+        last: _RetryError | None = None
         for attempt in range(attempts):
             if check_robots and self.settings.obey_robots_txt:
                 await self._check_robots(url)
             try:
                 response = await self._send(url, kind, stats, attempt)
                 return self._judge(response, url, parse, stats, passthrough, host)
-            except _Retry as retry:
+            except _RetryError as retry:
                 last = retry
             if attempt + 1 < attempts:
                 delay = retry_delay(
@@ -381,8 +377,8 @@ class MusinsaClient:
         if blocked:
             self._count(stats, throttled=1)
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            raise _Retry(
-                lambda n: Blocked(
+            raise _RetryError(
+                lambda n: BlockedError(
                     f"HTTP {status} from {url} after {n} attempts (throttled or blocked)",
                     url=url,
                     status=status,
@@ -394,18 +390,18 @@ class MusinsaClient:
         if status >= 500 or status == 408:
             self._count(stats, server_errors=1 if status >= 500 else 0)
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            raise _Retry(
-                lambda n: RequestFailed(
+            raise _RetryError(
+                lambda n: RequestFailedError(
                     f"HTTP {status} from {url} after {n} attempts", url=url, status=status, attempts=n
                 ),
                 retry_after=retry_after,
                 problem=f"HTTP {status}",
             )
         snippet = response.text()[:120].replace("\n", " ")
-        raise RequestFailed(f"HTTP {status} from {url}: {snippet!r}", url=url, status=status)
+        raise RequestFailedError(f"HTTP {status} from {url}: {snippet!r}", url=url, status=status)
 
     async def _send(self, url: str, kind: Kind, stats: RequestStats | None, attempt: int) -> _Response:
-        """One paced attempt; network trouble becomes _Retry, oversize bodies a final error."""
+        """One paced attempt; network trouble becomes _RetryError, oversize bodies a final error."""
         assert self._session is not None
         limit = self._image_max_bytes if kind == "image" else TEXT_BODY_LIMIT
         host = origin(url)
@@ -413,7 +409,7 @@ class MusinsaClient:
             await self._limiter.acquire()
             # Checked after the wait for a turn, so requests queued behind a block never go out.
             if self._breaker.is_open(host):
-                raise Blocked(
+                raise BlockedError(
                     f"{host} answered 403/429 {self._breaker.consecutive(host)} times in a row; "
                     f"stopped to respect the block (circuit breaker), not requesting {url}",
                     url=url,
@@ -434,19 +430,21 @@ class MusinsaClient:
             except (TimeoutError, aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as exc:
                 self._count(stats, network_errors=1)
                 problem = _describe_network_error(exc, self.settings.timeout_seconds)
-                raise _Retry(
-                    lambda n: RequestFailed(f"{problem} for {url} after {n} attempts", url=url, attempts=n),
+                raise _RetryError(
+                    lambda n: RequestFailedError(
+                        f"{problem} for {url} after {n} attempts", url=url, attempts=n
+                    ),
                     problem=problem,
                 ) from None
             except aiohttp.ClientError as exc:
-                raise RequestFailed(f"request to {url} failed: {exc}", url=url) from None
+                raise RequestFailedError(f"request to {url} failed: {exc}", url=url) from None
 
     @staticmethod
     def _too_large(url: str, kind: Kind, limit: int, declared: int | None) -> MusinsaError:
         size = f"{declared} bytes" if declared is not None else f"more than {limit} bytes"
         if kind == "image":
-            return ImageTooLarge(f"image is {size}, over the {limit}-byte limit: {url}", url=url)
-        return UnexpectedResponse(url, f"body is {size}, over the {limit}-byte limit")
+            return ImageTooLargeError(f"image is {size}, over the {limit}-byte limit: {url}", url=url)
+        return UnexpectedResponseError(url, f"body is {size}, over the {limit}-byte limit")
 
     async def _check_robots(self, url: str) -> None:
         host = origin(url)
@@ -461,7 +459,7 @@ class MusinsaClient:
         decision = robots.check(url, self.settings.user_agent)
         if not decision.allowed:
             assert decision.rule is not None
-            raise RobotsDisallowed(
+            raise RobotsDisallowedError(
                 url,
                 rule=decision.rule.describe(),
                 user_agent=self.settings.user_agent,

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from indexer.musinsa.client import MusinsaClient, PageCallback
-from indexer.musinsa.errors import RobotsDisallowed
+from indexer.musinsa.errors import RobotsDisallowedError
 from indexer.musinsa.models import CategoryCrawl, RequestStats
 from indexer.product import Product
 
@@ -55,7 +55,7 @@ async def crawl_catalog(
     max_pages: int = 0,
     on_page: PageCallback | None = None,
 ) -> CatalogCrawl:
-    """Crawl ``codes`` (duplicates ignored) concurrently; RobotsDisallowed stops them all."""
+    """Crawl ``codes`` (duplicates ignored) concurrently; RobotsDisallowedError stops them all."""
     run = CatalogCrawl(categories=[])
     unique = list(dict.fromkeys(codes))
     before = RequestStats(**vars(client.stats))
@@ -63,7 +63,7 @@ async def crawl_catalog(
         async with asyncio.TaskGroup() as group:
             tasks = [group.create_task(client.crawl_category(code, max_pages, on_page)) for code in unique]
     except BaseExceptionGroup as errors:
-        raise _first(errors, RobotsDisallowed) from None
+        raise _first(errors, RobotsDisallowedError) from None
     run.categories = [task.result() for task in tasks]
     run.stats = RequestStats(
         **{name: value - getattr(before, name) for name, value in vars(client.stats).items()}

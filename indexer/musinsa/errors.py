@@ -1,8 +1,8 @@
 """Typed errors of the Musinsa client; each message is one line naming the URL and what went wrong.
 
-Callers choose by type: sync skips a category on ``RequestFailed``/``Blocked``, stops the run on
-``RobotsDisallowed``, the bot answers "unknown product" on ``ProductNotFound`` and drops a
-catalog image on ``ImageError``.
+Callers choose by type: sync skips a category on ``RequestFailedError``/``BlockedError`` and
+stops the run on ``RobotsDisallowedError``; the bot answers "unknown product" on
+``ProductPageNotFoundError``; a catalog image is dropped on ``ImageDownloadError``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ class MusinsaError(Exception):
         self.url = url
 
 
-class RobotsDisallowed(MusinsaError):
+class RobotsDisallowedError(MusinsaError):
     """robots.txt forbids this URL for our user agent (and obey_robots_txt is on)."""
 
     def __init__(self, url: str, *, rule: str, user_agent: str, robots_url: str) -> None:
@@ -30,7 +30,7 @@ class RobotsDisallowed(MusinsaError):
         self.robots_url = robots_url
 
 
-class RequestFailed(MusinsaError):
+class RequestFailedError(MusinsaError):
     """The request did not succeed: a non-retryable HTTP status, or retries ran out."""
 
     def __init__(self, message: str, *, url: str, status: int | None = None, attempts: int = 1) -> None:
@@ -39,11 +39,11 @@ class RequestFailed(MusinsaError):
         self.attempts = attempts
 
 
-class Blocked(RequestFailed):
+class BlockedError(RequestFailedError):
     """Musinsa keeps answering 403/429: the circuit breaker is open, stop this category."""
 
 
-class UnexpectedResponse(MusinsaError):
+class UnexpectedResponseError(MusinsaError):
     """The body is not what Musinsa's API or pages look like (shape changed, meta.result failed, ...)."""
 
     def __init__(self, url: str, problem: str, *, attempts: int = 1) -> None:
@@ -53,7 +53,7 @@ class UnexpectedResponse(MusinsaError):
         self.attempts = attempts
 
 
-class ProductNotFound(MusinsaError):
+class ProductPageNotFoundError(MusinsaError):
     """Musinsa has no product with this goodsNo (HTTP 404)."""
 
     def __init__(self, goods_no: int, *, url: str) -> None:
@@ -61,29 +61,29 @@ class ProductNotFound(MusinsaError):
         self.goods_no = goods_no
 
 
-class ImageError(MusinsaError):
+class ImageDownloadError(MusinsaError):
     """A catalog image that must not be used; subclasses say why."""
 
 
-class ImageNotFound(ImageError):
+class ImageNotFoundError(ImageDownloadError):
     """The image URL answered 404/410."""
 
 
-class ImageTooLarge(ImageError):
+class ImageTooLargeError(ImageDownloadError):
     """The image is bigger than [images] max_bytes; the download stopped early."""
 
 
-class NotAnImage(ImageError):
+class NotAnImageResponseError(ImageDownloadError):
     """The response is not an image (for example an HTML challenge page) or is empty."""
 
 
-class PlaceholderImage(ImageError):
+class PlaceholderImageError(ImageDownloadError):
     """The CDN sent a known placeholder instead of the product photo."""
 
 
-class MalformedBody(UnexpectedResponse):
+class MalformedBodyError(UnexpectedResponseError):
     """The body is not JSON (or not the JSON/HTML asked for): often a transient edge error, retried."""
 
 
-class ResultNotSuccess(UnexpectedResponse):
+class ResultNotSuccessError(UnexpectedResponseError):
     """HTTP 200 with ``meta.result`` other than SUCCESS: Musinsa's soft refusal, retried later."""

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from indexer.musinsa.errors import MalformedBody, ResultNotSuccess, UnexpectedResponse
+from indexer.musinsa.errors import MalformedBodyError, ResultNotSuccessError, UnexpectedResponseError
 from indexer.musinsa.models import ListingPage, SkippedItem
 from indexer.musinsa.urls import absolute_url, product_url
 from indexer.product import Product
@@ -23,7 +23,7 @@ from indexer.product import Product
 log = logging.getLogger(__name__)
 
 
-class _Skip(Exception):
+class _SkipError(Exception):
     """An item that cannot become a Product; the message is the reason."""
 
 
@@ -47,24 +47,24 @@ def _text(value: Any) -> str | None:
 
 
 def parse_item(item: Any, *, category: str, image_host: str, web_url: str, crawled_at: datetime) -> Product:
-    """One listing item to a Product, or _Skip naming the missing or invalid required field."""
+    """One listing item to a Product, or _SkipError naming the missing or invalid required field."""
     if not isinstance(item, dict):
-        raise _Skip(f"item is {type(item).__name__}, not an object")
+        raise _SkipError(f"item is {type(item).__name__}, not an object")
     goods_no = as_int(item.get("goodsNo"))
     if goods_no is None or goods_no <= 0:
-        raise _Skip("goodsNo missing or not a positive integer")
+        raise _SkipError("goodsNo missing or not a positive integer")
     name = _text(item.get("goodsName"))
     if name is None:
-        raise _Skip("goodsName missing or empty")
+        raise _SkipError("goodsName missing or empty")
     price = as_int(item.get("price"))
     final_price = as_int(item.get("finalPrice"))
     if price is None:
         price = final_price
     if price is None:
-        raise _Skip("price missing or not an integer")
+        raise _SkipError("price missing or not an integer")
     image_url = absolute_url(item.get("thumbnail"), image_host)
     if image_url is None:
-        raise _Skip(f"thumbnail missing or not an image URL ({item.get('thumbnail')!r})")
+        raise _SkipError(f"thumbnail missing or not an image URL ({item.get('thumbnail')!r})")
 
     brand = _text(item.get("brand")) or ""
     link = absolute_url(item.get("goodsLinkUrl"), web_url) if item.get("goodsLinkUrl") else None
@@ -96,40 +96,40 @@ def parse_item(item: Any, *, category: str, image_host: str, web_url: str, crawl
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         field = ".".join(str(part) for part in first["loc"])
-        raise _Skip(f"{field}: {first['msg']}") from None
+        raise _SkipError(f"{field}: {first['msg']}") from None
 
 
 def decode_json(body: bytes, url: str) -> Any:
-    """JSON from a response body, or MalformedBody (retryable) naming the URL."""
+    """JSON from a response body, or MalformedBodyError (retryable) naming the URL."""
     try:
         return json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         start = body[:80].decode("utf-8", "replace").replace("\n", " ")
-        raise MalformedBody(url, f"body is not JSON ({exc}); it starts with {start!r}") from None
+        raise MalformedBodyError(url, f"body is not JSON ({exc}); it starts with {start!r}") from None
 
 
 def _envelope(payload: Any, url: str) -> tuple[list[Any], dict[str, Any]]:
     if not isinstance(payload, dict):
-        raise UnexpectedResponse(url, f"top level is {type(payload).__name__}, expected an object")
+        raise UnexpectedResponseError(url, f"top level is {type(payload).__name__}, expected an object")
     meta = payload.get("meta")
     if not isinstance(meta, dict) or "result" not in meta:
-        raise UnexpectedResponse(url, "no meta.result in the response")
+        raise UnexpectedResponseError(url, "no meta.result in the response")
     if meta["result"] != "SUCCESS":
         detail = meta.get("message") or meta.get("errorCode") or ""
-        raise ResultNotSuccess(
+        raise ResultNotSuccessError(
             url, f"meta.result is {meta['result']!r}, not 'SUCCESS'" + (f": {detail}" if detail else "")
         )
     data = payload.get("data")
     if not isinstance(data, dict):
-        raise UnexpectedResponse(url, "meta.result is SUCCESS but data is missing or not an object")
+        raise UnexpectedResponseError(url, "meta.result is SUCCESS but data is missing or not an object")
     items = data.get("list")
     if not isinstance(items, list):
-        raise UnexpectedResponse(url, "data.list is missing or not a list")
+        raise UnexpectedResponseError(url, "data.list is missing or not a list")
     pagination = data.get("pagination")
     if not isinstance(pagination, dict):
-        raise UnexpectedResponse(url, "data.pagination is missing or not an object")
+        raise UnexpectedResponseError(url, "data.pagination is missing or not an object")
     if not isinstance(pagination.get("hasNext"), bool):
-        raise UnexpectedResponse(url, "data.pagination.hasNext is missing or not a boolean")
+        raise UnexpectedResponseError(url, "data.pagination.hasNext is missing or not a boolean")
     return items, pagination
 
 
@@ -154,7 +154,7 @@ def parse_listing(
             product = parse_item(
                 item, category=category, image_host=image_host, web_url=web_url, crawled_at=crawled_at
             )
-        except _Skip as skip:
+        except _SkipError as skip:
             goods_no = as_int(item.get("goodsNo")) if isinstance(item, dict) else None
             skipped.append(SkippedItem(index, goods_no, str(skip)))
             log.warning("skipped item %d (goodsNo %s) of %s: %s", index, goods_no, url, skip)

@@ -61,7 +61,7 @@ class CategoryCrawl:
     total_count: int | None = None
     stats: RequestStats = field(default_factory=RequestStats)
     finished: bool = False  # the walk is over (complete or not); False while in progress
-    # The error that ended the walk, when one did: sync tells a block (``Blocked``) from a fault.
+    # The error that ended the walk, when one did: sync tells a block (``BlockedError``) from a fault.
     error: Exception | None = field(default=None, repr=False, compare=False)
 
     @property

@@ -17,10 +17,10 @@ from typing import Any
 from bs4 import BeautifulSoup
 from pydantic import ValidationError
 
-from indexer.musinsa.categories import CODE_PATTERN, from_korean_path
-from indexer.musinsa.errors import UnexpectedResponse
+from indexer.categories import from_korean_path, is_category_code
+from indexer.musinsa.errors import UnexpectedResponseError
 from indexer.musinsa.listing import as_int
-from indexer.musinsa.refs import InvalidProductRef, parse_product_ref
+from indexer.musinsa.refs import ProductRefSyntaxError, parse_product_ref
 from indexer.musinsa.urls import absolute_url, product_url
 from indexer.product import Product
 
@@ -69,7 +69,7 @@ def _category_code(goods: dict[str, Any]) -> str | None:
     deepest = None
     for depth in range(1, 5):
         code = category.get(f"categoryDepth{depth}Code")
-        if isinstance(code, str) and CODE_PATTERN.match(code):
+        if is_category_code(code):
             deepest = code
     return deepest
 
@@ -185,7 +185,7 @@ def _fields_from_metas(soup: BeautifulSoup, image_host: str, web_url: str) -> Fi
             try:
                 fields["id"] = parse_product_ref(candidate, extra_hosts={_host(web_url)})
                 break
-            except InvalidProductRef:
+            except ProductRefSyntaxError:
                 continue
     return fields
 
@@ -209,7 +209,7 @@ def parse_product_page(
     goods_no: int | None = None,
     crawled_at: datetime | None = None,
 ) -> Product:
-    """The Product on a product page, or UnexpectedResponse naming what no source provided."""
+    """The Product on a product page, or UnexpectedResponseError naming what no source provided."""
     soup = BeautifulSoup(html, "html.parser")
     sources: list[Fields] = []
     for goods in (_goods_from_next_data(soup), _goods_from_mss(html)):
@@ -230,7 +230,7 @@ def parse_product_page(
     if image_url is None:
         missing.append("image")
     if missing:
-        raise UnexpectedResponse(
+        raise UnexpectedResponseError(
             url,
             f"product page has no {', '.join(missing)} "
             "(looked in __NEXT_DATA__, window.__MSS__ and the og/product metas)",
@@ -259,4 +259,4 @@ def parse_product_page(
     except ValidationError as exc:
         problem = exc.errors(include_url=False)[0]
         field = ".".join(str(part) for part in problem["loc"])
-        raise UnexpectedResponse(url, f"product page field {field}: {problem['msg']}") from None
+        raise UnexpectedResponseError(url, f"product page field {field}: {problem['msg']}") from None

@@ -21,57 +21,57 @@ _SHORT_PATH = re.compile(rf"^/{_ID}/?$")
 _EXAMPLE = "a product number like 3783092 or a link like https://www.musinsa.com/products/3783092"
 
 
-class InvalidProductRef(ValueError):
+class ProductRefSyntaxError(ValueError):
     """The text is not a Musinsa product reference; ``str(error)`` is a message for the user."""
 
 
 def _positive(digits: str) -> int:
     goods_no = int(digits)
     if goods_no <= 0:
-        raise InvalidProductRef(f"0 is not a Musinsa product number; send {_EXAMPLE}")
+        raise ProductRefSyntaxError(f"0 is not a Musinsa product number; send {_EXAMPLE}")
     return goods_no
 
 
 def parse_product_ref(text: str, *, extra_hosts: frozenset[str] | set[str] = frozenset()) -> int:
-    """The goodsNo in ``text``, or InvalidProductRef explaining what is accepted.
+    """The goodsNo in ``text``, or ProductRefSyntaxError explaining what is accepted.
 
     ``extra_hosts`` adds hosts treated like www.musinsa.com (the configured web_url's host,
     e.g. a local test server).
     """
     if not isinstance(text, str):
-        raise InvalidProductRef(f"send {_EXAMPLE}")
+        raise ProductRefSyntaxError(f"send {_EXAMPLE}")
     cleaned = text.strip()
     if not cleaned:
-        raise InvalidProductRef(f"empty product reference; send {_EXAMPLE}")
+        raise ProductRefSyntaxError(f"empty product reference; send {_EXAMPLE}")
     if cleaned.isascii() and cleaned.isdigit():
         if len(cleaned) > MAX_ID_DIGITS:
-            raise InvalidProductRef(f"{cleaned[:20]}… is too long to be a Musinsa product number")
+            raise ProductRefSyntaxError(f"{cleaned[:20]}… is too long to be a Musinsa product number")
         return _positive(cleaned)
     if len(cleaned) > 2048 or any(ch.isspace() for ch in cleaned):
-        raise InvalidProductRef(f"not a Musinsa product link; send {_EXAMPLE}")
+        raise ProductRefSyntaxError(f"not a Musinsa product link; send {_EXAMPLE}")
 
     if cleaned.startswith("/"):
         host, path = "www.musinsa.com", urlsplit(cleaned).path
     else:
         has_scheme = re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", cleaned)
         if has_scheme and not cleaned.lower().startswith(("http://", "https://")):
-            raise InvalidProductRef(f"not a Musinsa product link; send {_EXAMPLE}")
+            raise ProductRefSyntaxError(f"not a Musinsa product link; send {_EXAMPLE}")
         parts = urlsplit(cleaned if has_scheme else f"https://{cleaned}")
         try:
             host = (parts.hostname or "").lower()
             port = parts.port
         except ValueError:
-            raise InvalidProductRef(f"not a Musinsa product link; send {_EXAMPLE}") from None
+            raise ProductRefSyntaxError(f"not a Musinsa product link; send {_EXAMPLE}") from None
         if port is not None and port not in (80, 443) and host not in extra_hosts:
-            raise InvalidProductRef(f"not a Musinsa product link; send {_EXAMPLE}")
+            raise ProductRefSyntaxError(f"not a Musinsa product link; send {_EXAMPLE}")
         path = parts.path
 
     if host == "global.musinsa.com":
-        raise InvalidProductRef(
+        raise ProductRefSyntaxError(
             "that is a Musinsa Global link, a different catalogue; send the www.musinsa.com product link"
         )
     if host in APP_LINK_HOSTS:
-        raise InvalidProductRef(
+        raise ProductRefSyntaxError(
             "app share links can't be opened here; open it and send the www.musinsa.com/products/… link"
         )
     if host in SHORT_HOSTS:
@@ -83,5 +83,5 @@ def parse_product_ref(text: str, *, extra_hosts: frozenset[str] | set[str] = fro
         if match:
             return _positive(match.group(1) or match.group(2))
     else:
-        raise InvalidProductRef(f"{host or cleaned[:40]!s} is not Musinsa; send {_EXAMPLE}")
-    raise InvalidProductRef(f"that Musinsa link does not point to a product; send {_EXAMPLE}")
+        raise ProductRefSyntaxError(f"{host or cleaned[:40]!s} is not Musinsa; send {_EXAMPLE}")
+    raise ProductRefSyntaxError(f"that Musinsa link does not point to a product; send {_EXAMPLE}")

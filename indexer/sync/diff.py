@@ -1,15 +1,8 @@
 """Pure decisions of a sync: what changed since the index was written, and what may be removed.
 
-No I/O here, so the rules that protect the index are tested directly:
-
-- ``plan_changes``: by product id against the stored refs. Not stored, or stored with another
-  image URL: download and embed. Same image, other fingerprint (price, sold-out, name, ...):
-  payload update only. Same fingerprint: nothing.
-- ``removal_safety``: per crawled category, whether absences may count at all (its crawl
-  completed, and it returned at least ``min_crawl_ratio`` of what the index holds for it).
-- ``decide_removals``: per absent stored product, one more miss when a safe crawled category
-  covers its stored category (hierarchically: 001 covers 001004; 001004 does not cover 001);
-  removal once the misses reach ``remove_after_missed``. A product seen again starts from zero.
+No I/O, so the rules that protect the index are tested directly: ``plan_changes`` (embed,
+payload update or nothing), ``removal_safety`` (which crawled categories may count absences)
+and ``decide_removals`` (a miss per absent product, removal after ``remove_after_missed``).
 """
 
 from __future__ import annotations

@@ -1,17 +1,9 @@
 """Download → decode → embed → upsert, overlapped, for the products a sync must (re-)embed.
 
-``download_concurrency`` workers fetch images through the paced image client and decode them in
-worker threads (``ImageDecoder`` at the encoder's input size, exactly like the bot's query
-path) into a small bounded queue. One consumer takes chunks of ``chunk_size`` images, embeds
-each chunk in a worker thread (the event loop stays free for the bot) and upserts it at once,
-vectors and payloads together, so a crash loses at most the chunk in flight and everything
-stored is complete. While the encoder works on one chunk the workers fetch the next ones; the
-bounded queue keeps memory flat however many images there are.
-
-An image that cannot be downloaded or decoded is counted and skipped: the product is not
-stored (a changed image keeps its old vector), so the next sync sees it again. A block of the
-image host (``Blocked``: 403/429 beyond the retries, or the circuit breaker) or a robots.txt
-refusal stops fetching; what was already fetched is still embedded and stored.
+Workers fetch and decode images into a small bounded queue; one consumer embeds chunks in a
+worker thread and upserts each at once, so a crash loses at most the chunk in flight. A failed
+image is counted and tried again next sync; a block of the image host or a robots.txt refusal
+stops fetching, and what was fetched is still stored.
 """
 
 from __future__ import annotations
@@ -29,7 +21,7 @@ from PIL import Image
 from indexer.images import ImageDecoder
 from indexer.images import ImageError as DecodeError
 from indexer.musinsa.client import MusinsaClient
-from indexer.musinsa.errors import Blocked, MusinsaError, RobotsDisallowed
+from indexer.musinsa.errors import BlockedError, MusinsaError, RobotsDisallowedError
 from indexer.product import Product
 from indexer.store.catalog import ProductIndex
 from indexer.sync.progress import SyncProgress
@@ -129,7 +121,7 @@ class ImagePipeline:
                 return
             try:
                 data = await self._client.fetch_image(product.image_url)
-            except (Blocked, RobotsDisallowed) as exc:
+            except (BlockedError, RobotsDisallowedError) as exc:
                 if not self._result.stopped:
                     self._result.stopped = f"image downloads stopped: {exc}"
                     log.warning("%s", self._result.stopped)

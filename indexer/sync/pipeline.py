@@ -1,45 +1,29 @@
 """One sync run: crawl → diff → payload updates → download/decode/embed/upsert → retire → switch.
 
-``run_sync`` is the one entry point (the CLI, the nightly schedule and the bot all call it).
-The order of steps is chosen so that a run cut short at any point leaves a consistent index
-that the next run completes:
-
-1. Crawl every category. A robots.txt refusal, or Musinsa blocking the crawl (403/429 past the
-   retries, or the circuit breaker), ends the run here: the index is not touched.
-2. Pick the target: the live index, or, when the index is empty or was built by another model,
-   a new version from ``catalog.begin_rebuild`` (an interrupted one is resumed) while the live
-   one keeps serving.
-3. Diff the crawl against the target's stored refs (``indexer.sync.diff``): metadata changes
-   become payload updates (no download, no embedding); new products and changed images go
-   through ``ImagePipeline``, stored chunk by chunk as soon as they are embedded. What is
-   already stored is never embedded again, so a rerun after a crash only does the rest.
-4. Count absences and remove products only from categories whose crawl completed and was not
-   suspiciously small, after ``remove_after_missed`` consecutive misses. A run that ended
-   early removes nothing.
-5. Incremental: ``optimize`` then ``flush``. Rebuild: ``commit`` (switch) when the new version
-   is complete enough (see ``rebuild_verdict``), else keep it for the next run to resume.
-
-The summary is logged, returned and saved to ``{data.dir}/state/last_sync.json``.
+``run_sync`` is the one entry point (the CLI, the nightly schedule and the bot call it). Its
+steps are ordered so that a run cut short anywhere leaves a consistent index that the next run
+completes: a refused or blocked crawl touches nothing, nothing stored is embedded again,
+removals follow only complete crawls, and a rebuild goes live only when complete. The summary
+is saved to ``{data.dir}/state/last_sync.json``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import re
 import time
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
 
+from indexer.categories import walk_plan
 from indexer.config import Settings, SyncSettings
 from indexer.embedding.errors import EncoderError
 from indexer.images import ImageDecoder
-from indexer.musinsa.categories import crawl_plan
 from indexer.musinsa.client import MusinsaClient
 from indexer.musinsa.client import image_client as make_image_client
 from indexer.musinsa.crawl import CatalogCrawl, crawl_catalog
-from indexer.musinsa.errors import Blocked, MusinsaError, RobotsDisallowed
+from indexer.musinsa.errors import BlockedError, MusinsaError, RobotsDisallowedError
 from indexer.product import Product
 from indexer.store.catalog import Catalog, CatalogRebuild, ProductIndex
 from indexer.store.errors import CatalogError
@@ -57,7 +41,6 @@ from indexer.sync.summary import CategoryReport, SyncSummary, save_last_summary
 
 log = logging.getLogger(__name__)
 
-_CATEGORY_CODE = re.compile(r"^\d{3}(\d{3}){0,2}$")
 # Store calls that carry no vectors go in chunks of this many products.
 WRITE_CHUNK = 256
 # Errors that end a run with a clear message (anything else is logged with its traceback too).
@@ -84,20 +67,16 @@ async def run_sync(
     """Bring the index in line with Musinsa's listings; never raises for an operational failure.
 
     ``categories`` (walked exactly as given) defaults to ``[musinsa] categories``, expanded to their
-    sub-categories when ``expand_subcategories`` (``crawl_plan``), and ``max_pages`` to ``[musinsa]
+    sub-categories when ``expand_subcategories`` (``walk_plan``), and ``max_pages`` to ``[musinsa]
     max_pages``. Clients passed in must be open (``async with``) and stay the caller's;
     otherwise the run opens its own. The result's ``error`` says why a run ended early.
     Cancellation propagates (after the summary is saved and a rebuild is left resumable).
     """
-    if categories is not None:
-        codes = list(dict.fromkeys(categories))
-    else:
-        codes = crawl_plan(
-            settings.musinsa.categories, expand_subcategories=settings.musinsa.expand_subcategories
-        )
-    for code in codes:
-        if not isinstance(code, str) or not _CATEGORY_CODE.match(code):
-            raise ValueError(f"{code!r} is not a Musinsa category code (3, 6 or 9 digits, e.g. '001')")
+    codes = walk_plan(
+        categories,
+        configured=settings.musinsa.categories,
+        expand_subcategories=settings.musinsa.expand_subcategories,
+    )
     if not codes:
         raise ValueError("no category to sync")
     pages = settings.musinsa.max_pages if max_pages is None else max_pages
@@ -198,7 +177,7 @@ class _SyncRun:
         started = time.perf_counter()
         try:
             crawl = await crawl_catalog(client, codes, max_pages=pages, on_page=self.progress.crawl_page)
-        except RobotsDisallowed as exc:
+        except RobotsDisallowedError as exc:
             self.summary.error = f"{exc}; the index was not changed"
             return None
         finally:
@@ -215,7 +194,7 @@ class _SyncRun:
             )
             for category in crawl.categories
         ]
-        blocked = [category for category in crawl.categories if isinstance(category.error, Blocked)]
+        blocked = [category for category in crawl.categories if isinstance(category.error, BlockedError)]
         if blocked:
             self.summary.error = (
                 f"Musinsa blocked the crawl of {', '.join(c.code for c in blocked)} "

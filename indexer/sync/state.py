@@ -1,13 +1,7 @@
-"""Sync's small state files under ``{data.dir}/state/``, written so a crash never leaves a torn file.
+"""Sync's small state files under ``{data.dir}/state/`` (``missing.json``, ``last_sync.json``).
 
-- ``missing.json``: per product id, how many consecutive complete crawls it was absent from
-  (the retirement counters).
-- ``last_sync.json``: the last run's summary (``indexer.sync.summary``).
-
-Every write goes to a temporary file in the same folder, is flushed to disk, then renamed
-over the old file (and the folder entry is flushed), so a reader sees the old content or the
-new one, never a mix. A file that cannot be read is reported and treated as absent: for the
-counters that only delays a removal, it never causes one.
+Writes go to a flushed temporary file renamed over the old one, so a crash never leaves a torn
+file; an unreadable file counts as absent, which can delay a removal but never cause one.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """What one sync did, as a record that the CLI prints, the log keeps and ``snapfit stats`` shows later.
 
-``SyncSummary.to_json()`` is the shape of ``snapfit sync --json`` (DESIGN.md): ``crawled, added,
+``SyncSummary.to_json()`` is the shape of ``snapfit sync --json``: ``crawled, added,
 updated, unchanged, removed, failed, seconds`` plus the details below. ``from_json`` reads it
 back from ``{data.dir}/state/last_sync.json`` so a later process (the bot's /stats, ``snapfit
 stats``) can show the last run without having made it.

@@ -17,11 +17,12 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
-from indexer.config import StoreSettings
+from indexer.categories import crawl_plan
+from indexer.config import StoreSettings, load_settings
 from indexer.store import open_catalog
 from indexer.store.edge_layout import OwnerLock
 from indexer.sync import load_last_summary, run_sync
-from tests.fakes.musinsa import IMAGE_PATH, MUSINSA_ROBOTS, FakeMusinsa
+from tests.fakes.musinsa import IMAGE_PATH, LISTING_PATH, MUSINSA_ROBOTS, FakeMusinsa
 from tests.sync.conftest import (
     COUNT,
     CountingEncoder,
@@ -57,6 +58,7 @@ def write_config(
     images_per_second: float = 50.0,
     model: str | None = None,
     extra: str = "",
+    **musinsa: object,
 ) -> Path:
     text = fake.config_toml(
         str(tmp_path / "data"),
@@ -65,6 +67,7 @@ def write_config(
         requests_per_second=20.0,
         backoff_seconds=0.001,
         max_retries=6,
+        **musinsa,
     )
     text += (
         # fp32 as in this process (tests/conftest.py): the subprocess sees the real CPU, where `auto`
@@ -77,6 +80,12 @@ def write_config(
     path = tmp_path / "config.toml"
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def walked_categories(fake: FakeMusinsa, since: int) -> list[str]:
+    """The category of each first-page listing request the fake has seen since request ``since``."""
+    requests = [r for r in fake.requests[since:] if r.path == LISTING_PATH and r.query.get("page") == "1"]
+    return list(dict.fromkeys(r.query["category"] for r in requests))
 
 
 def one_line_error(result: Any) -> str:
@@ -317,3 +326,31 @@ def test_schedule_refuses_to_run_when_disabled(tmp_path: Path) -> None:
     result = runner.invoke(app, ["schedule", "-c", str(path)])
     assert result.exit_code == 2
     assert "disabled" in one_line_error(result)
+
+
+def test_sync_without_category_walks_what_the_nightly_run_walks(
+    fake: FakeMusinsa, tmp_path: Path, tiny_model_dir: Path, tiny_encoder: Any
+) -> None:
+    path = write_config(fake, tmp_path, tiny_model_dir, expand_subcategories=True)
+    expanded = crawl_plan(["001", "002"], expand_subcategories=True)
+    assert {"001004", "002022"} < set(expanded)
+
+    since = len(fake.requests)
+    result = runner.invoke(app, ["sync", "--config", str(path), "--json"])
+    assert result.exit_code == 0, result.output + result.stderr
+    assert [report["code"] for report in json.loads(result.stdout)["categories"]] == expanded
+    assert sorted(walked_categories(fake, since)) == sorted(expanded)
+
+    async def nightly_sync() -> list[str]:  # what bot/nightly.py and `snapfit schedule` run
+        settings = load_settings(path)
+        catalog = await open_catalog(settings.store)
+        try:
+            summary = await run_sync(settings, catalog=catalog, encoder=tiny_encoder)
+        finally:
+            await catalog.close()
+        assert summary.ok, summary.error
+        return [report.code for report in summary.categories]
+
+    since = len(fake.requests)
+    assert asyncio.run(nightly_sync()) == expanded
+    assert sorted(walked_categories(fake, since)) == sorted(expanded)

@@ -1,10 +1,10 @@
-"""Musinsa category codes with English and Korean names, and a forgiving lookup.
+"""Musinsa category codes: their syntax, English and Korean names, and what a crawl walks.
 
-One table serves the crawler (which codes exist), the product-page parser (Korean names in
-og:description back to codes) and the bot's /category command (``tops``, ``상의``, ``001``,
-``hoodie`` and ``후드`` all resolve). Codes and names follow the 2025-2026 Musinsa tree
-(shared/reference/musinsa.md §3); legacy codes (005, 018, 020, 022, 007) are left out on
-purpose because their Korean names collide with the current ones.
+The one place for category rules: config validation, the crawler and sync (``walk_plan``), the
+product-page parser, the store's payload check and the bot's /category command all use it.
+A code is 3 digits at the top level and 3 more per level below, down to 9 digits. Codes and
+names follow the 2025-2026 Musinsa tree; legacy codes (005, 018, 020, 022, 007) are left out
+because their Korean names collide with the current ones.
 """
 
 from __future__ import annotations
@@ -15,7 +15,13 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-CODE_PATTERN = re.compile(r"^\d{3}(?:\d{3}){0,3}$")
+# 001 (top level), 001004 (sub-category), 017016005 (a deeper level).
+_CODE = re.compile(r"[0-9]{3}(?:[0-9]{3}){0,2}")
+
+
+def is_category_code(value: object) -> bool:
+    """True for a well-formed Musinsa category code (3, 6 or 9 digits); says nothing of the table."""
+    return isinstance(value, str) and _CODE.fullmatch(value) is not None
 
 
 @dataclass(frozen=True)
@@ -297,25 +303,45 @@ def from_korean_path(names: Iterable[str]) -> Category | None:
     return found
 
 
-class UnknownCategory(ValueError):
+class UnknownCategoryError(ValueError):
     """A category argument that is neither a known code nor a known name; the message says what to use."""
 
 
 def category_code(text: str) -> str:
-    """Turn a user's category argument into a code to crawl, or raise UnknownCategory.
+    """Turn a user's category argument into a code to crawl, or raise UnknownCategoryError.
 
     Accepts any name or alias of the table, a code of the table, or a well-formed deeper code
     under a known top-level category (the table does not list every 9-digit leaf).
     """
     cleaned = text.strip() if isinstance(text, str) else ""
-    if CODE_PATTERN.match(cleaned):
-        if cleaned in _BY_CODE or (len(cleaned) > 3 and cleaned[:3] in _BY_CODE):
+    if is_category_code(cleaned):
+        if is_known_code(cleaned):
             return cleaned
-        raise UnknownCategory(f"unknown category code {cleaned!r}{_did_you_mean(cleaned)}")
+        raise UnknownCategoryError(f"unknown category code {cleaned!r}{_did_you_mean(cleaned)}")
     category = resolve_category(cleaned)
     if category is None:
-        raise UnknownCategory(f"unknown category {text!r}{_did_you_mean(cleaned)}")
+        raise UnknownCategoryError(f"unknown category {text!r}{_did_you_mean(cleaned)}")
     return category.code
+
+
+def is_known_code(value: object) -> bool:
+    """A well-formed code under a known top-level category (the table does not list every leaf)."""
+    return is_category_code(value) and str(value)[:3] in _BY_CODE
+
+
+def walk_plan(
+    requested: Iterable[str] | None, *, configured: Iterable[str], expand_subcategories: bool
+) -> list[str]:
+    """The listing codes a crawl or sync walks, each once, in order; raises UnknownCategoryError.
+
+    Categories asked for explicitly (codes or names) are walked as given. Otherwise the
+    configured ones are, expanded to their sub-categories when ``expand_subcategories``
+    (``crawl_plan``): ``snapfit crawl``, ``snapfit sync`` and the nightly run all walk this.
+    """
+    if requested is not None:
+        return list(dict.fromkeys(category_code(value) for value in requested))
+    codes = [category_code(value) for value in configured]
+    return crawl_plan(codes, expand_subcategories=expand_subcategories)
 
 
 def _did_you_mean(text: str) -> str:
