@@ -54,7 +54,7 @@ from indexer.store.edge_layout import EdgeLayout, OwnerLock
 from indexer.store.edge_shard import ShardHandle
 from indexer.store.engine import Backend, Hit, Record, RefPage
 from indexer.store.errors import CatalogError, CatalogLockedError
-from indexer.store.payload import INDEXED_FIELDS, REF_FIELDS, VECTOR_NAME, to_payload
+from indexer.store.payload import INDEXED_FIELDS, REF_FIELDS, VECTOR_NAME, stored_vector, to_payload
 from indexer.store.query import SearchQuery
 from indexer.store.versions import CatalogVersion, new_version_name
 
@@ -237,11 +237,9 @@ class EdgeVersion:
                 ),
                 "retrieve points",
             )
-            for record in records:
-                vector = None
-                if with_vectors and isinstance(record.vector, dict) and VECTOR_NAME in record.vector:
-                    vector = np.asarray(record.vector[VECTOR_NAME], dtype=np.float32)
-                found.append((int(record.id), record.payload or {}, vector))
+            found += [
+                (int(record.id), record.payload or {}, stored_vector(record.vector)) for record in records
+            ]
         return found
 
     async def query(self, query: SearchQuery) -> list[Hit]:

@@ -61,6 +61,13 @@ def from_payload(point_id: int, payload: dict[str, Any] | None) -> Product:
         raise CatalogError(f"stored payload of product {point_id} is not a valid product: {exc}") from None
 
 
+def stored_vector(vector: object) -> np.ndarray | None:
+    """The image vector of a retrieved point; None when it did not come back (not asked for)."""
+    if isinstance(vector, dict) and VECTOR_NAME in vector:
+        return np.asarray(vector[VECTOR_NAME], dtype=np.float32)
+    return None
+
+
 def check_vector(vector: object, dimension: int | None) -> np.ndarray:
     """A float32 vector that cosine distance can use, of ``dimension`` values when given."""
     array = np.asarray(vector, dtype=np.float32)
