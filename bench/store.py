@@ -1,4 +1,4 @@
-"""Benchmark of the product index: Qdrant Edge (through EdgeCatalog) against qdrant-client local mode.
+"""Benchmark of the product index: Qdrant Edge (through the Catalog) against qdrant-client local mode.
 
 Synthetic 768-d vectors shaped like image embeddings (not uniform noise): a shared direction
 (embeddings sit in a narrow cone), 7 top categories of clusters, sub-clusters, per-image noise,
@@ -8,7 +8,7 @@ Measured per backend and size: upsert throughput, index build time, query p50/p9
 filter, with a top-level category filter (~1/7 of the points) and with a narrow subcategory
 filter (~1-3 %), recall@10 against exact numpy search, reopen time and folder size. For Edge
 also the threading figures behind indexer.store's design: the longest event-loop stall while
-EdgeCatalog upserts and commits (the HNSW build runs in a child process), and the longest gap
+the Catalog upserts and commits (the HNSW build runs in a child process), and the longest gap
 a 1 ms ticker thread sees while ``EdgeShard.optimize()`` runs in a worker thread (the GIL).
 
     python bench/store.py --quick        # 10k only, a couple of minutes
@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.report import markdown_table, write_section
 from indexer.config import StoreSettings
 from indexer.product import Product
-from indexer.store.edge import EdgeCatalog
+from indexer.store import SearchQuery, open_catalog
 from indexer.store.payload import VECTOR_NAME, to_payload
 
 DIM = 768
@@ -207,7 +207,7 @@ def gil_probe(data: Dataset, workdir: Path) -> tuple[float, float]:
 
 async def bench_edge(data: Dataset, workdir: Path, quantization: str) -> dict[str, Any]:
     settings = StoreSettings(path=str(workdir / "edge"), quantization=quantization)
-    catalog = await EdgeCatalog.open(settings)
+    catalog = await open_catalog(settings)
     result: dict[str, Any] = {}
     try:
         rebuild = await catalog.begin_rebuild(MODEL_ID, "synthetic", DIM)
@@ -237,14 +237,14 @@ async def bench_edge(data: Dataset, workdir: Path, quantization: str) -> dict[st
             times, hits = [], 0
             for query, expected in zip(data.queries, truth, strict=True):
                 started = time.perf_counter()
-                found = await catalog.search(query, category=category, limit=10)
+                found = await catalog.search(SearchQuery(query, categories=category, limit=10))
                 times.append(time.perf_counter() - started)
                 hits += len({hit.product.id for hit in found} & expected)
             result["queries"].append((label, *percentiles(times), hits / (10 * len(truth)), len(times)))
     finally:
         await catalog.close()
     started = time.perf_counter()
-    reopened = await EdgeCatalog.open(settings)
+    reopened = await open_catalog(settings)
     await reopened.count()
     result["reopen_s"] = time.perf_counter() - started
     await reopened.close()
@@ -408,7 +408,7 @@ def main() -> None:
         gil_line = gil_line or line
     body = "\n\n".join(
         [
-            "Synthetic 768-d clustered vectors (see `bench/store.py`). Edge runs through `EdgeCatalog`: "
+            "Synthetic 768-d clustered vectors (see `bench/store.py`). Edge runs through the `Catalog`: "
             "upserts of 1000 products per call, cut into 128-point engine calls; `commit` builds the HNSW "
             "graph in a child process, then switches. Local mode is `QdrantClient(path=...)`. Edge query "
             "times include turning payloads into `Product`s; limit 10. A loop stall is the longest time a "

@@ -33,6 +33,7 @@ from indexer.store import (
     ModelMismatchError,
     ProductNotFoundError,
     ScoredProduct,
+    SearchQuery,
 )
 
 if TYPE_CHECKING:
@@ -267,12 +268,14 @@ class SearchService:
         with timings.stage("search"):
             try:
                 return await self.catalog.search(
-                    query.vector,
-                    category=category,
-                    limit=limit,
-                    offset=offset,
-                    exclude_ids=exclude_ids,
-                    model_id=query.model_id,
+                    SearchQuery(
+                        query.vector,
+                        categories=category,
+                        limit=limit,
+                        offset=offset,
+                        exclude_ids=exclude_ids,
+                        model_id=query.model_id,
+                    )
                 )
             except (ModelMismatchError, DimensionMismatchError):
                 raise StaleSearchError("the index was rebuilt with another model since this query") from None

@@ -1,50 +1,64 @@
-"""The Catalog interface: what the bot and sync may ask of the product index, whatever the backend.
+"""The product index as the bot and sync see it, whatever the engine underneath.
 
-Three abstract types:
-
-- ``ProductIndex``: the data operations on one index version (write, read, search).
-- ``Catalog``: the *current* version, plus model-versioning: ``begin_rebuild`` starts a new
-  version (a different embedding model, a different dimension, or a fresh compacted copy)
-  that becomes current only on ``commit``, while searches keep using the old one.
-- ``CatalogRebuild``: a version being built; the same data operations plus ``commit``/``abort``.
-
-Results are plain frozen dataclasses around ``Product`` so callers never see engine types.
-All methods are coroutines: the bot awaits them on its event loop. How each backend keeps
-that loop responsive is described in ``indexer.store`` (the package docstring).
+``Catalog`` is the live index (its current version) and replaces it: ``begin_rebuild`` starts a new
+version (another embedding model or dimension, or a fresh copy) that becomes current only when its
+``CatalogRebuild`` is committed, while searches keep using the old one. Both share the data operations
+of ``ProductIndex``. Results are frozen dataclasses around ``Product``: callers never see engine types.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+import time
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Literal
+from datetime import UTC, datetime
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 
 from indexer.product import Product
+from indexer.store.engine import Backend, Engine, Hit, VersionHandle
+from indexer.store.errors import (
+    CatalogClosedError,
+    CatalogError,
+    ModelMismatchError,
+    NoIndexError,
+    ProductNotFoundError,
+    RebuildInProgressError,
+    VersionGoneError,
+)
+from indexer.store.payload import (
+    Categories,
+    check_categories,
+    check_category,
+    check_dimension,
+    check_ids,
+    check_items,
+    check_products,
+    from_payload,
+)
+from indexer.store.query import SearchQuery, check_page
+from indexer.store.versions import CatalogVersion, check_model, new_version_name
 
-VersionState = Literal["building", "ready"]
-# A search's category scope: one code, several (a product in any of them matches), or None (all).
-Categories = str | Sequence[str] | None
+__all__ = [
+    "Catalog",
+    "CatalogRebuild",
+    "CatalogStats",
+    "CatalogVersion",
+    "Categories",
+    "PayloadUpdate",
+    "ProductIndex",
+    "ProductRef",
+    "ScoredProduct",
+    "StoredProduct",
+]
 
-
-@dataclass(frozen=True)
-class CatalogVersion:
-    """One index version: which embedding model made its vectors, and their dimension.
-
-    ``model_name`` is the open_clip name, so a process can load the matching encoder to query
-    an older version during a transition; ``model_id`` is the exact identity (name, weights,
-    preprocessing) that decides whether vectors may be mixed.
-    """
-
-    name: str
-    model_id: str
-    model_name: str
-    dimension: int
-    created_at: datetime
-    state: VersionState = "building"
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -63,9 +77,8 @@ class StoredProduct:
 class ProductRef:
     """What sync needs to diff a crawl against the index, without loading full payloads.
 
-    ``fingerprint`` is ``product_fingerprint(product)`` of the stored product: equal
-    fingerprints mean the indexed fields are unchanged; a different ``image_url`` means the
-    vector must be recomputed; a different fingerprint alone means ``update_payload``.
+    Equal fingerprints (``product_fingerprint``) mean the indexed fields are unchanged; another
+    ``image_url`` means the vector must be recomputed; another fingerprint alone, ``update_payload``.
     """
 
     id: int
@@ -90,146 +103,463 @@ class CatalogStats:
     model_name: str | None
     dimension: int | None
     version: str | None
-    backend: Literal["edge", "server"]
+    backend: Backend
+
+
+@dataclass(frozen=True)
+class _Opened:
+    """An open version: its metadata and the engine's handle on its data."""
+
+    version: CatalogVersion
+    handle: VersionHandle
+
+
+def _guard_model(version: CatalogVersion, model_id: str | None) -> None:
+    if model_id is not None and model_id != version.model_id:
+        raise ModelMismatchError(
+            f"vectors of model {model_id!r} cannot be used with index version {version.name}, "
+            f"built with {version.model_id!r}: rebuild the index or load that model"
+        )
+
+
+def _scored(hits: list[Hit]) -> list[ScoredProduct]:
+    return [ScoredProduct(from_payload(pid, payload), score) for pid, score, payload in hits]
 
 
 class ProductIndex(ABC):
-    """Data operations on one index version."""
+    """Data operations on one index version: the catalog's current one, or a rebuild's own.
+
+    Inputs are checked here, once. Subclasses say which version to use: ``_reading`` and ``_writing``
+    (None: no index yet, answered as an empty one), and ``_followed`` (the version to retry on after
+    the one read from was replaced meanwhile).
+    """
+
+    def __init__(self, engine: Engine[Any]) -> None:
+        self._engine = engine
+        self._write_lock = asyncio.Lock()
+
+    @abstractmethod
+    async def _reading(self) -> _Opened | None: ...
+
+    @abstractmethod
+    def _writing(self) -> _Opened | None: ...
+
+    async def _followed(self, stale: _Opened) -> _Opened | None:
+        return None
 
     @property
-    @abstractmethod
-    def version(self) -> CatalogVersion | None:
-        """The version these operations act on (None: nothing indexed yet)."""
+    def backend(self) -> Backend:
+        return self._engine.backend
 
-    @abstractmethod
+    async def _read(self, operation: Callable[[_Opened], Awaitable[T]], empty: Callable[[], T]) -> T:
+        target = await self._reading()
+        if target is None:
+            return empty()
+        try:
+            return await operation(target)
+        except VersionGoneError:
+            fresh = await self._followed(target)
+            if fresh is None:
+                raise
+            return await operation(fresh)
+
     async def upsert(
         self, items: Sequence[tuple[Product, np.ndarray]], *, model_id: str | None = None
     ) -> int:
         """Store products with their vectors (insert or replace); returns how many were written.
 
-        ``model_id``, when given, must equal the version's model: a guard against mixing vectors
-        of two models. Vectors must have the version's dimension, be finite and non-zero.
-        A product id given twice keeps its last occurrence.
+        ``model_id``, when given, must be the version's model. Vectors must have the version's
+        dimension, be finite and non-zero. A product id given twice keeps its last occurrence.
         """
+        async with self._write_lock:
+            target = self._writing()
+            if target is None:
+                raise NoIndexError(
+                    "the catalog has no index yet: "
+                    "build one with begin_rebuild(model_id, model_name, dimension)"
+                )
+            _guard_model(target.version, model_id)
+            products, vectors = check_items(items, target.version.dimension)
+            if products:
+                await target.handle.write(products, vectors)
+            return len(products)
 
-    @abstractmethod
     async def update_payload(self, products: Sequence[Product]) -> PayloadUpdate:
-        """Replace the stored metadata of products without touching their vectors.
+        """Replace the stored metadata of products, not their vectors; ids not stored are reported."""
+        async with self._write_lock:
+            target = self._writing()
+            checked = check_products(products)
+            if target is None or not checked:
+                return PayloadUpdate(0, tuple(product.id for product in checked))
+            missing = await target.handle.update_payloads(checked)
+            return PayloadUpdate(len(checked) - len(missing), tuple(missing))
 
-        Ids that are not stored are skipped and reported in ``PayloadUpdate.missing``.
-        """
-
-    @abstractmethod
     async def delete(self, ids: Sequence[int]) -> None:
         """Remove products; ids that are not stored are ignored."""
+        async with self._write_lock:
+            target = self._writing()
+            checked = check_ids(ids)
+            if target is not None and checked:
+                await target.handle.delete(checked)
 
-    @abstractmethod
+    async def flush(self) -> None:
+        """Persist everything written so far (call it at the end of a sync)."""
+        async with self._write_lock:
+            target = self._writing()
+            if target is not None:
+                await target.handle.flush()
+
     async def get(self, ids: Sequence[int], *, with_vectors: bool = False) -> list[StoredProduct]:
         """Stored products in the order asked, missing ids omitted."""
+        checked = check_ids(ids)
 
-    @abstractmethod
+        async def stored(target: _Opened) -> list[StoredProduct]:
+            if not checked:
+                return []
+            records = await target.handle.retrieve(checked, with_vectors)
+            found = {pid: (payload, vector) for pid, payload, vector in records}
+            return [
+                StoredProduct(from_payload(pid, found[pid][0]), found[pid][1] if with_vectors else None)
+                for pid in checked
+                if pid in found
+            ]
+
+        return await self._read(stored, list)
+
     async def count(self, category: str | None = None) -> int:
         """Products stored, optionally only those in ``category`` or below it."""
+        checked = check_category(category)
+        return await self._read(lambda target: target.handle.count(checked), int)
 
-    @abstractmethod
-    def refs(self, *, page_size: int = 1000) -> AsyncIterator[ProductRef]:
+    async def refs(self, *, page_size: int = 1000) -> AsyncIterator[ProductRef]:
         """Every stored product's id, image URL, fingerprint and model id, in id order."""
+        if isinstance(page_size, bool) or not isinstance(page_size, int) or not 1 <= page_size <= 10_000:
+            raise ValueError(f"page_size must be an integer from 1 to 10000, got {page_size!r}")
+        target = await self._reading()
+        if target is None:
+            return
+        start: int | None = None
+        while True:
+            page, start = await target.handle.scroll(start, page_size)
+            for pid, payload in page:
+                yield ProductRef(
+                    id=pid,
+                    image_url=str(payload.get("image_url", "")),
+                    fingerprint=str(payload.get("fingerprint", "")),
+                    model_id=target.version.model_id,
+                )
+            if start is None:
+                return
 
-    @abstractmethod
-    async def search(
-        self,
-        vector: np.ndarray,
-        *,
-        category: Categories = None,
-        limit: int = 10,
-        offset: int = 0,
-        exclude_ids: Sequence[int] = (),
-        min_price: int | None = None,
-        max_price: int | None = None,
-        model_id: str | None = None,
-    ) -> list[ScoredProduct]:
-        """Products closest to ``vector`` (cosine), best first.
+    async def search(self, query: SearchQuery) -> list[ScoredProduct]:
+        """The products closest to ``query.vector``, best first (see ``SearchQuery``)."""
 
-        ``category`` is hierarchical ('001' also matches products under '001004'); several codes
-        match a product in any of them (a garment of tops or outerwear: ``("001", "002")``); the price
-        range applies to ``Product.effective_price`` (inclusive). ``model_id``, when given,
-        must equal the version's model (else ``ModelMismatchError``).
-        """
+        async def nearest(target: _Opened) -> list[ScoredProduct]:
+            _guard_model(target.version, query.model_id)
+            check_dimension(query.vector, target.version.dimension)
+            return _scored(await target.handle.query(query))
 
-    @abstractmethod
+        return await self._read(nearest, list)
+
     async def similar(
         self, product_id: int, *, category: Categories = None, limit: int = 10, offset: int = 0
     ) -> list[ScoredProduct]:
         """Neighbours of a stored product, never the product itself (``ProductNotFoundError``)."""
+        (checked,) = check_ids([product_id])
+        check_categories(category)
+        check_page(limit, offset)
 
-    @abstractmethod
+        async def neighbours(target: _Opened) -> list[ScoredProduct]:
+            found = await target.handle.retrieve([checked], True)
+            if not found or found[0][2] is None:
+                raise ProductNotFoundError(checked)
+            query = SearchQuery(found[0][2], category, limit, offset, exclude_ids=(checked,))
+            return _scored(await target.handle.query(query))
+
+        def nothing_stored() -> list[ScoredProduct]:
+            raise ProductNotFoundError(checked)
+
+        return await self._read(neighbours, nothing_stored)
+
     async def stats(self) -> CatalogStats:
         """Totals per top-level category, and the version's model and dimension."""
 
-    @abstractmethod
-    async def flush(self) -> None:
-        """Persist everything written so far (call it at the end of a sync).
+        async def summed(target: _Opened) -> CatalogStats:
+            by_category = await target.handle.category_counts()
+            version = target.version
+            return CatalogStats(
+                total=await target.handle.count(None),
+                by_category=dict(sorted(by_category.items())),
+                model_id=version.model_id,
+                model_name=version.model_name,
+                dimension=version.dimension,
+                version=version.name,
+                backend=self.backend,
+            )
 
-        Writes are already safe against a crash of the process when they return (Edge: Qdrant's
-        WAL; server: ``wait=True``). Edge also writes its segments out, which holds the engine
-        ~40 ms plus ~20 ms per 1000 pending points; it does so by itself every 2048 points,
-        after 30 s, at commit and at close.
-        """
+        return await self._read(summed, lambda: CatalogStats(0, {}, None, None, None, None, self.backend))
 
 
 class Catalog(ProductIndex):
-    """The live product index: its current version, and the means to replace it."""
+    """The live product index: its current version (empty when none), and the means to replace it.
 
-    @abstractmethod
+    Open it with ``open_catalog``. ``refresh_seconds`` > 0 makes reads look that often whether another
+    process switched versions (the server engine); a read whose version was replaced meanwhile follows
+    the switch once.
+    """
+
+    def __init__(self, engine: Engine[Any], *, refresh_seconds: float = 0.0) -> None:
+        super().__init__(engine)
+        self._refresh_seconds = refresh_seconds
+        self._checked_at = 0.0
+        self._current: _Opened | None = None
+        self._rebuild: CatalogRebuild | None = None
+        self._closed = False
+        self._switch_lock = asyncio.Lock()  # one switch, rebuild start or refresh at a time
+
+    @classmethod
+    async def open(cls, engine: Engine[Any], *, refresh_seconds: float = 0.0) -> Catalog:
+        """The catalog at the engine's current version; the engine is closed if that fails."""
+        catalog = cls(engine, refresh_seconds=refresh_seconds)
+        try:
+            await catalog.refresh()
+        except BaseException:
+            await engine.close()
+            raise
+        return catalog
+
+    @property
+    def version(self) -> CatalogVersion | None:
+        """The current version (None: nothing indexed yet)."""
+        return self._current.version if self._current is not None else None
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise CatalogClosedError("the catalog is closed")
+
+    async def _reading(self) -> _Opened | None:
+        self._check_open()
+        if self._refresh_seconds > 0 and time.monotonic() - self._checked_at >= self._refresh_seconds:
+            await self.refresh()
+        return self._current
+
+    def _writing(self) -> _Opened | None:
+        self._check_open()
+        return self._current
+
+    async def _followed(self, stale: _Opened) -> _Opened | None:
+        await self.refresh()
+        fresh = self._current
+        return fresh if fresh is not None and fresh is not stale else None
+
+    async def refresh(self) -> bool:
+        """Follow a switch made elsewhere (another process's commit); True when the version changed."""
+        self._check_open()
+        async with self._switch_lock:
+            name = await self._engine.current_name()
+            self._checked_at = time.monotonic()
+            if name == (self._current.version.name if self._current is not None else None):
+                return False
+            version = await self._engine.read_version(name) if name is not None else None
+            if version is not None and version.state != "ready":  # the switcher died before marking it
+                version = await self._engine.mark_ready(version)
+            async with self._write_lock:
+                fresh = _Opened(version, await self._engine.open(version)) if version is not None else None
+                old, self._current = self._current, fresh
+                if old is not None:
+                    await old.handle.close()
+            log.info("following index version %s", name)
+            return True
+
+    async def versions(self) -> list[CatalogVersion]:
+        """All versions kept (current, the previous one for rollback, unfinished rebuilds)."""
+        self._check_open()
+        return await self._engine.versions()
+
     async def begin_rebuild(self, model_id: str, model_name: str, dimension: int) -> CatalogRebuild:
         """Start (or resume) building a new version; the current one keeps serving meanwhile.
 
-        An unfinished rebuild for the same model and dimension (a crash, a stopped process) is
-        resumed with what it already holds: diff against ``rebuild.refs()`` to skip finished work.
+        An unfinished rebuild for the same model and dimension is resumed with what it holds:
+        diff against ``rebuild.refs()`` to skip finished work.
         """
+        self._check_open()
+        check_model(model_id, model_name, dimension)
+        async with self._switch_lock:
+            if self._rebuild is not None:
+                raise RebuildInProgressError(
+                    f"a rebuild ({self._rebuild.version.name}) is already open: "
+                    "commit, abort or close it first"
+                )
+            current = await self._engine.current_name()
+            resumable = [
+                version
+                for version in await self._engine.versions()
+                if version.state == "building"
+                and version.name != current
+                and version.model_id == model_id
+                and version.dimension == dimension
+            ]
+            handle = await self._engine.resume(resumable[-1]) if resumable else None
+            resumed = handle is not None
+            if handle is not None:
+                version = resumable[-1]
+            else:
+                name = new_version_name(self._engine.collection, model_id, await self._engine.names())
+                version = CatalogVersion(name, model_id, model_name, dimension, datetime.now(UTC), "building")
+                handle = await self._engine.create(version)
+            self._rebuild = CatalogRebuild(
+                self._engine, _Opened(version, handle), resumed, switch=self._switch_to, forget=self._forget
+            )
+            log.info(
+                "%s index version %s for model %s",
+                "resuming" if resumed else "building",
+                version.name,
+                model_id,
+            )
+            return self._rebuild
 
-    @abstractmethod
-    async def refresh(self) -> bool:
-        """Follow a switch made elsewhere (another process's commit); True when the version changed."""
+    def _forget(self, rebuild: CatalogRebuild) -> None:
+        if self._rebuild is rebuild:
+            self._rebuild = None
 
-    @abstractmethod
+    async def _switch_to(self, version: CatalogVersion) -> CatalogVersion:
+        async with self._switch_lock, self._write_lock:
+            return await self._switch(version)
+
+    async def _switch(self, version: CatalogVersion) -> CatalogVersion:
+        """Make ``version`` current, keep the previous one for rollback, remove older ones.
+
+        The caller holds the switch and write locks: no write lands on the old version meanwhile.
+        """
+        if self._closed:
+            raise CatalogClosedError(f"the catalog was closed before switching to {version.name}")
+        previous = await self._engine.current_name()
+        handle = await self._engine.open(version)
+        try:
+            ready = await self._engine.make_current(version)
+        except BaseException:
+            await handle.close()  # let go of it, so that the rebuild can be resumed
+            raise
+        old, self._current = self._current, _Opened(ready, handle)
+        self._checked_at = time.monotonic()
+        if old is not None:
+            await old.handle.close()  # after the calls already queued on it
+        keep = {ready.name, previous} | ({self._rebuild.version.name} if self._rebuild is not None else set())
+        for name in await self._engine.names():
+            if name not in keep:
+                try:
+                    await self._engine.drop(name)
+                except (CatalogError, OSError) as exc:
+                    log.warning("could not remove old index version %s: %s", name, exc)
+        log.info("index version %s is now current (model %s)", ready.name, ready.model_id)
+        return ready
+
     async def optimize(self, *, force: bool = False) -> bool:
         """Make recent bulk writes fast to search, without blocking the serving process.
 
-        True when a new, optimized version was switched in. Edge: copies the current version,
-        builds its HNSW graph in a child process and switches to it (skipped when few vectors
-        are unindexed, unless ``force``). Server: Qdrant optimizes in the background: no-op.
+        True when a freshly indexed copy was switched in (Edge, when enough vectors wait unindexed
+        or ``force``); the server indexes in the background and answers False.
         """
+        self._check_open()
+        async with self._switch_lock, self._write_lock:  # writes wait from the copy to the switch
+            current = self._current
+            if current is None:
+                return False
+            copy = await self._engine.optimized_copy(current.version, current.handle, force=force)
+            if copy is None:
+                return False
+            await self._switch(copy)
+            return True
 
-    @abstractmethod
-    async def versions(self) -> list[CatalogVersion]:
-        """All versions kept (current, the previous one for rollback, unfinished rebuilds)."""
-
-    @abstractmethod
     async def close(self) -> None:
         """Release the index (and an open rebuild, left resumable). Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            if self._rebuild is not None:
+                await self._rebuild.close()
+            if self._current is not None:
+                await self._current.handle.close(catalog_closed=True)
+        finally:
+            await self._engine.close()
 
 
 class CatalogRebuild(ProductIndex):
-    """A version under construction. It becomes current only on ``commit``."""
+    """A version under construction; it becomes current only on ``commit``."""
+
+    def __init__(
+        self,
+        engine: Engine[Any],
+        opened: _Opened,
+        resumed: bool,
+        *,
+        switch: Callable[[CatalogVersion], Awaitable[CatalogVersion]],
+        forget: Callable[[CatalogRebuild], None],
+    ) -> None:
+        super().__init__(engine)
+        self._opened = opened
+        self._resumed = resumed
+        self._switch = switch  # the catalog's: make a finished version current
+        self._forget = forget  # the catalog's: this rebuild is no longer in progress
+        self._state: Literal["open", "committing", "committed", "closed", "aborted"] = "open"
 
     @property
-    @abstractmethod
-    def version(self) -> CatalogVersion: ...
+    def version(self) -> CatalogVersion:
+        return self._opened.version
 
     @property
-    @abstractmethod
     def resumed(self) -> bool:
         """True when this continues an interrupted rebuild (it may already hold products)."""
+        return self._resumed
 
-    @abstractmethod
+    def _writing(self) -> _Opened:
+        if self._state != "open":
+            raise CatalogClosedError(f"the rebuild of {self.version.name} is {self._state}")
+        return self._opened
+
+    async def _reading(self) -> _Opened:
+        return self._writing()
+
     async def commit(self) -> CatalogVersion:
         """Index, validate and switch to this version; keep the previous one, drop older ones."""
+        async with self._write_lock:
+            opened = self._writing()
+            self._state = "committing"
+            try:
+                expected = await opened.handle.count(None)
+                if expected == 0:
+                    raise CatalogError(f"refusing to switch to {opened.version.name}: it holds no products")
+                await self._engine.build_index(opened.version, opened.handle, expected)
+                version = await self._switch(opened.version)
+            except BaseException:
+                self._state = "closed"  # the version stays: a later begin_rebuild resumes it
+                with contextlib.suppress(CatalogError):
+                    await opened.handle.close()
+                raise
+            finally:
+                self._forget(self)
+            self._state = "committed"
+            return version
 
-    @abstractmethod
     async def abort(self) -> None:
         """Discard this version and everything written to it."""
+        async with self._write_lock:
+            if self._state == "committed":
+                raise CatalogError(f"index version {self.version.name} is already committed (and current)")
+            if self._state == "aborted":
+                return
+            self._state = "aborted"
+            self._forget(self)
+            with contextlib.suppress(CatalogError):
+                await self._opened.handle.close()
+            await self._engine.drop(self.version.name)
 
-    @abstractmethod
     async def close(self) -> None:
-        """Stop writing but keep the version, so a later ``begin_rebuild`` resumes it."""
+        """Stop writing but keep the version, so that a later ``begin_rebuild`` resumes it."""
+        async with self._write_lock:
+            if self._state != "open":
+                return
+            self._state = "closed"
+            self._forget(self)
+            await self._opened.handle.close()

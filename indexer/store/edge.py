@@ -1,28 +1,9 @@
-"""The embedded backend: Qdrant Edge (the real Qdrant engine, in-process) in ``[store].path``.
+"""The embedded engine: Qdrant Edge (the real Qdrant engine, in-process) in ``[store].path``.
 
-Threading (measured on the shared 2-core dev machine, 768-d vectors; bench/store.py):
-
-- Every qdrant-edge-py call holds the GIL until it returns: while one runs, no other Python
-  thread runs, the event loop included. A worker thread cannot hide a long call, so the
-  serving process only ever makes short ones.
-- Writes go to the engine ``WRITE_BATCH`` (128) points at a time, ~6-9 ms each, and the loop
-  runs between them. Payloads are built on the worker thread, where plain Python still
-  yields the GIL every 5 ms.
-- A flush holds the GIL ~40 ms plus ~20 ms per 1000 pending points, so writes do not flush
-  each time: when a write call returns, its points are in Qdrant's WAL, which survives a
-  crash of the process (tested by killing one mid-rebuild). Segments are flushed once
-  ``FLUSH_POINTS`` (2048) points are pending (~0.1 s), after ``FLUSH_INTERVAL`` seconds with
-  anything pending, on ``flush()``, before a copy, at commit and at close.
-- ``EdgeShard.optimize()`` (the HNSW build: 2.6 s at 10k clustered points, 25 s at 20k random
-  ones, with no other Python thread running meanwhile) never runs in the serving process.
-  A rebuild's ``commit`` and ``Catalog.optimize()`` run it in a child process
-  (``edge_optimize.py``) on a version folder nothing else has open and await it without
-  blocking; then the new shard is loaded and the ``CURRENT`` pointer replaced atomically.
-  That switch is the one pause: ~0.15 s at 10k points (closing the built shard, which
-  flushes it, then loading it; closing the old one after the calls already queued on it).
-- bench/store.py at 10k x 768: longest event-loop stall ~120 ms during a bulk upsert (a
-  flush) and ~120-150 ms during a commit; an in-process optimize would have been 3 s.
-- Each open shard has its own single worker thread, so engine calls on a shard never overlap.
+A version is a shard folder and the ``CURRENT`` pointer file plays the alias (``edge_layout.py``).
+qdrant-edge-py holds the GIL for the whole of each call, so the serving process only makes short
+ones: writes go in small batches, segments are flushed now and then rather than per write, and the
+HNSW graph is built in a child process (``edge_optimize.py``) on a folder nothing else has open.
 """
 
 from __future__ import annotations
@@ -35,6 +16,7 @@ import logging
 import shutil
 import sys
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -67,30 +49,23 @@ from qdrant_edge import (
 
 from indexer.config import StoreSettings
 from indexer.product import Product
-from indexer.store.base import CatalogBase, Hit, RebuildBase, VersionStore
-from indexer.store.catalog import CatalogVersion
+from indexer.store.catalog import Catalog
 from indexer.store.edge_layout import EdgeLayout, OwnerLock
 from indexer.store.edge_shard import ShardHandle
-from indexer.store.errors import CatalogClosedError, CatalogError, CatalogLockedError, RebuildInProgressError
-from indexer.store.payload import INDEXED_FIELDS, REF_FIELDS, VECTOR_NAME, SearchFilter, to_payload
-from indexer.store.versions import check_model, new_version_name
+from indexer.store.engine import Backend, Hit, Record, RefPage
+from indexer.store.errors import CatalogError, CatalogLockedError
+from indexer.store.payload import INDEXED_FIELDS, REF_FIELDS, VECTOR_NAME, stored_vector, to_payload
+from indexer.store.query import SearchQuery
+from indexer.store.versions import CatalogVersion, new_version_name
 
 log = logging.getLogger(__name__)
 
-WRITE_BATCH = 128  # points per engine call: ~6-9 ms at 768-d, so the event loop is never held long
-# A flush holds the GIL for ~40 ms plus ~20 ms per 1000 points written since the last one
-# (measured with our payload indexes), so writes do not flush each time: when a write call
-# returns its points are already in Qdrant's WAL, which survives a crash of the process
-# (replayed on load). Segments are flushed once FLUSH_POINTS points are pending (a ~0.1 s
-# pause), after FLUSH_INTERVAL seconds with anything pending, on flush(), before a copy,
-# at commit and at close.
-FLUSH_POINTS = 2048
-FLUSH_INTERVAL = 30.0
-PAYLOAD_BATCH = 256  # payload overwrites per engine call (~20 ms)
+WRITE_BATCH = 128  # points per engine call: short enough that the event loop is never held long
+FLUSH_POINTS = 2048  # flush the segments once this many written points are pending...
+FLUSH_INTERVAL = 30.0  # ...or this many seconds after a write
+PAYLOAD_BATCH = 256  # payload overwrites per engine call
 READ_BATCH = 1000  # ids per retrieve/delete call
-# Catalog.optimize() leaves the current version alone while fewer vectors than this wait
-# unindexed: brute force over them costs a few ms, less than a copy and a switch.
-OPTIMIZE_MIN_UNINDEXED = 2000
+OPTIMIZE_MIN_UNINDEXED = 2000  # below this, brute force over the unindexed vectors is cheaper than a copy
 HNSW_EF = 128
 OPTIMIZER_SCRIPT = Path(__file__).with_name("edge_optimize.py")
 _SCHEMA = {
@@ -98,6 +73,11 @@ _SCHEMA = {
     "integer": PayloadSchemaType.Integer,
     "bool": PayloadSchemaType.Bool,
 }
+
+
+async def open_edge_catalog(settings: StoreSettings) -> Catalog:
+    """The catalog in ``[store].path`` (created when missing), owned by this process alone."""
+    return await Catalog.open(await EdgeEngine.acquire(settings))
 
 
 def edge_config(dimension: int, quantization: str) -> EdgeConfig:
@@ -111,24 +91,25 @@ def edge_config(dimension: int, quantization: str) -> EdgeConfig:
     )
 
 
-def edge_filter(where: SearchFilter) -> Filter | None:
+def edge_filter(
+    categories: Sequence[str],
+    min_price: int | None = None,
+    max_price: int | None = None,
+    exclude_ids: Sequence[int] = (),
+) -> Filter | None:
     must: list[Any] = []
-    if len(where.categories) == 1:
-        must.append(FieldCondition(key="category_path", match=MatchValue(where.categories[0])))
-    elif where.categories:
-        must.append(FieldCondition(key="category_path", match=MatchAny(list(where.categories))))
-    if where.min_price is not None or where.max_price is not None:
-        low = float(where.min_price) if where.min_price is not None else None
-        high = float(where.max_price) if where.max_price is not None else None
+    if len(categories) == 1:
+        must.append(FieldCondition(key="category_path", match=MatchValue(categories[0])))
+    elif categories:
+        must.append(FieldCondition(key="category_path", match=MatchAny(list(categories))))
+    if min_price is not None or max_price is not None:
+        low = float(min_price) if min_price is not None else None
+        high = float(max_price) if max_price is not None else None
         must.append(FieldCondition(key="effective_price", range=RangeFloat(gte=low, lte=high)))
-    must_not = [HasIdCondition(set(where.exclude_ids))] if where.exclude_ids else None
+    must_not = [HasIdCondition(set(exclude_ids))] if exclude_ids else None
     if not must and not must_not:
         return None
     return Filter(must=must or None, must_not=must_not)
-
-
-def category_filter(category: str | None) -> Filter | None:
-    return edge_filter(SearchFilter(categories=(category,))) if category else None
 
 
 async def run_optimizer(shard_dir: Path) -> dict[str, Any]:
@@ -155,40 +136,23 @@ async def run_optimizer(shard_dir: Path) -> dict[str, Any]:
     return report
 
 
-class EdgeVersionStore(VersionStore):
-    """One version's shard; all engine calls short and on the shard's own thread."""
+class EdgeVersion:
+    """One version's shard: short engine calls on the shard's own thread, flushed now and then."""
 
-    backend = "edge"
-
-    def __init__(self, version: CatalogVersion, handle: ShardHandle) -> None:
-        super().__init__(version)
+    def __init__(self, handle: ShardHandle) -> None:
         self._handle = handle
         self._flushed_at = time.monotonic()
         self._pending = 0  # points written since the last flush
 
     @classmethod
-    async def create(cls, layout: EdgeLayout, version: CatalogVersion, quantization: str) -> EdgeVersionStore:
-        handle = await ShardHandle.open(
-            layout.shard_dir(version.name),
-            edge_config(version.dimension, quantization),
-            version.name,
-            layout.root,
-        )
-        store = cls(version, handle)
-        await store._ensure_indexes()
-        return store
-
-    @classmethod
-    async def load(cls, layout: EdgeLayout, version: CatalogVersion) -> EdgeVersionStore:
-        shard_dir = layout.shard_dir(version.name)
-        if not shard_dir.is_dir():
-            raise CatalogError(f"index version {version.name} has no shard folder {shard_dir}")
-        store = cls(version, await ShardHandle.open(shard_dir, None, version.name, layout.root))
-        await store._ensure_indexes()
-        return store
-
-    def with_version(self, version: CatalogVersion) -> None:
-        self._version = version
+    async def open(cls, layout: EdgeLayout, name: str, config: EdgeConfig | None = None) -> EdgeVersion:
+        """Create the shard (``config`` given) or load it, with its payload indexes."""
+        shard_dir = layout.shard_dir(name)
+        if config is None and not shard_dir.is_dir():
+            raise CatalogError(f"index version {name} has no shard folder {shard_dir}")
+        version = cls(await ShardHandle.open(shard_dir, config, name, layout.root))
+        await version._ensure_indexes()
+        return version
 
     async def _ensure_indexes(self) -> None:
         """Payload indexes before the first point (and again on resume, in case a crash came first)."""
@@ -221,7 +185,7 @@ class EdgeVersionStore(VersionStore):
         info = await self._handle.run(lambda shard: shard.info(), "read shard info")
         return max(0, info.points_count - info.indexed_vectors_count)
 
-    async def _write(self, products: list[Product], vectors: np.ndarray) -> None:
+    async def write(self, products: list[Product], vectors: np.ndarray) -> None:
         for start in range(0, len(products), WRITE_BATCH):
             chunk = products[start : start + WRITE_BATCH]
             rows = vectors[start : start + WRITE_BATCH]
@@ -236,7 +200,7 @@ class EdgeVersionStore(VersionStore):
             await self._handle.run(upsert, "upsert points")
             await self._wrote(len(chunk))
 
-    async def _update_payloads(self, products: list[Product]) -> list[int]:
+    async def update_payloads(self, products: list[Product]) -> list[int]:
         missing: list[int] = []
         for start in range(0, len(products), PAYLOAD_BATCH):
             chunk = products[start : start + PAYLOAD_BATCH]
@@ -254,7 +218,7 @@ class EdgeVersionStore(VersionStore):
             missing += skipped
         return missing
 
-    async def _delete(self, ids: list[int]) -> None:
+    async def delete(self, ids: list[int]) -> None:
         for start in range(0, len(ids), READ_BATCH):
             chunk = ids[start : start + READ_BATCH]
             await self._handle.run(
@@ -263,10 +227,8 @@ class EdgeVersionStore(VersionStore):
             )
             await self._wrote(len(chunk))
 
-    async def _retrieve(
-        self, ids: list[int], with_vectors: bool
-    ) -> list[tuple[int, dict[str, Any], np.ndarray | None]]:
-        found: list[tuple[int, dict[str, Any], np.ndarray | None]] = []
+    async def retrieve(self, ids: list[int], with_vectors: bool) -> list[Record]:
+        found: list[Record] = []
         for start in range(0, len(ids), READ_BATCH):
             chunk = ids[start : start + READ_BATCH]
             records = await self._handle.run(
@@ -275,304 +237,167 @@ class EdgeVersionStore(VersionStore):
                 ),
                 "retrieve points",
             )
-            for record in records:
-                vector = None
-                if with_vectors and isinstance(record.vector, dict) and VECTOR_NAME in record.vector:
-                    vector = np.asarray(record.vector[VECTOR_NAME], dtype=np.float32)
-                found.append((int(record.id), record.payload or {}, vector))
+            found += [
+                (int(record.id), record.payload or {}, stored_vector(record.vector)) for record in records
+            ]
         return found
 
-    async def _query(self, vector: np.ndarray, where: SearchFilter, limit: int, offset: int) -> list[Hit]:
+    async def query(self, query: SearchQuery) -> list[Hit]:
         request = QueryRequest(
-            limit=limit,
-            offset=offset,
-            query=Query.Nearest(vector.tolist(), using=VECTOR_NAME),
-            filter=edge_filter(where),
+            limit=query.limit,
+            offset=query.offset,
+            query=Query.Nearest(query.vector.tolist(), using=VECTOR_NAME),
+            filter=edge_filter(query.categories or (), query.min_price, query.max_price, query.exclude_ids),
             with_payload=True,
             with_vector=False,
             params=SearchParams(
-                hnsw_ef=max(HNSW_EF, limit + offset),
+                hnsw_ef=max(HNSW_EF, query.limit + query.offset),
                 quantization=QuantizationSearchParams(rescore=True, oversampling=2.0),
             ),
         )
         points = await self._handle.run(lambda shard: shard.query(request), "search")
         return [(int(point.id), float(point.score), point.payload or {}) for point in points]
 
-    async def _count(self, category: str | None) -> int:
-        request = CountRequest(exact=True, filter=category_filter(category))
+    async def count(self, category: str | None) -> int:
+        request = CountRequest(exact=True, filter=edge_filter((category,) if category else ()))
         return await self._handle.run(lambda shard: shard.count(request), "count points")
 
-    async def _scroll(
-        self, start: int | None, limit: int
-    ) -> tuple[list[tuple[int, dict[str, Any]]], int | None]:
+    async def scroll(self, start: int | None, limit: int) -> RefPage:
         request = ScrollRequest(offset=start, limit=limit, with_payload=REF_FIELDS, with_vector=False)
         records, next_start = await self._handle.run(lambda shard: shard.scroll(request), "list points")
         page = [(int(record.id), record.payload or {}) for record in records]
         return page, int(next_start) if next_start is not None else None
 
-    async def _category_counts(self) -> dict[str, int]:
+    async def category_counts(self) -> dict[str, int]:
         request = FacetRequest(key="category_top", limit=10_000, exact=True)
         response = await self._handle.run(lambda shard: shard.facet(request), "count categories")
         return {str(hit.value): int(hit.count) for hit in response.hits}
 
 
-class EdgeCatalog(CatalogBase):
-    """The current version of an Edge index folder, owned by this process alone."""
+class EdgeEngine:
+    """The versions in one Edge index folder, which this process owns (an flock on ``.lock``)."""
 
-    backend = "edge"
+    backend: Backend = "edge"
 
-    def __init__(
-        self, layout: EdgeLayout, lock: OwnerLock, quantization: str, store: EdgeVersionStore | None
-    ):
-        super().__init__()
+    def __init__(self, layout: EdgeLayout, lock: OwnerLock, quantization: str) -> None:
         self._layout = layout
         self._lock = lock
         self._quantization = quantization
-        self._store = store
-        self._rebuild: EdgeRebuild | None = None
-        self._switch_lock = asyncio.Lock()
+        self.collection = layout.collection
 
     @classmethod
-    async def open(cls, settings: StoreSettings) -> EdgeCatalog:
-        """Open ``[store].path`` (created when missing), or fail clearly if another process owns it."""
+    async def acquire(cls, settings: StoreSettings) -> EdgeEngine:
+        """Take ``[store].path`` (created when missing), or fail clearly if another process owns it."""
         layout = EdgeLayout(Path(settings.path), settings.collection)
         layout.prepare()
         lock = OwnerLock.acquire(layout.root)
         try:
             await asyncio.to_thread(layout.empty_trash)
-            store = await cls._load_current(layout)
         except BaseException:
             lock.release()
             raise
-        return cls(layout, lock, settings.quantization, store)
+        return cls(layout, lock, settings.quantization)
 
-    @staticmethod
-    async def _load_current(layout: EdgeLayout) -> EdgeVersionStore | None:
+    async def current_name(self) -> str | None:
+        layout = self._layout
         name = layout.read_current()
-        if name is None:
-            return None
-        if not layout.version_dir(name).is_dir():
+        if name is not None and not layout.version_dir(name).is_dir():
             raise CatalogError(
                 f"{layout.root}/CURRENT names index version {name}, but {layout.version_dir(name)} "
                 f"does not exist: write the name of a folder in {layout.versions_dir} into CURRENT, "
                 "or delete CURRENT to start empty"
             )
-        version = layout.read_version(name)
-        store = await EdgeVersionStore.load(layout, version)
-        if version.state != "ready":  # the process died between the switch and marking it ready
-            ready = dataclasses.replace(version, state="ready")
-            await asyncio.to_thread(layout.write_version, ready)
-            store.with_version(ready)
-        return store
+        return name
 
-    @property
-    def path(self) -> Path:
-        return self._layout.root
+    async def read_version(self, name: str) -> CatalogVersion:
+        return self._layout.read_version(name)
 
-    def _current(self) -> EdgeVersionStore | None:
-        return self._store
+    async def versions(self) -> list[CatalogVersion]:
+        return self._layout.list_versions()
 
-    async def begin_rebuild(self, model_id: str, model_name: str, dimension: int) -> EdgeRebuild:
-        self._check_open()
-        check_model(model_id, model_name, dimension)
-        async with self._switch_lock:
-            if self._rebuild is not None:
-                raise RebuildInProgressError(
-                    f"a rebuild ({self._rebuild.version.name}) is already open: "
-                    "commit, abort or close it first"
-                )
-            current = self._store.version.name if self._store else None
-            resumable = [
-                version
-                for version in self._layout.list_versions()
-                if version.state == "building"
-                and version.name != current
-                and version.model_id == model_id
-                and version.dimension == dimension
-            ]
-            store: EdgeVersionStore | None = None
-            if resumable:
-                try:
-                    store = await EdgeVersionStore.load(self._layout, resumable[-1])
-                except CatalogLockedError:
-                    raise
-                except CatalogError as exc:  # damaged by a crash before its shard existed: start over
-                    log.warning(
-                        "cannot resume index version %s (%s): starting a new one", resumable[-1].name, exc
-                    )
-                    await asyncio.to_thread(self._layout.remove_version, resumable[-1].name)
-            resumed = store is not None
-            if store is None:
-                store = await self._create_version(model_id, model_name, dimension)
-            self._rebuild = EdgeRebuild(self, store, resumed)
-            log.info(
-                "%s index version %s for model %s",
-                "resuming" if resumed else "building",
-                store.version.name,
-                model_id,
-            )
-            return self._rebuild
+    async def names(self) -> list[str]:
+        return self._layout.version_names()
 
-    async def _create_version(self, model_id: str, model_name: str, dimension: int) -> EdgeVersionStore:
-        name = new_version_name(self._layout.collection, model_id, self._layout.version_names())
-        version = CatalogVersion(name, model_id, model_name, dimension, created_at=_now(), state="building")
+    async def create(self, version: CatalogVersion) -> EdgeVersion:
         await asyncio.to_thread(self._layout.write_version, version)
-        return await EdgeVersionStore.create(self._layout, version, self._quantization)
+        return await EdgeVersion.open(
+            self._layout, version.name, edge_config(version.dimension, self._quantization)
+        )
 
-    async def _finish_rebuild(self, rebuild: EdgeRebuild, store: EdgeVersionStore) -> CatalogVersion:
-        """Close the rebuild's shard, index it in a child process, and switch to it."""
+    async def open(self, version: CatalogVersion) -> EdgeVersion:
+        return await EdgeVersion.open(self._layout, version.name)
+
+    async def resume(self, version: CatalogVersion) -> EdgeVersion | None:
         try:
-            expected = await store.count()
-            if expected == 0:
-                raise CatalogError(f"refusing to switch to {store.version.name}: it holds no products")
-            await store.close()
-            report = await run_optimizer(self._layout.shard_dir(store.version.name))
-            if report["points"] != expected:
-                raise CatalogError(
-                    f"index version {store.version.name} holds {report['points']} points after indexing, "
-                    f"expected {expected}: not switching (the rebuild can be resumed)"
-                )
-            async with self._switch_lock, self._write_lock:
-                return await self._switch(store.version)
-        finally:
-            if self._rebuild is rebuild:
-                self._rebuild = None
-
-    def _forget_rebuild(self, rebuild: EdgeRebuild) -> None:
-        if self._rebuild is rebuild:
-            self._rebuild = None
-
-    async def _switch(self, version: CatalogVersion) -> CatalogVersion:
-        """Make ``version`` current: load it, replace the pointer, retire the old shard, drop old versions.
-
-        The caller holds the switch and write locks, so no write lands on the old version after
-        the copy or rebuild it replaces was taken.
-        """
-        if self._closed:
-            raise CatalogClosedError(f"the catalog was closed before switching to {version.name}")
-        fresh = await EdgeVersionStore.load(self._layout, version)
-        try:
-            # The switch: one atomic rename, fsynced; a crash leaves the old or the new pointer.
-            await asyncio.to_thread(self._layout.write_current, version.name)
-        except BaseException:
-            await fresh.close()  # release its WAL so the rebuild can be resumed
+            return await self.open(version)
+        except CatalogLockedError:
             raise
-        ready = dataclasses.replace(version, state="ready")
+        except CatalogError as exc:  # damaged by a crash before its shard existed: start over
+            log.warning("cannot resume index version %s (%s): starting a new one", version.name, exc)
+            await self.drop(version.name)
+            return None
+
+    async def drop(self, name: str) -> None:
+        await asyncio.to_thread(self._layout.remove_version, name)
+
+    async def build_index(self, version: CatalogVersion, handle: EdgeVersion, expected: int) -> None:
+        """Close the version's shard and build its HNSW graph in a child process."""
+        await handle.close()
+        report = await run_optimizer(self._layout.shard_dir(version.name))
+        if report["points"] != expected:
+            raise CatalogError(
+                f"index version {version.name} holds {report['points']} points after indexing, "
+                f"expected {expected}: not switching (the rebuild can be resumed)"
+            )
+
+    async def make_current(self, version: CatalogVersion) -> CatalogVersion:
+        # One atomic rename, fsynced: a crash leaves the old or the new pointer.
+        await asyncio.to_thread(self._layout.write_current, version.name)
         try:
-            await asyncio.to_thread(self._layout.write_version, ready)
+            return await self.mark_ready(version)
         except OSError as exc:  # the pointer decides; the next open marks it ready
-            log.warning("could not mark index version %s ready: %s", ready.name, exc)
-        fresh.with_version(ready)
-        old, self._store = self._store, fresh
-        if old is not None:
-            await old.close()  # runs after the searches already queued on it
-        keep = {ready.name} | ({old.version.name} if old else set())
-        await self._remove_versions(keep)
-        log.info("index version %s is now current (model %s)", ready.name, ready.model_id)
+            log.warning("could not mark index version %s ready: %s", version.name, exc)
+            return dataclasses.replace(version, state="ready")
+
+    async def mark_ready(self, version: CatalogVersion) -> CatalogVersion:
+        ready = dataclasses.replace(version, state="ready")
+        await asyncio.to_thread(self._layout.write_version, ready)
         return ready
 
-    async def _remove_versions(self, keep: set[str]) -> None:
-        if self._rebuild is not None:
-            keep = keep | {self._rebuild.version.name}
-        for name in self._layout.version_names():
-            if name not in keep:
-                try:
-                    await asyncio.to_thread(self._layout.remove_version, name)
-                except OSError as exc:
-                    log.warning("could not remove old index version %s: %s", name, exc)
+    async def optimized_copy(
+        self, version: CatalogVersion, handle: EdgeVersion, *, force: bool
+    ) -> CatalogVersion | None:
+        """Copy the (write-locked) version and build the copy's HNSW graph in a child process."""
+        if not force and await handle.unindexed() < OPTIMIZE_MIN_UNINDEXED:
+            return None
+        await handle.flush()
+        expected = await handle.count(None)
+        copy = await self._copy(version)
+        try:
+            report = await run_optimizer(self._layout.shard_dir(copy.name))
+            if report["points"] != expected:
+                raise CatalogError(f"the optimized copy holds {report['points']} points, expected {expected}")
+        except BaseException:
+            await self.drop(copy.name)
+            raise
+        if not report["changed"] and not force:
+            await self.drop(copy.name)
+            return None
+        return copy
 
-    async def refresh(self) -> bool:
-        self._check_open()
-        name = self._layout.read_current()
-        if name is None or (self._store is not None and self._store.version.name == name):
-            return False
-        version = self._layout.read_version(name)
-        async with self._switch_lock, self._write_lock:
-            fresh = await EdgeVersionStore.load(self._layout, version)
-            old, self._store = self._store, fresh
-            if old is not None:
-                await old.close()
-        return True
-
-    async def optimize(self, *, force: bool = False) -> bool:
-        self._check_open()
-        store = self._store
-        if store is None or (not force and await store.unindexed() < OPTIMIZE_MIN_UNINDEXED):
-            return False
-        # Writes wait (awaiting, not blocking the loop) from the copy until the switch; reads go on.
-        async with self._switch_lock, self._write_lock:
-            store = self._store
-            if store is None:
-                return False
-            await store.flush()
-            expected = await store.count()
-            copy = await self._copy_version(store.version, self._layout.shard_dir(store.version.name))
-            try:
-                report = await run_optimizer(self._layout.shard_dir(copy.name))
-                if report["points"] != expected:
-                    raise CatalogError(
-                        f"the optimized copy holds {report['points']} points, expected {expected}"
-                    )
-            except BaseException:
-                await asyncio.to_thread(self._layout.remove_version, copy.name)
-                raise
-            if not report["changed"] and not force:
-                await asyncio.to_thread(self._layout.remove_version, copy.name)
-                return False
-            await self._switch(copy)
-            return True
-
-    async def _copy_version(self, version: CatalogVersion, source: Path) -> CatalogVersion:
-        """A building copy of a flushed, write-locked shard; the file copy releases the GIL."""
-        name = new_version_name(self._layout.collection, version.model_id, self._layout.version_names())
-        copy = dataclasses.replace(version, name=name, created_at=_now(), state="building")
+    async def _copy(self, version: CatalogVersion) -> CatalogVersion:
+        """A building copy of a flushed version; the file copy releases the GIL."""
+        name = new_version_name(self.collection, version.model_id, self._layout.version_names())
+        copy = dataclasses.replace(version, name=name, created_at=datetime.now(UTC), state="building")
         await asyncio.to_thread(self._layout.write_version, copy)
         try:
-            await asyncio.to_thread(shutil.copytree, source, self._layout.shard_dir(name))
+            await asyncio.to_thread(
+                shutil.copytree, self._layout.shard_dir(version.name), self._layout.shard_dir(name)
+            )
         except BaseException:
-            await asyncio.to_thread(self._layout.remove_version, name)
+            await self.drop(name)
             raise
         return copy
 
-    async def versions(self) -> list[CatalogVersion]:
-        self._check_open()
-        return self._layout.list_versions()
-
     async def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        try:
-            if self._rebuild is not None:
-                await self._rebuild.close()
-            if self._store is not None:
-                await self._store.close(catalog_closed=True)
-        finally:
-            self._lock.release()
-
-
-class EdgeRebuild(RebuildBase):
-    """A new version folder being filled; ``commit`` indexes it in a child process and switches."""
-
-    def __init__(self, catalog: EdgeCatalog, store: EdgeVersionStore, resumed: bool) -> None:
-        super().__init__(store, resumed)
-        self._catalog = catalog
-        self._edge_store = store
-
-    async def _finish(self) -> CatalogVersion:
-        return await self._catalog._finish_rebuild(self, self._edge_store)
-
-    def _forget(self) -> None:
-        self._catalog._forget_rebuild(self)
-
-    async def _discard(self) -> None:
-        with contextlib.suppress(CatalogError):
-            await self._edge_store.close()
-        await asyncio.to_thread(self._catalog._layout.remove_version, self.version.name)
-
-    async def _release(self) -> None:
-        await self._edge_store.close()
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
+        self._lock.release()

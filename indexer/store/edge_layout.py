@@ -1,18 +1,15 @@
-"""The Edge index folder on disk: owner lock, version folders and the CURRENT pointer.
+"""The Edge index folder on disk: owner lock, version folders and the atomic ``CURRENT`` pointer.
 
 ```
 <store.path>/
-  .lock                      held (flock) by the one process that owns the folder
-  CURRENT                    name of the live version; replaced atomically (temp file + rename)
+  .lock                          held (flock) by the one process that owns the folder
+  CURRENT                        name of the live version
   versions/<name>/version.json   model id, open_clip name, dimension, state (building | ready)
-  versions/<name>/shard/     Qdrant Edge's own files (segments, WAL, edge_config.json)
+  versions/<name>/shard/         Qdrant Edge's own files
 ```
 
-Qdrant Edge has no collections or aliases, so a version is a shard folder and the pointer
-file plays the alias. A crash at any moment leaves either the old pointer (the new version is
-then an unfinished rebuild, resumed later) or the new one: never a half-written pointer.
-Removed versions are first renamed into ``versions/.trash-*`` so a half-deleted folder is
-never mistaken for a version.
+A crash leaves the old pointer or the new one, never a half-written one; removed versions go
+through ``versions/.trash-*`` so that a half-deleted folder never looks like a version.
 """
 
 from __future__ import annotations
@@ -26,9 +23,8 @@ import shutil
 from pathlib import Path
 from typing import IO
 
-from indexer.store.catalog import CatalogVersion
 from indexer.store.errors import CatalogError, CatalogLockedError
-from indexer.store.versions import version_from_json, version_pattern, version_to_json
+from indexer.store.versions import CatalogVersion, version_from_json, version_pattern, version_to_json
 
 log = logging.getLogger(__name__)
 
@@ -135,14 +131,6 @@ class EdgeLayout:
                 f"write the name of a folder in {self.versions_dir} into it, or remove it to start empty"
             )
         return name
-
-    def current_signature(self) -> tuple[int, int] | None:
-        """(mtime_ns, inode) of the pointer: a cheap way to notice a switch."""
-        try:
-            stat = (self.root / POINTER).stat()
-        except FileNotFoundError:
-            return None
-        return stat.st_mtime_ns, stat.st_ino
 
     def write_current(self, name: str) -> None:
         write_atomically(self.root / POINTER, name + "\n")

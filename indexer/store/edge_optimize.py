@@ -1,12 +1,9 @@
 """Build the HNSW index of one Edge shard folder, in a process of its own.
 
-qdrant-edge-py holds the GIL for the whole of ``EdgeShard.optimize()`` (measured: 25 s for
-20k x 768 with no other Python thread running meanwhile), so the serving process never calls
-it: ``EdgeCatalog`` runs this file as a child process on a folder nobody else has open, waits
-for it without blocking its event loop, then switches to the result.
-
-Run as a script (``python edge_optimize.py SHARD_DIR``) so that it imports nothing but
-qdrant_edge, whatever the working directory. Prints one JSON line with what it did.
+``EdgeShard.optimize()`` holds the GIL for its whole (long) run, so the serving process runs this
+file as a child on a folder nobody else has open and waits without blocking its event loop.
+Run as a script (``python edge_optimize.py SHARD_DIR``) so that it imports nothing but qdrant_edge;
+prints one JSON line with what it did.
 """
 
 from __future__ import annotations

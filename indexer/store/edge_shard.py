@@ -1,10 +1,7 @@
-"""One open Qdrant Edge shard, used from asyncio through a dedicated worker thread.
+"""One open Qdrant Edge shard, used from asyncio through its own single worker thread.
 
-qdrant-edge-py's calls are synchronous and hold the GIL for their whole duration, so a worker
-thread does not let the event loop run *during* a call; what it gives is strict FIFO order
-(one thread per shard: no two engine calls ever overlap, and ``close`` runs after everything
-already submitted) while the loop runs between calls. Callers therefore keep every call short
-(see ``WRITE_BATCH``): responsiveness comes from small calls, never from the thread.
+The thread gives strict order (no two engine calls on a shard overlap; ``close`` runs after every
+call already submitted), not concurrency: each call holds the GIL, so callers keep calls short.
 """
 
 from __future__ import annotations
@@ -63,10 +60,6 @@ class ShardHandle:
             executor.shutdown(wait=False)
             raise
         return cls(shard, executor, label, root)
-
-    @property
-    def closed(self) -> bool:
-        return self._closed
 
     async def run(self, call: Callable[[EdgeShard], T], what: str) -> T:
         """Run one short engine call on the shard's thread."""

@@ -1,7 +1,7 @@
 """Errors of the product index, each with a message an operator can act on.
 
-Every backend translates its engine's errors into these, so callers (the bot, sync, the CLI)
-handle one set of types whether the index is embedded (Qdrant Edge) or a Qdrant server.
+Both engines translate their errors into these, so callers (the bot, sync, the CLI) handle one
+set of types whether the index is embedded (Qdrant Edge) or a Qdrant server.
 """
 
 from __future__ import annotations

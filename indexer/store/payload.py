@@ -1,27 +1,26 @@
 """How a Product is stored as a Qdrant payload, and the checks every input passes first.
 
-Both backends store the same payload: the product's own fields plus derived keys that the
-engine filters on: ``category_path`` (every ancestor code, so a keyword match on '001' finds
-'001004'), ``category_top`` (for per-category counts), ``effective_price`` (the price filter)
-and ``fingerprint`` (sync's cheap change detector).
+Besides the product's own fields the payload holds the keys the engines filter on:
+``category_path`` (every ancestor code, so '001' matches '001004'), ``category_top`` (counts per
+category), ``effective_price`` (the price filter) and ``fingerprint`` (sync's change detector).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import math
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from pydantic import ValidationError
 
+from indexer.categories import is_category_code
 from indexer.product import Product
-from indexer.store.catalog import Categories
 from indexer.store.errors import CatalogError, DimensionMismatchError
+
+# A search's category scope: one code, several (a product in any of them matches), or None (all).
+Categories = str | Sequence[str] | None
 
 VECTOR_NAME = "image"
 
@@ -34,10 +33,6 @@ INDEXED_FIELDS: tuple[tuple[str, str], ...] = (
     ("sold_out", "bool"),
 )
 REF_FIELDS = ["image_url", "fingerprint"]
-
-_CATEGORY_CODE = re.compile(r"^\d{3}(\d{3}){0,2}$")
-MAX_LIMIT = 1000
-MAX_OFFSET = 100_000
 
 
 def product_fingerprint(product: Product) -> str:
@@ -64,18 +59,32 @@ def from_payload(point_id: int, payload: dict[str, Any] | None) -> Product:
         raise CatalogError(f"stored payload of product {point_id} is not a valid product: {exc}") from None
 
 
-def check_vector(vector: object, dimension: int) -> np.ndarray:
-    """A float32 vector of the right length that cosine distance can use."""
+def stored_vector(vector: object) -> np.ndarray | None:
+    """The image vector of a retrieved point; None when it did not come back (not asked for)."""
+    if isinstance(vector, dict) and VECTOR_NAME in vector:
+        return np.asarray(vector[VECTOR_NAME], dtype=np.float32)
+    return None
+
+
+def check_vector(vector: object, dimension: int | None) -> np.ndarray:
+    """A float32 vector that cosine distance can use, of ``dimension`` values when given."""
     array = np.asarray(vector, dtype=np.float32)
     if array.ndim != 1:
         raise DimensionMismatchError(f"a vector must be one-dimensional, got shape {array.shape}")
-    if array.shape[0] != dimension:
-        raise DimensionMismatchError(f"vector has {array.shape[0]} dimensions, the index expects {dimension}")
+    if dimension is not None:
+        check_dimension(array, dimension)
     if not np.all(np.isfinite(array)):
         raise ValueError("vector contains NaN or infinite values")
     if not np.any(array):
         raise ValueError("vector is all zeros: cosine similarity is undefined for it")
     return array
+
+
+def check_dimension(vector: np.ndarray, dimension: int) -> None:
+    if vector.shape[0] != dimension:
+        raise DimensionMismatchError(
+            f"vector has {vector.shape[0]} dimensions, the index expects {dimension}"
+        )
 
 
 def check_items(
@@ -124,7 +133,7 @@ def check_ids(ids: Sequence[int]) -> list[int]:
 def check_category(category: str | None) -> str | None:
     if category is None:
         return None
-    if not isinstance(category, str) or not _CATEGORY_CODE.match(category):
+    if not is_category_code(category):
         raise ValueError(f"{category!r} is not a Musinsa category code (3, 6 or 9 digits, e.g. '001')")
     return category
 
@@ -139,42 +148,3 @@ def check_categories(categories: Categories) -> tuple[str, ...]:
     if not codes:
         raise ValueError("an empty list of categories matches nothing: pass None to search every category")
     return codes
-
-
-@dataclass(frozen=True)
-class SearchFilter:
-    """Backend-neutral search constraints, validated once; each backend builds its own filter.
-
-    ``categories``: a product matches when its category is any of them or below one of them.
-    """
-
-    categories: tuple[str, ...] = ()
-    min_price: int | None = None
-    max_price: int | None = None
-    exclude_ids: tuple[int, ...] = ()
-
-    @classmethod
-    def build(
-        cls,
-        category: Categories = None,
-        min_price: int | None = None,
-        max_price: int | None = None,
-        exclude_ids: Sequence[int] = (),
-    ) -> SearchFilter:
-        for name, value in (("min_price", min_price), ("max_price", max_price)):
-            if value is not None and (
-                isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)
-            ):
-                raise ValueError(f"{name} must be a number of won, got {value!r}")
-            if value is not None and value < 0:
-                raise ValueError(f"{name} must not be negative, got {value}")
-        if min_price is not None and max_price is not None and min_price > max_price:
-            raise ValueError(f"min_price {min_price} is above max_price {max_price}")
-        return cls(check_categories(category), min_price, max_price, tuple(check_ids(exclude_ids)))
-
-
-def check_page(limit: int, offset: int) -> None:
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
-        raise ValueError(f"limit must be an integer from 1 to {MAX_LIMIT}, got {limit!r}")
-    if isinstance(offset, bool) or not isinstance(offset, int) or not 0 <= offset <= MAX_OFFSET:
-        raise ValueError(f"offset must be an integer from 0 to {MAX_OFFSET}, got {offset!r}")

@@ -1,9 +1,6 @@
-"""Version names and the metadata each version carries, shared by both backends.
+"""Index versions: their metadata, names and stored form, the same for both engines.
 
-A version is named ``<collection>_<model-hash>_<UTC timestamp>``: the Edge folder under
-``versions/`` or the server collection behind the alias. The hash ties the name to the
-embedding model at a glance; the metadata (model id, open_clip name, dimension, state)
-is the authority.
+A version is named ``<collection>_<model-hash>_<UTC timestamp>``; its metadata is the authority.
 """
 
 from __future__ import annotations
@@ -11,12 +8,28 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
-
-from indexer.store.catalog import CatalogVersion
+from typing import Any, Literal
 
 MAX_DIMENSION = 65_536
+VersionState = Literal["building", "ready"]
+
+
+@dataclass(frozen=True)
+class CatalogVersion:
+    """One index version: the embedding model that made its vectors, and their dimension.
+
+    ``model_id`` decides whether vectors may be mixed; ``model_name`` (open_clip) lets a process
+    load the matching encoder to query an older version during a transition.
+    """
+
+    name: str
+    model_id: str
+    model_name: str
+    dimension: int
+    created_at: datetime
+    state: VersionState = "building"
 
 
 def model_hash(model_id: str) -> str:

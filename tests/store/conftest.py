@@ -13,9 +13,8 @@ from qdrant_client import AsyncQdrantClient
 
 from indexer.config import StoreSettings
 from indexer.product import Product
-from indexer.store import Catalog, CatalogVersion
-from indexer.store.edge import EdgeCatalog
-from indexer.store.server import ServerCatalog
+from indexer.store import Catalog, CatalogVersion, open_catalog
+from indexer.store.server import open_server_catalog
 
 DIM = 16
 
@@ -110,9 +109,9 @@ class Harness:
     async def open(self) -> Catalog:
         catalog: Catalog
         if self.kind == "edge":
-            catalog = await EdgeCatalog.open(self.settings)
+            catalog = await open_catalog(self.settings)
         else:
-            catalog = await ServerCatalog.open(self.settings, client=self.client, refresh_seconds=0)
+            catalog = await open_server_catalog(self.settings, client=self.client, refresh_seconds=0)
         self.opened.append(catalog)
         return catalog
 

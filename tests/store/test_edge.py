@@ -15,9 +15,16 @@ import numpy as np
 import pytest
 
 from indexer.config import StoreSettings
-from indexer.store import CatalogClosedError, CatalogError, CatalogLockedError, CatalogVersion, open_catalog
+from indexer.store import (
+    Catalog,
+    CatalogClosedError,
+    CatalogError,
+    CatalogLockedError,
+    CatalogVersion,
+    SearchQuery,
+    open_catalog,
+)
 from indexer.store import edge as edge_module
-from indexer.store.edge import EdgeCatalog
 from indexer.store.edge_layout import EdgeLayout
 from indexer.store.edge_shard import ShardHandle
 from indexer.store.versions import new_version_name
@@ -34,8 +41,8 @@ def settings(tmp_path: Path) -> StoreSettings:
 
 
 @pytest.fixture
-async def edge(settings: StoreSettings, data: Data) -> AsyncIterator[EdgeCatalog]:
-    catalog = await EdgeCatalog.open(settings)
+async def edge(settings: StoreSettings, data: Data) -> AsyncIterator[Catalog]:
+    catalog = await open_catalog(settings)
     await build(catalog, data)
     try:
         yield catalog
@@ -62,25 +69,25 @@ def layout_of(settings: StoreSettings) -> EdgeLayout:
 async def test_open_catalog_without_url_is_edge(settings: StoreSettings) -> None:
     catalog = await open_catalog(settings)
     try:
-        assert isinstance(catalog, EdgeCatalog)
+        assert catalog.backend == "edge"
         assert (Path(settings.path) / "versions").is_dir()
     finally:
         await catalog.close()
 
 
 async def test_the_index_persists_across_reopen(settings: StoreSettings, data: Data) -> None:
-    catalog = await EdgeCatalog.open(settings)
+    catalog = await open_catalog(settings)
     version = await build(catalog, data)
-    before = [hit.product.id for hit in await catalog.search(QUERY, limit=10)]
+    before = [hit.product.id for hit in await catalog.search(SearchQuery(QUERY, limit=10))]
     await catalog.delete([before[0]])
     await catalog.close()
 
-    reopened = await EdgeCatalog.open(settings)
+    reopened = await open_catalog(settings)
     try:
         assert reopened.version == version
         assert await reopened.count() == len(data.ids) - 1
         assert [item.product for item in await reopened.get(data.ids[1:3])] == data.products[1:3]
-        after = [hit.product.id for hit in await reopened.search(QUERY, limit=10)]
+        after = [hit.product.id for hit in await reopened.search(SearchQuery(QUERY, limit=10))]
         assert after[:9] == before[1:]
         assert after == exact_ranking(data.vectors, data.ids, QUERY)[1:11]
     finally:
@@ -88,10 +95,10 @@ async def test_the_index_persists_across_reopen(settings: StoreSettings, data: D
 
 
 async def test_a_second_opener_is_refused_with_the_folder_named(
-    edge: EdgeCatalog, settings: StoreSettings
+    edge: Catalog, settings: StoreSettings
 ) -> None:
     with pytest.raises(CatalogLockedError, match="already open in this process"):
-        await EdgeCatalog.open(settings)
+        await open_catalog(settings)
     result = run_python(
         f"""
         import asyncio, sys
@@ -112,7 +119,7 @@ async def test_a_second_opener_is_refused_with_the_folder_named(
 
 
 async def test_the_engines_wal_lock_becomes_the_same_clear_error(
-    edge: EdgeCatalog, settings: StoreSettings
+    edge: Catalog, settings: StoreSettings
 ) -> None:
     assert edge.version is not None
     shard = layout_of(settings).shard_dir(edge.version.name)
@@ -123,7 +130,7 @@ async def test_the_engines_wal_lock_becomes_the_same_clear_error(
 async def test_a_crash_in_the_middle_of_a_rebuild_keeps_the_old_version(
     settings: StoreSettings, data: Data
 ) -> None:
-    catalog = await EdgeCatalog.open(settings)
+    catalog = await open_catalog(settings)
     old = await build(catalog, data)
     await catalog.close()
     result = run_python(
@@ -153,10 +160,10 @@ async def test_a_crash_in_the_middle_of_a_rebuild_keeps_the_old_version(
     assert result.returncode == 1, result.stderr
     half_built = result.stdout.strip()
 
-    catalog = await EdgeCatalog.open(settings)
+    catalog = await open_catalog(settings)
     try:
         assert catalog.version == old
-        assert [h.product.id for h in await catalog.search(QUERY, limit=5)] == exact_ranking(
+        assert [h.product.id for h in await catalog.search(SearchQuery(QUERY, limit=5))] == exact_ranking(
             data.vectors, data.ids, QUERY
         )[:5]
         assert half_built in {v.name for v in await catalog.versions() if v.state == "building"}
@@ -170,7 +177,7 @@ async def test_a_crash_in_the_middle_of_a_rebuild_keeps_the_old_version(
 
 
 async def test_a_crash_at_the_switch_leaves_the_old_pointer(
-    edge: EdgeCatalog, data: Data, monkeypatch: pytest.MonkeyPatch
+    edge: Catalog, data: Data, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     old = edge.version
     rebuild = await edge.begin_rebuild(MODEL_B.id, MODEL_B.name, MODEL_B.dimension)
@@ -185,7 +192,7 @@ async def test_a_crash_at_the_switch_leaves_the_old_pointer(
     monkeypatch.undo()
     assert edge.version == old
     best = exact_ranking(data.vectors, data.ids, QUERY)[0]
-    assert (await edge.search(QUERY, limit=3))[0].product.id == best
+    assert (await edge.search(SearchQuery(QUERY, limit=3)))[0].product.id == best
     again = await edge.begin_rebuild(MODEL_B.id, MODEL_B.name, MODEL_B.dimension)
     assert again.resumed and await again.count() == 8
     await again.commit()
@@ -195,7 +202,7 @@ async def test_a_crash_at_the_switch_leaves_the_old_pointer(
 async def test_a_pointer_switched_before_a_crash_is_completed_on_open(
     settings: StoreSettings, data: Data
 ) -> None:
-    catalog = await EdgeCatalog.open(settings)
+    catalog = await open_catalog(settings)
     await build(catalog, data)
     rebuild = await catalog.begin_rebuild(MODEL_B.id, MODEL_B.name, MODEL_B.dimension)
     await rebuild.upsert(make_data(6, MODEL_B.dimension, first_id=6000).items())
@@ -204,7 +211,7 @@ async def test_a_pointer_switched_before_a_crash_is_completed_on_open(
     layout = layout_of(settings)
     layout.write_current(name)  # the crash came after the switch, before "ready" was written
 
-    catalog = await EdgeCatalog.open(settings)
+    catalog = await open_catalog(settings)
     try:
         assert catalog.version is not None and catalog.version.name == name
         assert catalog.version.state == "ready" and layout.read_version(name).state == "ready"
@@ -214,7 +221,7 @@ async def test_a_pointer_switched_before_a_crash_is_completed_on_open(
 
 
 async def test_leftovers_of_a_crash_are_cleaned_or_skipped(settings: StoreSettings, data: Data) -> None:
-    catalog = await EdgeCatalog.open(settings)
+    catalog = await open_catalog(settings)
     old = await build(catalog, data)
     await catalog.close()
     layout = layout_of(settings)
@@ -226,7 +233,7 @@ async def test_leftovers_of_a_crash_are_cleaned_or_skipped(settings: StoreSettin
         CatalogVersion(broken_name, MODEL_B.id, MODEL_B.name, MODEL_B.dimension, old.created_at, "building")
     )
 
-    catalog = await EdgeCatalog.open(settings)
+    catalog = await open_catalog(settings)
     try:
         assert not (layout.root / ".CURRENT.tmp-12345").exists()
         assert not any(entry.name.startswith(".trash-") for entry in layout.versions_dir.iterdir())
@@ -250,15 +257,15 @@ async def test_a_bad_pointer_is_reported_not_guessed(
     await asyncio.to_thread(root.mkdir, parents=True)
     await asyncio.to_thread((root / "CURRENT").write_text, pointer)
     with pytest.raises(CatalogError, match=message):
-        await EdgeCatalog.open(settings)
+        await open_catalog(settings)
     # The failed open released the folder: a fixed pointer opens fine.
     await asyncio.to_thread((root / "CURRENT").unlink)
-    catalog = await EdgeCatalog.open(settings)
+    catalog = await open_catalog(settings)
     await catalog.close()
 
 
 async def test_a_failed_index_build_keeps_serving_and_can_be_resumed(
-    edge: EdgeCatalog, data: Data, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    edge: Catalog, data: Data, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     failing = tmp_path / "failing_optimizer.py"
     failing.write_text("import sys\nsys.stderr.write('disk full\\n')\nsys.exit(1)\n")
@@ -276,7 +283,7 @@ async def test_a_failed_index_build_keeps_serving_and_can_be_resumed(
 
 
 async def test_optimize_switches_to_an_indexed_copy_while_reads_and_writes_go_on(
-    edge: EdgeCatalog, data: Data
+    edge: Catalog, data: Data, settings: StoreSettings
 ) -> None:
     assert await edge.optimize() is False  # a few dozen unindexed vectors: not worth a copy
     old = edge.version
@@ -291,7 +298,7 @@ async def test_optimize_switches_to_an_indexed_copy_while_reads_and_writes_go_on
     writer = asyncio.create_task(edge.upsert(late.items()))
     answered_meanwhile = 0
     while not task.done():
-        assert len(await edge.search(QUERY, limit=5)) == 5
+        assert len(await edge.search(SearchQuery(QUERY, limit=5))) == 5
         answered_meanwhile += not task.done()
         assert not writer.done() or task.done()  # the write waits for the switch
         await asyncio.sleep(0.005)
@@ -302,17 +309,17 @@ async def test_optimize_switches_to_an_indexed_copy_while_reads_and_writes_go_on
     assert new is not None and new.name != old.name and new.model_id == old.model_id
     assert await edge.count() == len(data.ids) + 3  # the write landed in the new version
     everything = Data(data.products + late.products, np.vstack([data.vectors, late.vectors]))
-    top = [hit.product.id for hit in await edge.search(QUERY, limit=10)]
+    top = [hit.product.id for hit in await edge.search(SearchQuery(QUERY, limit=10))]
     assert top == exact_ranking(everything.vectors, everything.ids, QUERY)[:10]
     assert {v.name for v in await edge.versions()} == {old.name, new.name}
-    metadata = json.loads((edge.path / "versions" / new.name / "version.json").read_text())
+    metadata = json.loads((layout_of(settings).version_dir(new.name) / "version.json").read_text())
     assert metadata["state"] == "ready" and metadata["model_id"] == MODEL_A.id
 
 
 async def test_closing_during_optimize_leaves_the_old_version_current(
     settings: StoreSettings, data: Data
 ) -> None:
-    catalog = await EdgeCatalog.open(settings)
+    catalog = await open_catalog(settings)
     old = await build(catalog, data)
     task = asyncio.create_task(catalog.optimize(force=True))
     for _ in range(10_000):
@@ -322,7 +329,7 @@ async def test_closing_during_optimize_leaves_the_old_version_current(
     await catalog.close()  # e.g. the bot is stopped while the nightly job indexes
     with pytest.raises(CatalogClosedError):
         await task
-    reopened = await EdgeCatalog.open(settings)
+    reopened = await open_catalog(settings)
     try:
         assert reopened.version == old
         assert await reopened.count() == len(data.ids)

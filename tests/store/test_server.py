@@ -11,8 +11,8 @@ import pytest
 from qdrant_client import AsyncQdrantClient, models
 
 from indexer.config import ConfigError, StoreSettings, load_settings
-from indexer.store import CatalogError, StoreUnavailableError, open_catalog
-from indexer.store.server import ServerCatalog
+from indexer.store import Catalog, CatalogError, SearchQuery, StoreUnavailableError, open_catalog
+from indexer.store.server import open_server_catalog
 
 from .conftest import MODEL_A, MODEL_B, MODEL_C, Data, build, exact_ranking, make_data, random_vectors
 
@@ -28,9 +28,9 @@ async def client() -> AsyncIterator[AsyncQdrantClient]:
         await shared.close()
 
 
-async def open_server(client: AsyncQdrantClient, **options: Any) -> ServerCatalog:
+async def open_server(client: AsyncQdrantClient, **options: Any) -> Catalog:
     settings = StoreSettings(url=":memory:", **options.pop("settings", {}))
-    return await ServerCatalog.open(
+    return await open_server_catalog(
         settings, client=client, refresh_seconds=options.pop("refresh_seconds", 0)
     )
 
@@ -38,7 +38,7 @@ async def open_server(client: AsyncQdrantClient, **options: Any) -> ServerCatalo
 async def test_open_catalog_with_a_url_is_the_server_backend() -> None:
     catalog = await open_catalog(StoreSettings(url=":memory:"))
     try:
-        assert isinstance(catalog, ServerCatalog)
+        assert catalog.backend == "server"
         assert catalog.version is None
     finally:
         await catalog.close()
@@ -65,7 +65,7 @@ async def test_a_serving_process_follows_a_switch_made_by_another(
     second = await build(scheduler, wide, MODEL_B)
     # The bot keeps its resolved collection (and model) until it looks again.
     assert bot.version == first
-    assert [h.product.id for h in await bot.search(QUERY, limit=3)] == exact_ranking(
+    assert [h.product.id for h in await bot.search(SearchQuery(QUERY, limit=3))] == exact_ranking(
         data.vectors, data.ids, QUERY
     )[:3]
     assert await bot.refresh() is True

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from indexer.config import ModelSettings, Settings
-from indexer.store import Catalog, DimensionMismatchError
+from indexer.store import Catalog, DimensionMismatchError, SearchQuery
 from indexer.sync import run_sync
 from tests.fakes.musinsa import FakeMusinsa
 from tests.sync.conftest import COUNT, CountingEncoder, assert_matches_fake, contents, stored_vector
@@ -73,11 +73,11 @@ class ServingProbe:
         return _ProbedRebuild(await self.catalog.begin_rebuild(*args), self)
 
     async def probe(self) -> None:
-        hits = await self.catalog.search(self.query, limit=3, model_id=self.model_id)
+        hits = await self.catalog.search(SearchQuery(self.query, limit=3, model_id=self.model_id))
         assert self.catalog.version is not None
         self.seen.append((self.catalog.version.model_id, hits[0].product.id))
         with pytest.raises(DimensionMismatchError):  # the new model's vectors do not fit the live index
-            await self.catalog.search([1.0] * OTHER_DIMENSION)
+            await self.catalog.search(SearchQuery([1.0] * OTHER_DIMENSION))
 
 
 class _ProbedRebuild:
@@ -128,7 +128,7 @@ async def test_a_model_change_builds_a_new_version_while_the_old_one_serves(
     assert_matches_fake(await contents(catalog), fake)
     query = await stored_vector(catalog, target)
     assert query.shape == (OTHER_DIMENSION,)
-    assert (await catalog.search(query, limit=1))[0].product.id == target
+    assert (await catalog.search(SearchQuery(query, limit=1)))[0].product.id == target
 
 
 async def test_an_incomplete_rebuild_is_kept_and_resumed_not_switched_to(
