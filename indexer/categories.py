@@ -52,7 +52,7 @@ def _c(code: str, name: str, name_ko: str, *aliases: str) -> Category:
 
 
 CATEGORIES: tuple[Category, ...] = (
-    # Top level (reference §3).
+    # Top level.
     _c("001", "tops", "상의", "top"),
     _c("002", "outer", "아우터", "outerwear", "outers", "outer wear"),
     _c("003", "pants", "바지", "trousers", "bottoms", "하의", "팬츠"),

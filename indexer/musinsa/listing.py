@@ -1,4 +1,4 @@
-"""Listing API responses (``/api2/dp/v1/plp/goods``) to Products, per reference §2.2.
+"""Listing API responses (``/api2/dp/v1/plp/goods``) to Products, field by field as the API sends them.
 
 The envelope must look exactly like Musinsa's (``meta.result``, ``data.list``,
 ``data.pagination.hasNext``), otherwise the whole page is an error naming the URL. Single

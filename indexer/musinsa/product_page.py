@@ -1,6 +1,6 @@
-"""Product pages (``{web_url}/products/{goodsNo}``) to a Product, per reference §4.
+"""Product pages (``{web_url}/products/{goodsNo}``) to a Product.
 
-Sources in order (§4.2): ``__NEXT_DATA__`` → ``props.pageProps.meta.data``, then
+Sources in order: ``__NEXT_DATA__`` → ``props.pageProps.meta.data``, then
 ``window.__MSS__.product.state``, then the ``og:*``/``product:*`` metas. Each field is taken
 from the first source that has it, so a page missing one source (or one field) still parses.
 The visible DOM is never read: its class names change with every deploy.

@@ -1,6 +1,6 @@
 """Any way a person refers to a Musinsa product -> its goodsNo, or a message saying what to send.
 
-Accepted (reference §4.1): a bare id; ``/products/ID``; the legacy ``/app/goods/ID[/0]``;
+Accepted: a bare id; ``/products/ID``; the legacy ``/app/goods/ID[/0]``;
 the short link ``mss.kr/ID``; with or without scheme, ``www.``, query or fragment. Global-store
 links, app links and other hosts are refused with a message a bot user can act on.
 """

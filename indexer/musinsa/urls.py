@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlencode, urlsplit
 
 LISTING_PATH = "/api2/dp/v1/plp/goods"
-# The CDN serves the product photo only to requests from musinsa.com (reference §6).
+# The CDN serves the product photo only to requests from musinsa.com.
 IMAGE_REFERER = "https://www.musinsa.com/"
 
 
@@ -33,7 +33,7 @@ def product_url(web_url: str, goods_no: int) -> str:
 def absolute_url(value: str, host: str) -> str | None:
     """A URL from Musinsa's data made absolute against ``host``, or None when it is not a URL.
 
-    Image references come in three forms (reference §6): ``//host/path`` takes the scheme of
+    Image references come in three forms: ``//host/path`` takes the scheme of
     the configured host (https for the real CDN), ``/images/…`` is joined to the host, and
     ``http://`` becomes ``https://`` when the host is https. Anything else (empty, ``data:``,
     a bare word) is not a URL.
