@@ -69,7 +69,7 @@ def evaluate(
     config: ConfigOption = None,
 ) -> None:
     """Embed a gallery and a query set and report Recall@k and MRR, overall and per category."""
-    from indexer.embedding.errors import EncoderLoadError
+    from bot.cli.indexing import load_encoder
     from indexer.evaluation import DEFAULT_KS, DatasetError, read_image_set, read_pairs, run_evaluation
 
     settings = load(config)
@@ -80,13 +80,9 @@ def evaluate(
     except DatasetError as exc:
         raise fail(str(exc), EXIT_USAGE) from None
 
-    from indexer.embedding import Encoder
     from indexer.images import ImageDecoder
 
-    try:
-        encoder = Encoder.from_settings(settings.model)
-    except EncoderLoadError as exc:
-        raise fail(str(exc), EXIT_FAILED) from None
+    encoder = load_encoder(settings.model)
     decoder = ImageDecoder(settings.images, encoder.image_size)
     typer.echo(
         f"gallery: {len(gallery_set)} images ({gallery_set.layout}: {gallery_set.origin}); "
