@@ -12,11 +12,8 @@ from pathlib import Path
 
 import typer
 
-from bot.cli import ConfigOption, app, fail, load
+from bot.cli import EXIT_FAILED, EXIT_INTERRUPTED, ConfigOption, app, fail, load
 from bot.cli.walk_options import CrawlCategoryOption, MaxPagesOption, categories_to_walk
-
-EXIT_FAILED = 1
-EXIT_INTERRUPTED = 130
 
 
 @app.command("crawl")

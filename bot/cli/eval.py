@@ -14,13 +14,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bot.cli import ConfigOption, JsonOption, app, fail, load
+from bot.cli import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, ConfigOption, JsonOption, app, fail, load
 
 if TYPE_CHECKING:
     from indexer.evaluation import EvaluationReport
-
-EXIT_FAILED = 1
-EXIT_USAGE = 2
 
 
 @app.command("eval")
@@ -103,7 +100,7 @@ def evaluate(
     except DatasetError as exc:
         raise fail(str(exc), EXIT_USAGE) from None
     except KeyboardInterrupt:
-        raise fail("interrupted", 130) from None
+        raise fail("interrupted", EXIT_INTERRUPTED) from None
 
     for line in report.problems():
         typer.echo(f"snapfit: warning: {line}", err=True)

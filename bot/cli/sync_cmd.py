@@ -14,14 +14,11 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from bot.cli import ConfigOption, JsonOption, app, fail, load
+from bot.cli import EXIT_FAILED, EXIT_INTERRUPTED, ConfigOption, JsonOption, app, fail, load
 from bot.cli.walk_options import MaxPagesOption, SyncCategoryOption, categories_to_walk
 
 if TYPE_CHECKING:
     from indexer.sync import SyncSummary
-
-EXIT_FAILED = 1
-EXIT_INTERRUPTED = 130
 
 
 @app.command("sync")

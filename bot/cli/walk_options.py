@@ -10,12 +10,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from bot.cli import fail
+from bot.cli import EXIT_USAGE, fail
 
 if TYPE_CHECKING:
     from indexer.config import MusinsaSettings
-
-EXIT_USAGE = 2
 
 
 def _category_option(verb: str) -> Any:
