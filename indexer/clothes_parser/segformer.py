@@ -10,8 +10,8 @@ says how to point ``[garments].model`` at a local folder. A model whose weights 
 Device and precision follow ``[model]``, through the encoder's policy
 (``indexer.embedding.policy``): bf16 only where it is native, matmul/conv weights cast, the rest
 under ``torch.autocast``. One exception: a reduced precision set explicitly on a CPU that only
-emulates it runs the parser in fp32 (logged). SegFormer's convolutions have no fast emulated-bf16
-kernel: one B2 pass took 490 s in bf16 against 8 s in fp32 on a 2-core AVX2-only CPU.
+emulates it runs the parser in fp32 (logged): SegFormer's convolutions have no fast emulated-bf16
+kernel.
 """
 
 from __future__ import annotations
