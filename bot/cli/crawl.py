@@ -9,41 +9,23 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Annotated
 
 import typer
 
-from bot.cli import ConfigOption, app, fail, load
-
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
+from bot.cli import EXIT_FAILED, EXIT_INTERRUPTED, ConfigOption, app, fail, load
+from bot.cli.walk_options import CrawlCategoryOption, MaxPagesOption, categories_to_walk
 
 
 @app.command("crawl")
 def crawl(
-    category: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--category",
-            help="Category to crawl: a code (001, 001004) or a name (tops, 상의, hoodie). Repeatable. "
-            "(default: musinsa.categories)",
-            show_default=False,
-        ),
-    ] = None,
-    max_pages: Annotated[
-        int | None,
-        typer.Option(
-            "--max-pages", min=0, help="Pages per category at most; 0 = all (default: musinsa.max_pages)"
-        ),
-    ] = None,
+    category: CrawlCategoryOption = None,
+    max_pages: MaxPagesOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Crawl Musinsa's category listings and write a JSONL snapshot under {data.dir}/snapshots/."""
     from rich.console import Console
 
     from bot.cli.crawl_view import CrawlView, print_summary
-    from indexer.categories import UnknownCategoryError, walk_plan
     from indexer.musinsa import (
         CatalogCrawl,
         MusinsaClient,
@@ -54,14 +36,7 @@ def crawl(
     )
 
     settings = load(config)
-    try:
-        codes = walk_plan(
-            category or None,
-            configured=settings.musinsa.categories,
-            expand_subcategories=settings.musinsa.expand_subcategories,
-        )
-    except UnknownCategoryError as exc:
-        raise fail(str(exc), EXIT_USAGE) from None
+    codes = categories_to_walk(category, settings.musinsa)
     pages = settings.musinsa.max_pages if max_pages is None else max_pages
 
     async def run_crawl() -> CatalogCrawl:

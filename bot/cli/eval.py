@@ -14,13 +14,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bot.cli import ConfigOption, JsonOption, app, fail, load
+from bot.cli import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, ConfigOption, JsonOption, app, fail, load
 
 if TYPE_CHECKING:
     from indexer.evaluation import EvaluationReport
-
-EXIT_FAILED = 1
-EXIT_USAGE = 2
 
 
 @app.command("eval")
@@ -69,7 +66,7 @@ def evaluate(
     config: ConfigOption = None,
 ) -> None:
     """Embed a gallery and a query set and report Recall@k and MRR, overall and per category."""
-    from indexer.embedding.errors import EncoderLoadError
+    from bot.cli.indexing import load_encoder
     from indexer.evaluation import DEFAULT_KS, DatasetError, read_image_set, read_pairs, run_evaluation
 
     settings = load(config)
@@ -80,13 +77,9 @@ def evaluate(
     except DatasetError as exc:
         raise fail(str(exc), EXIT_USAGE) from None
 
-    from indexer.embedding import Encoder
     from indexer.images import ImageDecoder
 
-    try:
-        encoder = Encoder.from_settings(settings.model)
-    except EncoderLoadError as exc:
-        raise fail(str(exc), EXIT_FAILED) from None
+    encoder = load_encoder(settings.model)
     decoder = ImageDecoder(settings.images, encoder.image_size)
     typer.echo(
         f"gallery: {len(gallery_set)} images ({gallery_set.layout}: {gallery_set.origin}); "
@@ -107,7 +100,7 @@ def evaluate(
     except DatasetError as exc:
         raise fail(str(exc), EXIT_USAGE) from None
     except KeyboardInterrupt:
-        raise fail("interrupted", 130) from None
+        raise fail("interrupted", EXIT_INTERRUPTED) from None
 
     for line in report.problems():
         typer.echo(f"snapfit: warning: {line}", err=True)

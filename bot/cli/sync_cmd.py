@@ -10,37 +10,21 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
 import typer
 
-from bot.cli import ConfigOption, JsonOption, app, fail, load
+from bot.cli import EXIT_FAILED, EXIT_INTERRUPTED, ConfigOption, JsonOption, app, fail, load
+from bot.cli.walk_options import MaxPagesOption, SyncCategoryOption, categories_to_walk
 
 if TYPE_CHECKING:
     from indexer.sync import SyncSummary
 
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
-
 
 @app.command("sync")
 def sync(
-    category: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--category",
-            help="Category to sync: a code (001, 001004) or a name (tops, 상의, hoodie). Repeatable. "
-            "(default: musinsa.categories)",
-            show_default=False,
-        ),
-    ] = None,
-    max_pages: Annotated[
-        int | None,
-        typer.Option(
-            "--max-pages", min=0, help="Pages per category at most; 0 = all (default: musinsa.max_pages)"
-        ),
-    ] = None,
+    category: SyncCategoryOption = None,
+    max_pages: MaxPagesOption = None,
     json_output: JsonOption = False,
     config: ConfigOption = None,
 ) -> None:
@@ -49,18 +33,10 @@ def sync(
 
     from bot.cli.indexing import load_encoder, open_store
     from bot.cli.sync_view import SyncView, print_summary
-    from indexer.categories import UnknownCategoryError, walk_plan
     from indexer.sync import run_sync
 
     settings = load(config)
-    try:
-        codes = walk_plan(
-            category or None,
-            configured=settings.musinsa.categories,
-            expand_subcategories=settings.musinsa.expand_subcategories,
-        )
-    except UnknownCategoryError as exc:
-        raise fail(str(exc), EXIT_USAGE) from None
+    codes = categories_to_walk(category, settings.musinsa)
 
     async def run() -> SyncSummary:
         catalog = await open_store(settings.store)

@@ -130,25 +130,40 @@ async def show_page(
     return "ok"
 
 
-async def on_more_button(
-    update: Update, context: BotContext, query: CallbackQuery, button: PageButton, lang: Lang
-) -> None:
-    """ "More": the next page of a live search, below; the pressed message loses its "More"."""
-    session = context.services.sessions.get(button.search_id)
+async def pressed_session(
+    update: Update, context: BotContext, query: CallbackQuery, search_id: str, lang: Lang
+) -> tuple[SearchSession, int, int] | None:
+    """The live search a pressed button belongs to, with the chat and user ids.
+
+    None once the user has been told to search again (the search expired, or Telegram left out
+    the chat or the user).
+    """
+    session = context.services.sessions.get(search_id)
     chat_id = chat_id_of(query)
     user = update.effective_user
     if session is None or chat_id is None or user is None:
         await answer(query, plain(lang, "search_again"))
+        return None
+    return session, chat_id, user.id
+
+
+async def on_more_button(
+    update: Update, context: BotContext, query: CallbackQuery, button: PageButton, lang: Lang
+) -> None:
+    """ "More": the next page of a live search, below; the pressed message loses its "More"."""
+    pressed = await pressed_session(update, context, query, button.search_id, lang)
+    if pressed is None:
         return
+    session, chat_id, user_id = pressed
     if button.page <= session.pages_sent or session.lock.locked():
         await answer(query, plain(lang, "already_shown"))
         return
     if button.page != session.pages_sent + 1 or session.exhausted:
         await answer(query, plain(lang, "search_again"))
         return
-    if not await claim_for_button(context, query, user.id, lang):
+    if not await claim_for_button(context, query, user_id, lang):
         return
-    async with user_search(context, user.id, chat_id, "more") as run, session.lock:
+    async with user_search(context, user_id, chat_id, "more") as run, session.lock:
         pressed = query.message if editable(query) and isinstance(query.message, Message) else None
         await edit_markup(query, without_more(pressed.reply_markup if pressed else None))
         try:

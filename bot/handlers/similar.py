@@ -7,7 +7,6 @@ from telegram import CallbackQuery, Update
 from bot.context import BotContext
 from bot.handlers.common import (
     answer,
-    chat_id_of,
     claim_for_button,
     claim_for_message,
     lang_of,
@@ -15,7 +14,7 @@ from bot.handlers.common import (
     user_category,
     user_search,
 )
-from bot.handlers.results import search_failed, show_first_page
+from bot.handlers.results import pressed_session, search_failed, show_first_page
 from bot.messages import Lang, plain, text
 from bot.render import SimilarButton, product_summary
 from bot.search import SearchError
@@ -41,15 +40,16 @@ async def on_similar_button(
     update: Update, context: BotContext, query: CallbackQuery, button: SimilarButton, lang: Lang
 ) -> None:
     """'Similar #n' under a page of results: the neighbours of result ``#n``."""
-    session = context.services.sessions.get(button.search_id)
-    chat_id = chat_id_of(query)
-    user = update.effective_user
-    if session is None or chat_id is None or user is None or not 1 <= button.rank <= len(session.shown):
+    pressed = await pressed_session(update, context, query, button.search_id, lang)
+    if pressed is None:
+        return
+    session, chat_id, user_id = pressed
+    if not 1 <= button.rank <= len(session.shown):
         await answer(query, plain(lang, "search_again"))
         return
-    if not await claim_for_button(context, query, user.id, lang):
+    if not await claim_for_button(context, query, user_id, lang):
         return
-    async with user_search(context, user.id, chat_id, "similar") as run:
+    async with user_search(context, user_id, chat_id, "similar") as run:
         run.outcome = await similar_search(
             context, chat_id, lang, session.shown[button.rank - 1], run.timings
         )

@@ -11,12 +11,13 @@ and transformers; the parser, the label and region logic and the errors import w
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from indexer.clothes_parser.errors import GarmentError, GarmentLoadError
 from indexer.clothes_parser.label_categories import LabelPlan
 from indexer.clothes_parser.parser import GarmentParser, LazyGarmentParser, Segmenter
 from indexer.clothes_parser.regions import Box, Garment, find_garments
+from indexer.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:
     from indexer.clothes_parser.segformer import SegformerSegmenter, load_segmenter
@@ -35,16 +36,11 @@ __all__ = [
     "load_segmenter",
 ]
 
-_LAZY = {
-    "SegformerSegmenter": "indexer.clothes_parser.segformer",
-    "load_segmenter": "indexer.clothes_parser.segformer",
-}
-
-
-def __getattr__(name: str) -> Any:
-    # torch and transformers take seconds to import: only pay for them when the model is used.
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# torch and transformers take seconds to import: only pay for them when the model is used.
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        "SegformerSegmenter": "indexer.clothes_parser.segformer",
+        "load_segmenter": "indexer.clothes_parser.segformer",
+    },
+)

@@ -10,13 +10,12 @@ says how to point ``[garments].model`` at a local folder. A model whose weights 
 Device and precision follow ``[model]``, through the encoder's policy
 (``indexer.embedding.policy``): bf16 only where it is native, matmul/conv weights cast, the rest
 under ``torch.autocast``. One exception: a reduced precision set explicitly on a CPU that only
-emulates it runs the parser in fp32 (logged). SegFormer's convolutions have no fast emulated-bf16
-kernel: one B2 pass took 490 s in bf16 against 8 s in fp32 on a 2-core AVX2-only CPU.
+emulates it runs the parser in fp32 (logged): SegFormer's convolutions have no fast emulated-bf16
+kernel.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 from collections.abc import Mapping
@@ -31,9 +30,9 @@ from PIL import Image
 from indexer.clothes_parser.errors import OFFLINE_HINT, GarmentLoadError
 from indexer.embedding.errors import EncoderLoadError
 from indexer.embedding.policy import (
-    DTYPES,
-    cast_matmul_weights,
+    autocast,
     cpu_has_native_bf16,
+    prepare_model,
     resolve_device,
     resolve_precision,
 )
@@ -72,10 +71,7 @@ class SegformerSegmenter:
                 self._precision,
             )
             self._precision, reason = "fp32", f"{self._precision} is emulated on this CPU"
-        model = model.eval().to(self._device)
-        if self._precision != "fp32":
-            cast_matmul_weights(model, DTYPES[self._precision])
-        self._model = model
+        self._model = prepare_model(model, self._device, self._precision)
         self._processor = processor
         self._name = name
         self._lock = threading.Lock()
@@ -123,15 +119,10 @@ class SegformerSegmenter:
         scale = min(1.0, LABEL_MAP_SIDE / max(image.size))
         size = (max(1, round(image.height * scale)), max(1, round(image.width * scale)))
         with torch.inference_mode():
-            with self._lock, self._autocast():
+            with self._lock, autocast(self._device, self._precision):
                 logits = self._model(pixel_values=pixels.to(self._device)).logits
             upsampled = F.interpolate(logits.float(), size=size, mode="bilinear", align_corners=False)
             return upsampled.argmax(dim=1)[0].to(torch.uint8).cpu().numpy()
-
-    def _autocast(self) -> contextlib.AbstractContextManager[Any]:
-        if self._precision == "fp32":
-            return contextlib.nullcontext()
-        return torch.autocast(device_type=self._device.type, dtype=DTYPES[self._precision])
 
 
 def load_segmenter(

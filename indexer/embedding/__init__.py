@@ -6,9 +6,10 @@ error classes are importable without them (``from indexer.embedding.errors impor
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from indexer.embedding.errors import EncoderBusyError, EncoderClosedError, EncoderError, EncoderLoadError
+from indexer.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:
     from indexer.embedding.batcher import MicroBatcher
@@ -26,18 +27,13 @@ __all__ = [
     "load_model",
 ]
 
-_LAZY = {
-    "Encoder": "indexer.embedding.encoder",
-    "MicroBatcher": "indexer.embedding.batcher",
-    "LoadedModel": "indexer.embedding.loading",
-    "load_model": "indexer.embedding.loading",
-}
-
-
-def __getattr__(name: str) -> Any:
-    # torch and open_clip take seconds to import: only pay for them when the encoder is used.
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# torch and open_clip take seconds to import: only pay for them when the encoder is used.
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        "Encoder": "indexer.embedding.encoder",
+        "MicroBatcher": "indexer.embedding.batcher",
+        "LoadedModel": "indexer.embedding.loading",
+        "load_model": "indexer.embedding.loading",
+    },
+)

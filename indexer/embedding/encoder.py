@@ -11,7 +11,6 @@ threads can prepare the next batch. The forward pass itself runs on an engine
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
@@ -30,7 +29,7 @@ from indexer.config import ModelSettings
 from indexer.embedding.engines import ENGINES, QUANTIZE_MODES, ImageEngine, OnnxEngine, TorchEngine
 from indexer.embedding.errors import EncoderError, EncoderLoadError
 from indexer.embedding.loading import LoadedModel, load_model, quiet_open_clip_info
-from indexer.embedding.policy import DTYPES, cast_matmul_weights, resolve_device, resolve_precision
+from indexer.embedding.policy import autocast, prepare_model, resolve_device, resolve_precision
 from indexer.embedding.priority import Priority, PriorityLock
 from indexer.images import DECODE_VERSION
 
@@ -99,18 +98,14 @@ class Encoder:
         self._bulk_chunk = min(batch_size, bulk_chunk or auto_chunk)
         self._preprocess = preprocess
         self._loaded = loaded
-        model = loaded.model.eval().to(self._device)
-        if self._precision != "fp32":
-            cast_matmul_weights(model, DTYPES[self._precision])
+        model = prepare_model(loaded.model, self._device, self._precision)
         self._model = model
         self._preprocess_cfg = _effective_preprocess_cfg(loaded.preprocess_cfg, preprocess)
         self._transform = image_transform_v2(PreprocessCfg(**self._preprocess_cfg), is_train=False)
         self._engine: ImageEngine = (
             OnnxEngine(model.visual, self.image_size, quantize=quantize, threads=torch.get_num_threads())
             if engine == "onnx"
-            else TorchEngine(
-                model, self._device, None if self._precision == "fp32" else DTYPES[self._precision]
-            )
+            else TorchEngine(model, self._device, self._precision)
         )
         self._quantize = quantize
         self._lock = PriorityLock()
@@ -259,15 +254,10 @@ class Encoder:
         for start in range(0, len(texts), self._batch_size):
             tokens = tokenizer(texts[start : start + self._batch_size])
             with torch.inference_mode():
-                with self._lock.hold(Priority.INTERACTIVE), self._autocast():
+                with self._lock.hold(Priority.INTERACTIVE), autocast(self._device, self._precision):
                     features = self._model.encode_text(tokens.to(self._device))
                 parts.append(self._finish(features))
         return np.concatenate(parts)
-
-    def _autocast(self) -> contextlib.AbstractContextManager[Any]:
-        if self._precision == "fp32":
-            return contextlib.nullcontext()
-        return torch.autocast(device_type=self._device.type, dtype=DTYPES[self._precision])
 
     def _finish(self, features: torch.Tensor) -> np.ndarray:
         # Normalising inside bf16 autocast leaves norms ~0.5 % off: cast, then normalise in fp32.

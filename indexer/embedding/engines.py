@@ -13,13 +13,14 @@ import logging
 import tempfile
 import warnings
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 import torch
 from torch import nn
 
 from indexer.embedding.errors import EncoderLoadError
+from indexer.embedding.policy import autocast
 
 log = logging.getLogger(__name__)
 
@@ -43,18 +44,13 @@ class TorchEngine:
 
     name = "torch"
 
-    def __init__(self, model: nn.Module, device: torch.device, autocast_dtype: torch.dtype | None) -> None:
+    def __init__(self, model: nn.Module, device: torch.device, precision: str) -> None:
         self._model = model
         self._device = device
-        self._autocast_dtype = autocast_dtype
+        self._precision = precision
 
     def __call__(self, pixels: torch.Tensor) -> torch.Tensor:
-        context: contextlib.AbstractContextManager[Any] = (
-            torch.autocast(device_type=self._device.type, dtype=self._autocast_dtype)
-            if self._autocast_dtype is not None
-            else contextlib.nullcontext()
-        )
-        with context:
+        with autocast(self._device, self._precision):
             return self._model.encode_image(pixels.to(self._device))
 
 

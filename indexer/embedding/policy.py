@@ -8,8 +8,10 @@ master copies of everything but the matmul/conv weights and run under ``torch.au
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
@@ -101,3 +103,18 @@ def cast_matmul_weights(model: nn.Module, dtype: torch.dtype) -> None:
                 parameter = getattr(module, name, None)
                 if parameter is not None:
                     parameter.data = parameter.data.to(dtype)
+
+
+def prepare_model(model: nn.Module, device: torch.device, precision: str) -> nn.Module:
+    """``model`` in eval mode on ``device``, its matmul/conv weights cast for a reduced precision."""
+    model = model.eval().to(device)
+    if precision != "fp32":
+        cast_matmul_weights(model, DTYPES[precision])
+    return model
+
+
+def autocast(device: torch.device, precision: str) -> contextlib.AbstractContextManager[Any]:
+    """``torch.autocast`` for a reduced precision; a context that does nothing in fp32."""
+    if precision == "fp32":
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=device.type, dtype=DTYPES[precision])
