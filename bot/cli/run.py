@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.cli import EXIT_CONFIG, ConfigOption, app, fail, load
-
-EXIT_FAILED = 1
+from bot.cli import EXIT_CONFIG, EXIT_FAILED, ConfigOption, app, fail, load
 
 
 @app.command("run")

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from bot.cli import ConfigOption, JsonOption, app, fail, load
+from bot.cli import EXIT_FAILED, EXIT_USAGE, ConfigOption, JsonOption, app, fail, load
 
 if TYPE_CHECKING:
     from rich.console import OverflowMethod
@@ -32,8 +32,6 @@ if TYPE_CHECKING:
     from indexer.config import Settings
     from indexer.store import ScoredProduct
 
-EXIT_FAILED = 1
-EXIT_USAGE = 2
 T = TypeVar("T")
 
 LimitOption = Annotated[int, typer.Option("--limit", "-n", min=1, max=100, help="Number of results.")]
