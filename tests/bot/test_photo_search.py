@@ -219,6 +219,37 @@ async def test_a_429_on_the_album_is_retried(
     assert [call.status for call in attempts] == [429, 200]
 
 
+@pytest.mark.parametrize("status", [500, 502])
+async def test_a_server_error_on_the_album_is_retried_once(
+    bot: Application,
+    fake_telegram: FakeTelegram,
+    world: World,
+    monkeypatch: pytest.MonkeyPatch,
+    status: int,
+) -> None:
+    from bot import delivery
+
+    monkeypatch.setattr(delivery, "SERVER_ERROR_RETRY_SECONDS", 0.01)
+    fake = fake_telegram
+    fake.user(ANN, language_code="en")
+    fake.fail_next("sendMediaGroup", status)
+    target = world.products[4]
+    since = fake.mark()
+    ids, _ = await photo_search(fake, ANN, world.musinsa.image_bytes(target.id))
+    assert ids[0] == target.id
+    assert [call.status for call in fake.calls_of("sendMediaGroup", since=since)] == [status, 200]
+    assert not any(
+        call.result["text"].startswith("Sorry") for call in fake.calls_of("sendMessage", ok=True, since=since)
+    )
+    # Twice in a row: one retry only, then the apology.
+    fake.fail_next("sendMediaGroup", status, times=2)
+    since = fake.mark()
+    fake.push_photo(ANN, world.musinsa.image_bytes(target.id))
+    apology = await next_text(fake, ANN, since)
+    assert message_text(apology) == "Sorry, something went wrong on my side. Please try again."
+    assert [call.status for call in fake.calls_of("sendMediaGroup", since=since)] == [status, status]
+
+
 async def test_a_refused_album_item_is_left_out(
     bot: Application, fake_telegram: FakeTelegram, world: World
 ) -> None:
@@ -304,7 +335,7 @@ async def test_the_token_never_reaches_the_logs(
     fake = fake_telegram
     fake.user(ANN, language_code="en")
     caplog.set_level(logging.DEBUG)
-    fake.fail_next("sendMediaGroup", 502, "Bad Gateway")
+    fake.fail_next("sendMediaGroup", 502, "Bad Gateway", times=2)  # retried once, then the apology
     async with running(build_application(make_settings())):
         since = fake.mark()
         fake.push_photo(ANN, world.musinsa.image_bytes(world.products[0].id))
