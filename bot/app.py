@@ -1,7 +1,8 @@
 """``build_application(settings)``: the bot's one factory, used by ``snapfit run`` and the tests.
 
 It wires the token and Bot API endpoints, Telegram's flood limits (``AIORateLimiter``), bounded
-concurrent updates, HTML and the schedule's timezone as defaults, persisted per-user settings,
+concurrent updates, HTML and the schedule's timezone as defaults, persisted per-user settings
+(``bot.user_settings``: a damaged file is set aside),
 ``BotContext`` (handlers read ``context.services``) and the handlers. ``post_init`` starts
 ``[metrics]`` (``bot.search_metrics``), opens ``BotServices``, sets the command menus and schedules
 the nightly sync; ``post_shutdown`` stops them. Both run only inside ``run_polling``: code that
@@ -24,7 +25,6 @@ from telegram.ext import (
     ContextTypes,
     Defaults,
     PersistenceInput,
-    PicklePersistence,
 )
 
 from bot.commands import menu
@@ -35,6 +35,7 @@ from bot.nightly import start_nightly, sync_stats_section
 from bot.search_metrics import MONITORING_KEY, BotMonitoring
 from bot.services import BotServices
 from bot.stats import index_stats_section
+from bot.user_settings import UserSettingsPersistence
 from indexer.config import Settings
 from indexer.logs import protect_secrets
 
@@ -68,7 +69,7 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
 
     data_dir = settings.data.path
     data_dir.mkdir(parents=True, exist_ok=True)
-    persistence = PicklePersistence(
+    persistence = UserSettingsPersistence(
         filepath=data_dir / USER_SETTINGS_FILE,
         store_data=PersistenceInput(bot_data=False, chat_data=False, user_data=True, callback_data=False),
         update_interval=PERSISTENCE_INTERVAL_SECONDS,
