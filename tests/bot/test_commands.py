@@ -44,9 +44,35 @@ async def test_command_menus_per_scope_and_language(
             admin = fake.commands({"type": "chat", "chat_id": ADMIN}, lang)
             assert [c["command"] for c in admin] == [*USER_MENU, "stats", "sync"]
         assert fake.commands({"type": "chat", "chat_id": stranger_admin}) == []
-        assert "could not set the en command menu for chat: Chat not found" in caplog.text
+        assert (
+            f"could not set the admin command menu for {stranger_admin} yet (Chat not found)" in caplog.text
+        )
         fake.user(ANN, language_code="en")
+        since = fake.mark()
         assert (await command(fake, ANN, "/help")).startswith("👋 snapfit")  # the bot runs all the same
+        assert not fake.calls_of("setMyCommands", since=since)  # a user's message sets no menu
+
+
+async def test_an_admins_menu_is_set_when_they_first_write(
+    make_settings: Callable[..., Settings], fake_telegram: FakeTelegram
+) -> None:
+    fake = fake_telegram
+    late_admin = 999_998  # configured, but had not started the bot when it started
+    fake.user(ADMIN, language_code="en")
+    async with running(build_application(make_settings(admin_ids=[ADMIN, late_admin]))):
+        assert fake.commands({"type": "chat", "chat_id": late_admin}) == []
+        fake.user(late_admin, language_code="ko")
+        since = fake.mark()
+        assert (await command(fake, late_admin, "/start")).startswith("👋 snapfit")
+        for lang in ("", "ko"):
+            admin = fake.commands({"type": "chat", "chat_id": late_admin}, lang)
+            assert [c["command"] for c in admin] == [*USER_MENU, "stats", "sync"]
+        assert len(fake.calls_of("setMyCommands", ok=True, since=since)) == 2  # en and ko
+        # Once per process: later messages set nothing.
+        since = fake.mark()
+        await command(fake, late_admin, "/help")
+        await command(fake, ADMIN, "/help")
+        assert not fake.calls_of("setMyCommands", since=since)
 
 
 async def test_start_and_help(bot: Application, fake_telegram: FakeTelegram) -> None:
