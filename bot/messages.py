@@ -188,6 +188,10 @@ TEXTS: dict[str, dict[Lang, str]] = {
     "more_button": {"en": "More ▶", "ko": "더 보기 ▶"},
     "similar_button": {"en": "Similar #{n}", "ko": "비슷한 #{n}"},
     "category_button": {"en": "Category: {category} ✏️", "ko": "카테고리: {category} ✏️"},
+    "not_yours": {
+        "en": "These results belong to someone else's search — send your own photo to search.",
+        "ko": "다른 사람의 검색 결과예요. 직접 사진을 보내 검색해 보세요.",
+    },
     "search_again": {
         "en": "This search has expired — please send the photo again.",
         "ko": "이 검색은 만료되었어요. 사진을 다시 보내 주세요.",

@@ -60,6 +60,7 @@ async def search_failed(context: BotContext, chat_id: int, lang: Lang, error: Se
 async def show_first_page(
     context: BotContext,
     chat_id: int,
+    user_id: int,
     lang: Lang,
     kind: SearchKind,
     result: SearchResult | SimilarResult,
@@ -68,10 +69,12 @@ async def show_first_page(
     category: str | tuple[str, ...] | None,
     **details: Any,
 ) -> Outcome:
-    """Keep ``result`` as a new search session (for "More" and "Similar #n") and show its first page."""
+    """Keep ``result`` as ``user_id``'s new search session (for "More" and "Similar #n") and show its
+    first page."""
     services = context.services
     session = services.sessions.create(
         kind,
+        user_id=user_id,
         category=category,
         page_size=services.settings.telegram.results_per_page,
         query=result.query,
@@ -139,6 +142,9 @@ async def on_more_button(
     user = update.effective_user
     if session is None or chat_id is None or user is None:
         await answer(query, plain(lang, "search_again"))
+        return
+    if session.user_id != user.id:
+        await answer(query, plain(lang, "not_yours"))
         return
     if button.page <= session.pages_sent or session.lock.locked():
         await answer(query, plain(lang, "already_shown"))

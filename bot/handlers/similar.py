@@ -34,7 +34,7 @@ async def on_similar(update: Update, context: BotContext) -> None:
     if not await claim_for_message(update, context, user.id, lang):
         return
     async with user_search(context, user.id, chat.id, "similar") as run:
-        run.outcome = await similar_search(context, chat.id, lang, ref, run.timings)
+        run.outcome = await similar_search(context, chat.id, user.id, lang, ref, run.timings)
 
 
 async def on_similar_button(
@@ -47,18 +47,22 @@ async def on_similar_button(
     if session is None or chat_id is None or user is None or not 1 <= button.rank <= len(session.shown):
         await answer(query, plain(lang, "search_again"))
         return
+    if session.user_id != user.id:
+        await answer(query, plain(lang, "not_yours"))
+        return
     if not await claim_for_button(context, query, user.id, lang):
         return
     async with user_search(context, user.id, chat_id, "similar") as run:
         run.outcome = await similar_search(
-            context, chat_id, lang, session.shown[button.rank - 1], run.timings
+            context, chat_id, user.id, lang, session.shown[button.rank - 1], run.timings
         )
 
 
 async def similar_search(
-    context: BotContext, chat_id: int, lang: Lang, ref: str | int, timings: StageTimings
+    context: BotContext, chat_id: int, user_id: int, lang: Lang, ref: str | int, timings: StageTimings
 ) -> Outcome:
-    """Search around product ``ref`` and show the first page (the caller holds the user's search slot)."""
+    """Search around product ``ref`` for ``user_id`` and show the first page (the caller holds the
+    user's search slot)."""
     services = context.services
     category = user_category(context)
     try:
@@ -70,6 +74,7 @@ async def similar_search(
     return await show_first_page(
         context,
         chat_id,
+        user_id,
         lang,
         "similar",
         result,

@@ -205,6 +205,42 @@ async def test_stale_buttons_ask_to_search_again(
     assert not fake.unanswered_callback_queries()
 
 
+async def test_buttons_answer_only_the_user_whose_search_it_is(
+    bot: Application, fake_telegram: FakeTelegram, world: World
+) -> None:
+    """In a group (or on a forwarded message) anyone can press a search's buttons: only its owner pages."""
+    fake = fake_telegram
+    group = -4_200_001
+    bo = 4444
+    fake.user(ANN, "Ann", language_code="en")
+    fake.user(MINJI, "Minji", language_code="ko")
+    fake.user(bo, "Bo", language_code="en")
+
+    async def pressed_by(user: int, message: dict, label: str) -> str:
+        qid = fake.press(message, text=label, user=user)["callback_query"]["id"]
+        await fake.wait_until(lambda: fake.callback_answer(qid), WAIT, "an answer")
+        return fake.callback_answer(qid)["text"]
+
+    since = fake.mark()
+    fake.push_photo(group, world.musinsa.image_bytes(world.products[3].id), user=ANN)
+    album = await next_album(fake, group, since)
+    keyboard = await next_text(fake, group, album.index, with_buttons=True)
+    since = fake.mark()
+    korean = "다른 사람의 검색 결과예요. 직접 사진을 보내 검색해 보세요."
+    assert await pressed_by(MINJI, keyboard.result, "More ▶") == korean
+    assert await pressed_by(MINJI, keyboard.result, "Similar #2") == korean
+    assert await pressed_by(bo, keyboard.result, "Similar #2") == (
+        "These results belong to someone else's search — send your own photo to search."
+    )
+    assert not fake.calls_of("sendMediaGroup", since=since) and not fake.calls_of("sendPhoto", since=since)
+    assert not fake.calls_of("editMessageReplyMarkup", since=since)
+    # The owner's press still works.
+    fake.press(keyboard.result, text="More ▶", user=ANN)
+    second = await next_album(fake, group, since)
+    assert not set(product_ids(second)) & set(product_ids(album))
+    assert not fake.unanswered_callback_queries()
+
+
 async def test_a_429_on_the_album_is_retried(
     bot: Application, fake_telegram: FakeTelegram, world: World
 ) -> None:
