@@ -57,8 +57,8 @@ TEXTS: dict[str, dict[Lang, str]] = {
     "commands_header": {"en": "<b>Commands</b>", "ko": "<b>명령어</b>"},
     "admin_commands_header": {"en": "<b>Admin commands</b>", "ko": "<b>관리자 명령어</b>"},
     "limits": {
-        "en": "I search one photo at a time, up to {per_minute} photos a minute.",
-        "ko": "사진은 한 번에 한 장씩, 1분에 {per_minute}장까지 검색할 수 있어요.",
+        "en": "I run one search at a time, up to {per_minute} a minute (photos, /similar and buttons).",
+        "ko": "검색은 한 번에 하나씩, 1분에 {per_minute}번까지 할 수 있어요 (사진, /similar, 버튼).",
     },
     # --- command menu descriptions (setMyCommands and /help) ---
     "cmd_start": {"en": "What snapfit does", "ko": "snapfit 소개"},
@@ -81,8 +81,8 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "ko": "이전 검색을 아직 처리하고 있어요. 결과가 나온 뒤에 다음 요청을 보내 주세요.",
     },
     "rate_limited": {
-        "en": "That's a lot of photos! You can send up to {limit} a minute — please wait a moment.",
-        "ko": "사진이 너무 많아요! 1분에 {limit}장까지 보낼 수 있어요. 잠시 후 다시 보내 주세요.",
+        "en": "That's a lot of searches! You can search up to {limit} times a minute — please wait a moment.",
+        "ko": "검색이 너무 많아요! 1분에 {limit}번까지 검색할 수 있어요. 잠시 후 다시 시도해 주세요.",
     },
     "encoder_busy": {
         "en": "I'm very busy right now — please try again in a few seconds.",

@@ -1,8 +1,8 @@
 """The bot's handlers: thin adapters from Telegram updates to the services in ``BotServices``.
 
 ``register_handlers(app)`` wires them in order. Group -2 sees every update (an admin's first message
-sets their command menu); group -1 holds the photo gate (album extras and the
-per-user rate limit stop there with ``ApplicationHandlerStop``); group 0 holds everything else,
+sets their command menu); group -1 holds the album gate (an album's extra photos
+stop there with ``ApplicationHandlerStop``); group 0 holds everything else,
 first match wins. Admin commands are registered like the others and checked in ``admin_only``.
 """
 
