@@ -231,7 +231,9 @@ async def compute_query(services: BotServices, data: bytes) -> dict[str, float]:
     page_size = services.settings.telegram.results_per_page
     result = await services.search.search_image(data, limit=page_size, timings=timings)
     rendered = time.perf_counter()
-    session = services.sessions.create("photo", category=None, page_size=page_size, query=result.query)
+    session = services.sessions.create(
+        "photo", user_id=0, category=None, page_size=page_size, query=result.query
+    )
     captions = [caption("en", rank, item.product) for rank, item in enumerate(result.items, start=1)]
     session.shown, session.next_offset, session.pages_sent = (
         [i.product.id for i in result.items],

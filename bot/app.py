@@ -1,11 +1,12 @@
 """``build_application(settings)``: the bot's one factory, used by ``snapfit run`` and the tests.
 
 It wires the token and Bot API endpoints, Telegram's flood limits (``AIORateLimiter``), bounded
-concurrent updates, HTML and the schedule's timezone as defaults, persisted per-user settings,
-``BotContext`` (handlers read ``context.services``) and the handlers. ``post_init`` starts
-``[metrics]`` (``bot.search_metrics``), opens ``BotServices``, sets the command menus and schedules
-the nightly sync; ``post_shutdown`` stops them. Both run only inside ``run_polling``: code that
-drives the lifecycle itself (the tests) awaits ``app.post_init(app)`` and ``app.post_shutdown(app)``.
+concurrent updates, HTML and the schedule's timezone as defaults, persisted per-user settings
+(``bot.user_settings``: a damaged file is set aside), ``BotContext`` (handlers read
+``context.services``) and the handlers. ``post_init`` starts ``[metrics]`` (``bot.search_metrics``),
+opens ``BotServices``, sets the command menus (``bot.menus``) and schedules the nightly sync;
+``post_shutdown`` stops them. Both run only inside ``run_polling``: code that drives the lifecycle
+itself (the tests) awaits ``app.post_init(app)`` and ``app.post_shutdown(app)``.
 """
 
 from __future__ import annotations
@@ -14,9 +15,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from zoneinfo import ZoneInfo
 
-from telegram import BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats, BotCommandScopeChat
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -24,17 +23,16 @@ from telegram.ext import (
     ContextTypes,
     Defaults,
     PersistenceInput,
-    PicklePersistence,
 )
 
-from bot.commands import menu
 from bot.context import SERVICES_KEY, BotContext
 from bot.handlers import register_handlers
-from bot.messages import LANGUAGES
+from bot.menus import ADMIN_MENUS_KEY, AdminMenus, set_everyones_menus
 from bot.nightly import start_nightly, sync_stats_section
 from bot.search_metrics import MONITORING_KEY, BotMonitoring
 from bot.services import BotServices
 from bot.stats import index_stats_section
+from bot.user_settings import UserSettingsPersistence
 from indexer.config import Settings
 from indexer.logs import protect_secrets
 
@@ -68,7 +66,7 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
 
     data_dir = settings.data.path
     data_dir.mkdir(parents=True, exist_ok=True)
-    persistence = PicklePersistence(
+    persistence = UserSettingsPersistence(
         filepath=data_dir / USER_SETTINGS_FILE,
         store_data=PersistenceInput(bot_data=False, chat_data=False, user_data=True, callback_data=False),
         update_interval=PERSISTENCE_INTERVAL_SECONDS,
@@ -105,7 +103,10 @@ def _post_init(settings: Settings) -> AppHook:
             app.bot_data[MONITORING_KEY] = monitoring
         services = await BotServices.open(settings)
         app.bot_data[SERVICES_KEY] = services
-        await set_command_menus(app, settings.telegram.admin_ids)
+        await set_everyones_menus(app.bot)
+        admin_menus = AdminMenus(settings.telegram.admin_ids)
+        app.bot_data[ADMIN_MENUS_KEY] = admin_menus
+        await admin_menus.set_all(app.bot)
         await start_nightly(app, services)
         services.stats_sections += [index_stats_section, sync_stats_section]
         if monitoring is not None:
@@ -121,22 +122,3 @@ async def _post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
     opened = app.bot_data.pop(SERVICES_KEY, None)
     if opened is not None:
         await opened.close()
-
-
-async def set_command_menus(app: Application, admin_ids: list[int]) -> None:  # type: ignore[type-arg]
-    """Menus per scope and language: everyone's commands in private and group chats, plus the admin
-    commands in each admin's own chat. A refused menu is logged, never fatal (menus only hide commands).
-    """
-    scopes = [
-        (BotCommandScopeAllPrivateChats(), False),
-        (BotCommandScopeAllGroupChats(), False),
-        *((BotCommandScopeChat(admin_id), True) for admin_id in admin_ids),
-    ]
-    for scope, admin in scopes:
-        for lang in LANGUAGES:
-            try:
-                await app.bot.set_my_commands(
-                    menu(lang, admin=admin), scope=scope, language_code=None if lang == "en" else lang
-                )
-            except TelegramError as exc:
-                log.warning("could not set the %s command menu for %s: %s", lang, scope.type, exc)

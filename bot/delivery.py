@@ -3,8 +3,10 @@
 Photos come from ``ProductPhotos`` (a cached file_id, else checked bytes). A product whose photo
 cannot be had is left out, and the rest are numbered consecutively. When Telegram refuses an album
 item (``failed to send message #n``) that product is dropped and the album sent again; when it
-refuses a cached file_id, fresh bytes are uploaded instead. If no photo at all can be sent, the
-products go out as one text message, so a search always shows its results.
+refuses a cached file_id, fresh bytes are uploaded instead. A server error (Telegram's 5xx) or a
+failed connection is retried once after a short pause; a timeout is not, since the album may have been
+sent. If no photo at all can be sent, the products go out as one text message, so a search always
+shows its results.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from collections.abc import Sequence
 
 from telegram import Bot, InputMediaPhoto, Message
 from telegram.constants import MediaGroupLimit, ParseMode
-from telegram.error import BadRequest
+from telegram.error import BadRequest, NetworkError, TimedOut
 
 from bot.messages import Lang
 from bot.photos import PhotoInput, ProductPhotos
@@ -27,6 +29,7 @@ log = logging.getLogger(__name__)
 
 MAX_ALBUM = MediaGroupLimit.MAX_MEDIA_LENGTH
 MAX_ATTEMPTS = 3
+SERVER_ERROR_RETRY_SECONDS = 1.0  # the pause before the one retry of a send Telegram failed with 5xx
 _ITEM_FAILED = re.compile(r"message #(\d+)", re.IGNORECASE)
 # What Telegram says about one photo it refuses (single sendPhoto): its file, URL, content or size.
 _PHOTO_PROBLEM = re.compile(r"photo|image|file|media|url|dimension|webpage", re.IGNORECASE)
@@ -55,7 +58,7 @@ async def send_products(
         if not entries:
             break
         try:
-            sent = await _send(bot, chat_id, entries, first_rank, lang)
+            sent = await _send_retrying_once(bot, chat_id, entries, first_rank, lang)
         except BadRequest as exc:
             entries = await _recover(exc, entries, photos)
             continue
@@ -67,6 +70,20 @@ async def send_products(
         log.warning("no product photo could be sent to chat %d: sending the results as text", chat_id)
         await bot.send_message(chat_id, results_list(lang, first_rank, products), parse_mode=ParseMode.HTML)
     return products
+
+
+async def _send_retrying_once(
+    bot: Bot, chat_id: int, entries: list[tuple[Product, PhotoInput]], first_rank: int, lang: Lang
+) -> Sequence[Message]:
+    """``_send``, once more after a 5xx or a connection failure (PTB raises ``NetworkError`` for both)."""
+    try:
+        return await _send(bot, chat_id, entries, first_rank, lang)
+    except (BadRequest, TimedOut):  # BadRequest is a NetworkError too: a refusal, handled by the caller
+        raise
+    except NetworkError as exc:
+        log.warning("Telegram failed the album for chat %d (%s): retrying once", chat_id, exc.message)
+    await asyncio.sleep(SERVER_ERROR_RETRY_SECONDS)
+    return await _send(bot, chat_id, entries, first_rank, lang)
 
 
 async def _send(

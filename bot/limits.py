@@ -1,6 +1,9 @@
-"""Per-user limits: photos per minute, one search at a time, and one search per album of photos.
+"""Per-user limits: searches per minute, one search at a time, and one search per album of photos.
 
-All three are in-memory and bounded: entries of users who stopped sending are dropped.
+A search is anything that may fetch from Musinsa or run the encoder: a photo, ``/similar``, and the
+result buttons (More, Similar #n, a garment pick). They share one budget, ``[telegram]
+photos_per_minute`` (the key keeps its old name). All three are in-memory and bounded: entries of
+users who stopped sending are dropped.
 """
 
 from __future__ import annotations
@@ -14,8 +17,8 @@ ALBUM_MEMORY_SECONDS = 120.0
 MAX_TRACKED = 50_000
 
 
-class PhotoRateLimit:
-    """At most ``per_minute`` photos per user in any 60 s window; one polite notice per window."""
+class SearchRateLimit:
+    """At most ``per_minute`` searches per user in any 60 s window; one polite notice per window."""
 
     def __init__(self, per_minute: int, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.per_minute = per_minute
@@ -24,7 +27,7 @@ class PhotoRateLimit:
         self._notified_until: dict[int, float] = {}
 
     def allow(self, user_id: int) -> bool:
-        """Count one photo for the user; False when it is over the limit (the photo is not counted)."""
+        """Count one search for the user; False when it is over the limit (the search is not counted)."""
         now = self._clock()
         self._forget_idle(now)
         times = self._sent.pop(user_id, None) or deque()
@@ -46,7 +49,7 @@ class PhotoRateLimit:
         return True
 
     def _forget_idle(self, now: float) -> None:
-        """Drop users whose last photo left the window (oldest activity first), and any past MAX_TRACKED."""
+        """Drop users whose last search left the window (oldest activity first), and any past MAX_TRACKED."""
         while self._sent:
             user_id, times = next(iter(self._sent.items()))
             idle = not times or now - times[-1] >= WINDOW_SECONDS

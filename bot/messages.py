@@ -57,8 +57,8 @@ TEXTS: dict[str, dict[Lang, str]] = {
     "commands_header": {"en": "<b>Commands</b>", "ko": "<b>명령어</b>"},
     "admin_commands_header": {"en": "<b>Admin commands</b>", "ko": "<b>관리자 명령어</b>"},
     "limits": {
-        "en": "I search one photo at a time, up to {per_minute} photos a minute.",
-        "ko": "사진은 한 번에 한 장씩, 1분에 {per_minute}장까지 검색할 수 있어요.",
+        "en": "I run one search at a time, up to {per_minute} a minute (photos, /similar and buttons).",
+        "ko": "검색은 한 번에 하나씩, 1분에 {per_minute}번까지 할 수 있어요 (사진, /similar, 버튼).",
     },
     # --- command menu descriptions (setMyCommands and /help) ---
     "cmd_start": {"en": "What snapfit does", "ko": "snapfit 소개"},
@@ -81,8 +81,8 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "ko": "이전 검색을 아직 처리하고 있어요. 결과가 나온 뒤에 다음 요청을 보내 주세요.",
     },
     "rate_limited": {
-        "en": "That's a lot of photos! You can send up to {limit} a minute — please wait a moment.",
-        "ko": "사진이 너무 많아요! 1분에 {limit}장까지 보낼 수 있어요. 잠시 후 다시 보내 주세요.",
+        "en": "That's a lot of searches! You can search up to {limit} times a minute — please wait a moment.",
+        "ko": "검색이 너무 많아요! 1분에 {limit}번까지 검색할 수 있어요. 잠시 후 다시 시도해 주세요.",
     },
     "encoder_busy": {
         "en": "I'm very busy right now — please try again in a few seconds.",
@@ -188,6 +188,10 @@ TEXTS: dict[str, dict[Lang, str]] = {
     "more_button": {"en": "More ▶", "ko": "더 보기 ▶"},
     "similar_button": {"en": "Similar #{n}", "ko": "비슷한 #{n}"},
     "category_button": {"en": "Category: {category} ✏️", "ko": "카테고리: {category} ✏️"},
+    "not_yours": {
+        "en": "These results belong to someone else's search — send your own photo to search.",
+        "ko": "다른 사람의 검색 결과예요. 직접 사진을 보내 검색해 보세요.",
+    },
     "search_again": {
         "en": "This search has expired — please send the photo again.",
         "ko": "이 검색은 만료되었어요. 사진을 다시 보내 주세요.",

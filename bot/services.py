@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from bot.garment_finder import GarmentFinder
-from bot.limits import ActiveSearches, AlbumGate, PhotoRateLimit
+from bot.limits import ActiveSearches, AlbumGate, SearchRateLimit
 from bot.messages import Lang
 from bot.pending import PendingPhotos
 from bot.photos import ProductPhotos
@@ -53,7 +53,7 @@ class BotServices:
     active: ActiveSearches = field(default_factory=ActiveSearches)
     albums: AlbumGate = field(default_factory=AlbumGate)
     timings: TimingsLog = field(default_factory=TimingsLog)
-    rate: PhotoRateLimit = field(default_factory=lambda: PhotoRateLimit(10))
+    rate: SearchRateLimit = field(default_factory=lambda: SearchRateLimit(10))
     # Garment pick: the parser (loaded on the first photo) and the photos waiting for a choice.
     garments: GarmentFinder = field(default_factory=GarmentFinder.disabled)
     pending: PendingPhotos = field(default_factory=PendingPhotos)
@@ -106,7 +106,7 @@ class BotServices:
             image_downloads=image_downloads,
             search=search,
             photos=ProductPhotos(image_downloads, settings.images),
-            rate=PhotoRateLimit(settings.telegram.photos_per_minute),
+            rate=SearchRateLimit(settings.telegram.photos_per_minute),
             garments=GarmentFinder.from_settings(settings.garments, settings.images, settings.model),
             pending=PendingPhotos(
                 per_user=settings.garments.pending_per_user,

@@ -3,7 +3,8 @@
 Buttons carry ``v1:p:<search_id>:<page>`` or ``v1:s:<search_id>:<n>`` (64 bytes at most), and the
 search itself — its query vector or source product, category, what was shown — lives here, in
 memory, bounded (LRU) and with a time limit. After a restart, or once a search has expired, its
-id is unknown and the button answers "please search again".
+id is unknown and the button answers "please search again". A search belongs to the user who made it
+(``user_id``): another user's press (in a group, or on a forwarded message) is answered "not yours".
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ class SearchSession:
 
     id: str
     kind: SearchKind
+    user_id: int  # whose search it is: only they may page through it
     category: str | tuple[str, ...] | None  # several codes: a garment's categories (any of them)
     page_size: int
     query: QueryVector | None = None  # vector searches (photos, products fetched from Musinsa)
@@ -68,6 +70,7 @@ class SearchSessions:
         self,
         kind: SearchKind,
         *,
+        user_id: int,
         category: str | tuple[str, ...] | None,
         page_size: int,
         query: QueryVector | None = None,
@@ -83,6 +86,7 @@ class SearchSessions:
         session = SearchSession(
             search_id,
             kind,
+            user_id,
             category,
             page_size,
             query=query,

@@ -1,15 +1,17 @@
 """The bot's handlers: thin adapters from Telegram updates to the services in ``BotServices``.
 
-``register_handlers(app)`` wires them in order. Group -1 holds the photo gate (album extras and the
-per-user rate limit stop there with ``ApplicationHandlerStop``); group 0 holds everything else,
+``register_handlers(app)`` wires them in order. Group -2 sees every update (an admin's first message
+sets their command menu); group -1 holds the album gate (an album's extra photos
+stop there with ``ApplicationHandlerStop``); group 0 holds everything else,
 first match wins. Admin commands are registered like the others and checked in ``admin_only``.
 """
 
 from __future__ import annotations
 
-from telegram.ext import Application, CommandHandler, MessageHandler, filters
+from telegram import Update
+from telegram.ext import Application, CommandHandler, MessageHandler, TypeHandler, filters
 
-from bot.handlers.admin import on_stats, on_sync
+from bot.handlers.admin import on_any_update, on_stats, on_sync
 from bot.handlers.callbacks import button_handlers
 from bot.handlers.category import on_category
 from bot.handlers.errors import on_error
@@ -24,6 +26,7 @@ __all__ = ["PHOTOS", "register_handlers"]
 
 
 def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
+    app.add_handler(TypeHandler(Update, on_any_update), group=-2)
     app.add_handler(MessageHandler(PHOTOS, photo_gate), group=-1)
     app.add_handler(CommandHandler("start", on_start))
     app.add_handler(CommandHandler("help", on_help))

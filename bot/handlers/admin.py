@@ -1,7 +1,8 @@
 """Admin commands: only ``[telegram] admin_ids`` may use them; anyone else is told so.
 
 The command menus show admin commands only in the admins' own chats, but menus merely hide
-commands, so every admin handler is wrapped in ``admin_only``.
+commands, so every admin handler is wrapped in ``admin_only``. ``on_any_update`` (group -2, every
+update) sets an admin's own menu when that admin first writes to the bot (``bot.menus``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from telegram import Update
 
 from bot.context import BotContext
 from bot.handlers.common import lang_of, reply
+from bot.menus import ADMIN_MENUS_KEY, AdminMenus
 from bot.messages import text
 from bot.nightly import report_when_done
 from bot.render import fit_message
@@ -42,6 +44,15 @@ def admin_only(handler: Handler) -> Handler:
         await handler(update, context)
 
     return guarded
+
+
+async def on_any_update(update: object, context: BotContext) -> None:
+    """Group -2: an admin without their own command menu yet writes in private, so set it now."""
+    menus: AdminMenus | None = context.application.bot_data.get(ADMIN_MENUS_KEY)
+    if menus is None or not isinstance(update, Update):
+        return
+    user, chat = update.effective_user, update.effective_chat
+    await menus.seen(context.bot, user.id if user else None, chat.type if chat else None)
 
 
 @admin_only

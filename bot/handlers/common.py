@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import Literal
 
 from telegram import Bot, CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatAction, ParseMode
@@ -79,21 +80,44 @@ async def answer(query: CallbackQuery, note: str | None = None) -> None:
         log.debug("callback query %s not answered: %s", query.id, exc.message)
 
 
+def _claim(context: BotContext, user_id: int) -> Literal["ok", "busy", "rate_limited"]:
+    """The user's search slot, then one search of their per-minute budget (``bot.limits``).
+
+    Busy first, so a request refused as busy costs nothing; over the budget, the slot is given back.
+    Synchronous: concurrent updates of one user cannot both pass.
+    """
+    services = context.services
+    if not services.active.claim(user_id):
+        return "busy"
+    if not services.rate.allow(user_id):
+        services.active.release(user_id)
+        return "rate_limited"
+    return "ok"
+
+
 async def claim_for_message(update: Update, context: BotContext, user_id: int, lang: Lang) -> bool:
-    """Claim the user's search slot for a message; says "busy" (False) when a search still runs."""
-    if not context.services.active.claim(user_id):
+    """Claim a search for a message: "busy" while one runs, one "slow down" notice per minute over
+    the budget (further messages of the burst get no answer)."""
+    claimed = _claim(context, user_id)
+    if claimed == "busy":
         await reply(update, context, text(lang, "user_busy"))
-        return False
-    return True
+    elif claimed == "rate_limited":
+        rate = context.services.rate
+        if rate.should_notify(user_id):
+            await reply(update, context, text(lang, "rate_limited", limit=rate.per_minute))
+    return claimed == "ok"
 
 
 async def claim_for_button(context: BotContext, query: CallbackQuery, user_id: int, lang: Lang) -> bool:
-    """Claim the user's search slot for a pressed button and answer the press ("busy" when taken)."""
-    if not context.services.active.claim(user_id):
+    """Claim a search for a pressed button and answer the press ("busy" or "slow down" when refused)."""
+    claimed = _claim(context, user_id)
+    if claimed == "busy":
         await answer(query, plain(lang, "user_busy"))
-        return False
-    await answer(query)
-    return True
+    elif claimed == "rate_limited":
+        await answer(query, plain(lang, "rate_limited", limit=context.services.rate.per_minute))
+    else:
+        await answer(query)
+    return claimed == "ok"
 
 
 def chat_id_of(query: CallbackQuery) -> int | None:

@@ -44,7 +44,7 @@ async def search_photo(
     except SearchError as exc:
         return await search_failed(context, chat_id, lang, exc)
     if found is None or not found.garments:
-        return await whole_photo_search(context, chat_id, lang, data, timings)
+        return await whole_photo_search(context, chat_id, user_id, lang, data, timings)
     with timings.stage("parse"):
         garments = await asyncio.to_thread(lambda: [pending_garment(g) for g in found.garments])
     photo = services.pending.add(user_id, data, garments)
@@ -65,10 +65,10 @@ async def search_photo(
 
 
 async def whole_photo_search(
-    context: BotContext, chat_id: int, lang: Lang, data: bytes, timings: StageTimings
+    context: BotContext, chat_id: int, user_id: int, lang: Lang, data: bytes, timings: StageTimings
 ) -> Outcome:
     """Search the whole photo in the user's category (the flow without a garment parser)."""
-    return await _search_image(context, chat_id, lang, data, user_category(context), timings)
+    return await _search_image(context, chat_id, user_id, lang, data, user_category(context), timings)
 
 
 async def garment_search(
@@ -78,13 +78,22 @@ async def garment_search(
     garment = photo.garments[number - 1]
     scope = user_category(context) or garment.categories
     return await _search_image(
-        context, chat_id, lang, garment.crop, scope, timings, photo_id=photo.id, garment=garment.label
+        context,
+        chat_id,
+        photo.user_id,
+        lang,
+        garment.crop,
+        scope,
+        timings,
+        photo_id=photo.id,
+        garment=garment.label,
     )
 
 
 async def _search_image(
     context: BotContext,
     chat_id: int,
+    user_id: int,
     lang: Lang,
     data: bytes,
     scope: str | tuple[str, ...] | None,
@@ -99,7 +108,9 @@ async def _search_image(
         )
     except SearchError as exc:
         return await search_failed(context, chat_id, lang, exc)
-    return await show_first_page(context, chat_id, lang, "photo", result, timings, category=scope, **details)
+    return await show_first_page(
+        context, chat_id, user_id, lang, "photo", result, timings, category=scope, **details
+    )
 
 
 async def on_garment_button(
@@ -118,10 +129,13 @@ async def on_garment_button(
     ):
         await answer(query, plain(lang, "photo_expired"))
         return
+    if photo.user_id != user.id:
+        await answer(query, plain(lang, "not_yours"))
+        return
     if not await claim_for_button(context, query, user.id, lang):
         return
     async with user_search(context, user.id, chat_id, "garment") as run:
         if button.number is None:
-            run.outcome = await whole_photo_search(context, chat_id, lang, photo.data, run.timings)
+            run.outcome = await whole_photo_search(context, chat_id, user.id, lang, photo.data, run.timings)
         else:
             run.outcome = await garment_search(context, chat_id, lang, photo, button.number, run.timings)

@@ -1,8 +1,9 @@
-"""Photos in, products out: the gate (albums, rate limit) and the photo search itself.
+"""Photos in, products out: the album gate and the photo search itself.
 
 Albums: Telegram delivers each photo of an album as its own update with a shared
 ``media_group_id``. The first of them that arrives is searched (with a note saying so); the
-others are dropped silently and do not count against the rate limit.
+others are dropped silently and do not count against the rate limit. The user's search slot and
+per-minute budget are claimed in ``on_photo`` (``handlers.common.claim_for_message``), busy first.
 """
 
 from __future__ import annotations
@@ -24,18 +25,11 @@ log = logging.getLogger(__name__)
 
 
 async def photo_gate(update: Update, context: BotContext) -> None:
-    """Group -1: drop an album's extra photos, and stop users over the photos-per-minute limit."""
-    message, user = update.effective_message, update.effective_user
-    if message is None or user is None:
+    """Group -1: drop an album's extra photos (the first one seen is searched)."""
+    message = update.effective_message
+    if message is None:
         return
-    services = context.services
-    if message.media_group_id and not services.albums.first(message.media_group_id):
-        raise ApplicationHandlerStop
-    if not services.rate.allow(user.id):
-        if services.rate.should_notify(user.id):
-            await reply(
-                update, context, text(lang_of(update), "rate_limited", limit=services.rate.per_minute)
-            )
+    if message.media_group_id and not context.services.albums.first(message.media_group_id):
         raise ApplicationHandlerStop
 
 

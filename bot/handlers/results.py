@@ -60,6 +60,7 @@ async def search_failed(context: BotContext, chat_id: int, lang: Lang, error: Se
 async def show_first_page(
     context: BotContext,
     chat_id: int,
+    user_id: int,
     lang: Lang,
     kind: SearchKind,
     result: SearchResult | SimilarResult,
@@ -68,10 +69,12 @@ async def show_first_page(
     category: str | tuple[str, ...] | None,
     **details: Any,
 ) -> Outcome:
-    """Keep ``result`` as a new search session (for "More" and "Similar #n") and show its first page."""
+    """Keep ``result`` as ``user_id``'s new search session (for "More" and "Similar #n") and show its
+    first page."""
     services = context.services
     session = services.sessions.create(
         kind,
+        user_id=user_id,
         category=category,
         page_size=services.settings.telegram.results_per_page,
         query=result.query,
@@ -135,14 +138,17 @@ async def pressed_session(
 ) -> tuple[SearchSession, int, int] | None:
     """The live search a pressed button belongs to, with the chat and user ids.
 
-    None once the user has been told to search again (the search expired, or Telegram left out
-    the chat or the user).
+    None once the user has been answered: search again (the search expired, or Telegram left out
+    the chat or the user), or not yours (the search is another user's).
     """
     session = context.services.sessions.get(search_id)
     chat_id = chat_id_of(query)
     user = update.effective_user
     if session is None or chat_id is None or user is None:
         await answer(query, plain(lang, "search_again"))
+        return None
+    if session.user_id != user.id:
+        await answer(query, plain(lang, "not_yours"))
         return None
     return session, chat_id, user.id
 

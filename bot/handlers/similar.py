@@ -33,7 +33,7 @@ async def on_similar(update: Update, context: BotContext) -> None:
     if not await claim_for_message(update, context, user.id, lang):
         return
     async with user_search(context, user.id, chat.id, "similar") as run:
-        run.outcome = await similar_search(context, chat.id, lang, ref, run.timings)
+        run.outcome = await similar_search(context, chat.id, user.id, lang, ref, run.timings)
 
 
 async def on_similar_button(
@@ -51,14 +51,15 @@ async def on_similar_button(
         return
     async with user_search(context, user_id, chat_id, "similar") as run:
         run.outcome = await similar_search(
-            context, chat_id, lang, session.shown[button.rank - 1], run.timings
+            context, chat_id, user_id, lang, session.shown[button.rank - 1], run.timings
         )
 
 
 async def similar_search(
-    context: BotContext, chat_id: int, lang: Lang, ref: str | int, timings: StageTimings
+    context: BotContext, chat_id: int, user_id: int, lang: Lang, ref: str | int, timings: StageTimings
 ) -> Outcome:
-    """Search around product ``ref`` and show the first page (the caller holds the user's search slot)."""
+    """Search around product ``ref`` for ``user_id`` and show the first page (the caller holds the
+    user's search slot)."""
     services = context.services
     category = user_category(context)
     try:
@@ -70,6 +71,7 @@ async def similar_search(
     return await show_first_page(
         context,
         chat_id,
+        user_id,
         lang,
         "similar",
         result,

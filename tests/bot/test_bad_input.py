@@ -8,7 +8,7 @@ from pathlib import Path
 
 from telegram.ext import Application
 
-from bot.app import build_application
+from bot.app import build_application, services
 from bot.messages import image_error_text, text
 from indexer.config import Settings
 from tests.bot.conftest import World
@@ -156,28 +156,33 @@ async def test_one_search_at_a_time_per_user(
     assert len(fake.calls_of("sendMediaGroup", since=since)) == 1
 
 
-async def test_photos_per_minute(
+async def searched(fake: FakeTelegram, app: Application, chat_id: int, since: int) -> list[int]:  # type: ignore[type-arg]
+    """The products of the next album in the chat, once its search is over (results and buttons sent)."""
+    album = await next_album(fake, chat_id, since)
+    keyboard = await next_text(fake, chat_id, album.index, with_buttons=True)
+    assert keyboard.ok
+    await fake.wait_until(lambda: chat_id not in services(app).active, WAIT, "the search to end")
+    return product_ids(album)
+
+
+async def test_searches_per_minute(
     make_settings: Callable[..., Settings], fake_telegram: FakeTelegram, world: World
 ) -> None:
     fake = fake_telegram
     fake.user(ANN, language_code="en")
     fake.user(MINJI, language_code="en")
     photo = world.musinsa.image_bytes(world.products[0].id)
-    async with running(build_application(make_settings(photos_per_minute=2))):
+    notice = "That's a lot of searches! You can search up to 2 times a minute — please wait a moment."
+    async with running(build_application(make_settings(photos_per_minute=2))) as app:
         for _ in range(2):
             since = fake.mark()
             fake.push_photo(ANN, photo)
-            album = await next_album(fake, ANN, since)
-            await next_text(fake, ANN, album.index, with_buttons=True)
+            await searched(fake, app, ANN, since)
         since = fake.mark()
         fake.push_photo(ANN, photo)
         fake.push_photo(ANN, photo)
         fake.push_message(ANN, "hi")
-        notice = await next_text(fake, ANN, since)
-        assert (
-            message_text(notice)
-            == "That's a lot of photos! You can send up to 2 a minute — please wait a moment."
-        )
+        assert message_text(await next_text(fake, ANN, since)) == notice
         await fake.wait_for(
             "sendMessage", lambda c: c.result["text"].startswith("Send me a photo"), WAIT, since=since
         )
@@ -187,6 +192,70 @@ async def test_photos_per_minute(
         since = fake.mark()
         fake.push_photo(MINJI, photo)
         await next_album(fake, MINJI, since)
+
+
+async def test_similar_and_result_buttons_share_the_budget(
+    make_settings: Callable[..., Settings], fake_telegram: FakeTelegram, world: World
+) -> None:
+    """Every search may fetch from Musinsa: photos, /similar, More and Similar #n share one budget."""
+    fake = fake_telegram
+    fake.user(ANN, language_code="en")
+    notice = "That's a lot of searches! You can search up to 3 times a minute — please wait a moment."
+    async with running(build_application(make_settings(photos_per_minute=3))) as app:
+        since = fake.mark()
+        fake.push_photo(ANN, world.musinsa.image_bytes(world.products[0].id))
+        await searched(fake, app, ANN, since)
+        keyboard = await next_text(fake, ANN, since, with_buttons=True)
+        since = fake.mark()
+        fake.press(keyboard.result, text="More ▶")
+        await searched(fake, app, ANN, since)
+        since = fake.mark()
+        fake.push_message(ANN, f"/similar {world.products[1].id}")
+        await searched(fake, app, ANN, since)
+        # The budget of 3 is spent: a button is answered with the notice, and searches nothing.
+        since = fake.mark()
+        qid = fake.press(keyboard.result, text="Similar #2")["callback_query"]["id"]
+        await fake.wait_until(lambda: fake.callback_answer(qid), WAIT, "an answer")
+        assert fake.callback_answer(qid)["text"] == notice
+        # /similar gets the notice once; the rest of the burst gets nothing.
+        for _ in range(3):
+            fake.push_message(ANN, f"/similar {world.products[2].id}")
+        assert message_text(await next_text(fake, ANN, since)) == notice
+        fake.push_message(ANN, "hi")
+        await fake.wait_for(
+            "sendMessage", lambda c: c.result["text"].startswith("Send me a photo"), WAIT, since=since
+        )
+        assert len(fake.calls_of("sendMessage", since=since)) == 2
+        assert not fake.calls_of("sendMediaGroup", since=since) and not fake.calls_of(
+            "sendPhoto", since=since
+        )
+
+
+async def test_photos_refused_as_busy_cost_nothing_and_each_gets_an_answer(
+    make_settings: Callable[..., Settings], fake_telegram: FakeTelegram, world: World
+) -> None:
+    """25 photos at once: one is searched, the other 24 hear "busy", and none of them uses up the budget."""
+    fake = fake_telegram
+    fake.user(ANN, language_code="en")
+    busy = "I'm still working on your previous search — send the next one when its results are in."
+    photos = [world.musinsa.image_bytes(product.id) for product in world.products[:25]]
+    async with running(build_application(make_settings(photos_per_minute=5))) as app:
+        since = fake.mark()
+        for photo in photos:
+            fake.push_photo(ANN, photo)
+        await searched(fake, app, ANN, since)
+        texts = [
+            message_text(call)
+            for call in fake.calls_of("sendMessage", ok=True, since=since)
+            if call.params.get("reply_markup") is None
+        ]
+        assert texts == [busy] * 24
+        assert len(fake.calls_of("getFile", since=since)) == 1
+        # Only the one search counted: four more photos are searched one after the other.
+        for photo in photos[:4]:
+            since = fake.mark()
+            fake.push_photo(ANN, photo)
+            assert await searched(fake, app, ANN, since)
 
 
 async def test_an_empty_catalog_says_it_is_being_built(

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Callable
 
 import pytest
 from telegram.ext import Application
 
-from bot.app import build_application
+from bot.app import USER_SETTINGS_FILE, build_application
 from indexer.config import Settings
 from tests.bot.conftest import World
 from tests.bot.world import ADMIN, WAIT, buttons, message_text, next_album, next_text, product_ids, running
@@ -43,9 +44,35 @@ async def test_command_menus_per_scope_and_language(
             admin = fake.commands({"type": "chat", "chat_id": ADMIN}, lang)
             assert [c["command"] for c in admin] == [*USER_MENU, "stats", "sync"]
         assert fake.commands({"type": "chat", "chat_id": stranger_admin}) == []
-        assert "could not set the en command menu for chat: Chat not found" in caplog.text
+        assert (
+            f"could not set the admin command menu for {stranger_admin} yet (Chat not found)" in caplog.text
+        )
         fake.user(ANN, language_code="en")
+        since = fake.mark()
         assert (await command(fake, ANN, "/help")).startswith("👋 snapfit")  # the bot runs all the same
+        assert not fake.calls_of("setMyCommands", since=since)  # a user's message sets no menu
+
+
+async def test_an_admins_menu_is_set_when_they_first_write(
+    make_settings: Callable[..., Settings], fake_telegram: FakeTelegram
+) -> None:
+    fake = fake_telegram
+    late_admin = 999_998  # configured, but had not started the bot when it started
+    fake.user(ADMIN, language_code="en")
+    async with running(build_application(make_settings(admin_ids=[ADMIN, late_admin]))):
+        assert fake.commands({"type": "chat", "chat_id": late_admin}) == []
+        fake.user(late_admin, language_code="ko")
+        since = fake.mark()
+        assert (await command(fake, late_admin, "/start")).startswith("👋 snapfit")
+        for lang in ("", "ko"):
+            admin = fake.commands({"type": "chat", "chat_id": late_admin}, lang)
+            assert [c["command"] for c in admin] == [*USER_MENU, "stats", "sync"]
+        assert len(fake.calls_of("setMyCommands", ok=True, since=since)) == 2  # en and ko
+        # Once per process: later messages set nothing.
+        since = fake.mark()
+        await command(fake, late_admin, "/help")
+        await command(fake, ADMIN, "/help")
+        assert not fake.calls_of("setMyCommands", since=since)
 
 
 async def test_start_and_help(bot: Application, fake_telegram: FakeTelegram) -> None:
@@ -145,6 +172,38 @@ async def test_category_survives_a_restart(
         fake.push_photo(MINJI, world.musinsa.image_bytes(world.in_category("001")[0].id))
         album = await next_album(fake, MINJI, since)
         assert {world.product(i).category[:3] for i in product_ids(album)} == {"103"}
+
+
+_SAVED = pickle.dumps(
+    {"conversations": {}, "user_data": {MINJI: {"category": "103"}}, "chat_data": {}, "bot_data": {}}
+)
+
+
+@pytest.mark.parametrize(
+    "damaged",
+    [b"", _SAVED[: len(_SAVED) // 2], b"\x00garbage, not a pickle\xff" * 10],
+    ids=["empty", "half-written", "garbage"],
+)
+async def test_a_damaged_settings_file_is_set_aside_and_the_bot_starts(
+    make_settings: Callable[..., Settings],
+    fake_telegram: FakeTelegram,
+    caplog: pytest.LogCaptureFixture,
+    damaged: bytes,
+) -> None:
+    fake = fake_telegram
+    fake.user(MINJI, language_code="ko")
+    settings = make_settings()
+    settings.data.path.mkdir(parents=True, exist_ok=True)
+    saved = settings.data.path / USER_SETTINGS_FILE
+    saved.write_bytes(damaged)
+    async with running(build_application(settings)):
+        assert "현재 카테고리: 전체" in await command(fake, MINJI, "/help")
+        assert (await command(fake, MINJI, "/category 신발")).startswith("카테고리를 신발(으)로")
+    copies = list(settings.data.path.glob(f"{USER_SETTINGS_FILE}.damaged-*"))
+    assert len(copies) == 1 and copies[0].read_bytes() == damaged
+    assert f"{saved} could not be read" in caplog.text and copies[0].name in caplog.text
+    async with running(build_application(settings)):  # the new file is a good one
+        assert "현재 카테고리: 신발" in await command(fake, MINJI, "/help")
 
 
 async def test_similar_by_id_and_link(bot: Application, fake_telegram: FakeTelegram, world: World) -> None:

@@ -227,6 +227,31 @@ async def test_a_press_after_expiry_asks_for_the_photo_again(
     assert not fake.unanswered_callback_queries()
 
 
+async def test_a_garment_question_answers_only_its_asker(
+    make_settings: Callable[..., Settings], fake_telegram: FakeTelegram, world: World
+) -> None:
+    fake = fake_telegram
+    group = -7_100_001
+    fake.user(ANN, language_code="en")
+    fake.user(MINJI, language_code="ko")
+    async with garment_bot(make_settings, PlantedSegmenter(TOP_AND_PANTS)):
+        since = fake.mark()
+        fake.push_photo(group, an_outfit(world), user=ANN)
+        asked = await question(fake, group, since)
+        since = fake.mark()
+        for label in ("2 👖 Pants", "🖼 Whole photo"):
+            qid = fake.press(asked.result, text=label, user=MINJI)["callback_query"]["id"]
+            await fake.wait_until(lambda qid=qid: fake.callback_answer(qid), WAIT, "an answer")
+            assert (
+                fake.callback_answer(qid)["text"]
+                == "다른 사람의 검색 결과예요. 직접 사진을 보내 검색해 보세요."
+            )
+        assert not fake.calls_of("sendMediaGroup", since=since)
+        fake.press(asked.result, text="2 👖 Pants", user=ANN)
+        assert in_categories(world, product_ids(await next_album(fake, group, since)), "003")
+    assert not fake.unanswered_callback_queries()
+
+
 async def test_one_garment_is_searched_at_once_with_a_whole_photo_button(
     make_settings: Callable[..., Settings], fake_telegram: FakeTelegram, world: World
 ) -> None:

@@ -205,6 +205,42 @@ async def test_stale_buttons_ask_to_search_again(
     assert not fake.unanswered_callback_queries()
 
 
+async def test_buttons_answer_only_the_user_whose_search_it_is(
+    bot: Application, fake_telegram: FakeTelegram, world: World
+) -> None:
+    """In a group (or on a forwarded message) anyone can press a search's buttons: only its owner pages."""
+    fake = fake_telegram
+    group = -4_200_001
+    bo = 4444
+    fake.user(ANN, "Ann", language_code="en")
+    fake.user(MINJI, "Minji", language_code="ko")
+    fake.user(bo, "Bo", language_code="en")
+
+    async def pressed_by(user: int, message: dict, label: str) -> str:
+        qid = fake.press(message, text=label, user=user)["callback_query"]["id"]
+        await fake.wait_until(lambda: fake.callback_answer(qid), WAIT, "an answer")
+        return fake.callback_answer(qid)["text"]
+
+    since = fake.mark()
+    fake.push_photo(group, world.musinsa.image_bytes(world.products[3].id), user=ANN)
+    album = await next_album(fake, group, since)
+    keyboard = await next_text(fake, group, album.index, with_buttons=True)
+    since = fake.mark()
+    korean = "다른 사람의 검색 결과예요. 직접 사진을 보내 검색해 보세요."
+    assert await pressed_by(MINJI, keyboard.result, "More ▶") == korean
+    assert await pressed_by(MINJI, keyboard.result, "Similar #2") == korean
+    assert await pressed_by(bo, keyboard.result, "Similar #2") == (
+        "These results belong to someone else's search — send your own photo to search."
+    )
+    assert not fake.calls_of("sendMediaGroup", since=since) and not fake.calls_of("sendPhoto", since=since)
+    assert not fake.calls_of("editMessageReplyMarkup", since=since)
+    # The owner's press still works.
+    fake.press(keyboard.result, text="More ▶", user=ANN)
+    second = await next_album(fake, group, since)
+    assert not set(product_ids(second)) & set(product_ids(album))
+    assert not fake.unanswered_callback_queries()
+
+
 async def test_a_429_on_the_album_is_retried(
     bot: Application, fake_telegram: FakeTelegram, world: World
 ) -> None:
@@ -217,6 +253,37 @@ async def test_a_429_on_the_album_is_retried(
     assert ids[0] == target.id
     attempts = fake.calls_of("sendMediaGroup", since=since)
     assert [call.status for call in attempts] == [429, 200]
+
+
+@pytest.mark.parametrize("status", [500, 502])
+async def test_a_server_error_on_the_album_is_retried_once(
+    bot: Application,
+    fake_telegram: FakeTelegram,
+    world: World,
+    monkeypatch: pytest.MonkeyPatch,
+    status: int,
+) -> None:
+    from bot import delivery
+
+    monkeypatch.setattr(delivery, "SERVER_ERROR_RETRY_SECONDS", 0.01)
+    fake = fake_telegram
+    fake.user(ANN, language_code="en")
+    fake.fail_next("sendMediaGroup", status)
+    target = world.products[4]
+    since = fake.mark()
+    ids, _ = await photo_search(fake, ANN, world.musinsa.image_bytes(target.id))
+    assert ids[0] == target.id
+    assert [call.status for call in fake.calls_of("sendMediaGroup", since=since)] == [status, 200]
+    assert not any(
+        call.result["text"].startswith("Sorry") for call in fake.calls_of("sendMessage", ok=True, since=since)
+    )
+    # Twice in a row: one retry only, then the apology.
+    fake.fail_next("sendMediaGroup", status, times=2)
+    since = fake.mark()
+    fake.push_photo(ANN, world.musinsa.image_bytes(target.id))
+    apology = await next_text(fake, ANN, since)
+    assert message_text(apology) == "Sorry, something went wrong on my side. Please try again."
+    assert [call.status for call in fake.calls_of("sendMediaGroup", since=since)] == [status, status]
 
 
 async def test_a_refused_album_item_is_left_out(
@@ -304,7 +371,7 @@ async def test_the_token_never_reaches_the_logs(
     fake = fake_telegram
     fake.user(ANN, language_code="en")
     caplog.set_level(logging.DEBUG)
-    fake.fail_next("sendMediaGroup", 502, "Bad Gateway")
+    fake.fail_next("sendMediaGroup", 502, "Bad Gateway", times=2)  # retried once, then the apology
     async with running(build_application(make_settings())):
         since = fake.mark()
         fake.push_photo(ANN, world.musinsa.image_bytes(world.products[0].id))
