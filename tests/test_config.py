@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tomllib
@@ -305,3 +306,37 @@ def test_config_errors_never_echo_a_secret_from_the_environment(
     code, _, stderr = _snapfit_config()
     assert code == 2 and stderr.startswith(f"snapfit: environment variable {name}: ")
     assert SECRET not in stderr and SECRET.split(":")[1] not in stderr
+
+
+def example_comment(section: str, key: str) -> str:
+    """The comment lines right above ``key = ...`` in ``[section]`` of config.example.toml, joined."""
+    lines = EXAMPLE.read_text(encoding="utf-8").splitlines()
+    start = lines.index(f"[{section}]")
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("[")), len(lines))
+    position = next(i for i in range(start, end) if lines[i].startswith(f"{key} ="))
+    comment: list[str] = []
+    for line in reversed(lines[start + 1 : position]):
+        if not line.startswith("#"):
+            break
+        comment.insert(0, line.lstrip("# "))
+    return " ".join(comment)
+
+
+def test_example_comments_match_the_code() -> None:
+    """The example's claims that the code decides: what is retried, threads, pass sizes."""
+    from indexer.embedding.encoder import CPU_BULK_CHUNK
+    from indexer.musinsa.client import BLOCK_STATUSES
+
+    retries = example_comment("musinsa", "max_retries")
+    for answer in [*map(str, sorted(BLOCK_STATUSES)), "408", "5xx", "timeouts", "malformed"]:
+        assert answer in retries, f"max_retries: {answer} is retried too"
+    assert "ONNX Runtime" in example_comment("model", "threads")
+    # On the CPU bulk work runs passes of bulk_chunk, not batch_size.
+    assert "bulk_chunk" in example_comment("model", "batch_size")
+    assert f"{CPU_BULK_CHUNK} on the CPU" in example_comment("model", "bulk_chunk")
+    assert f"{CPU_BULK_CHUNK} on the CPU" in example_comment("model", "batch_size")
+    # One knob bounds a user's wait behind bulk work: the sync's chunk is cut into bulk_chunk passes.
+    promises = [line for line in EXAMPLE.read_text(encoding="utf-8").splitlines() if "at most one" in line]
+    assert len(promises) == 1 and "at most one such pass" in example_comment("model", "bulk_chunk")
+    # Timings are measurements of one machine: BENCHMARKS.md has them, not the example's comments.
+    assert not re.search(r"(~|about )\d+(\.\d+)? ?(s|ms|seconds)\b", EXAMPLE.read_text(encoding="utf-8"))
