@@ -438,7 +438,9 @@ def _is_secret(loc: tuple[Any, ...]) -> bool:
 def _describe(error: dict[str, Any], source: str) -> str:
     loc = tuple(error["loc"])
     key = ".".join(str(part) for part in loc) or "(top level)"
-    names = [name for name in (_env_name(loc), _env_name(loc[:1])) if name in os.environ]
+    # The key's own variable, else its section's (a JSON object); names are case-insensitive.
+    present = {name.upper(): name for name in os.environ}
+    names = [present[name] for name in (_env_name(loc), _env_name(loc[:1])) if name in present]
     origin = f"environment variable {names[0]}" if names else source
     if error["type"] == "extra_forbidden":
         what = "section" if len(loc) == 1 else "key"
