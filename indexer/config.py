@@ -3,7 +3,8 @@
 Sources, strongest first: environment variables ``SNAPFIT_<SECTION>__<KEY>`` (and
 ``TELEGRAM_BOT_TOKEN`` for the token), then the TOML file, then built-in defaults. Sections are
 strict (an unknown key is an error), and every problem becomes one ``ConfigError`` line that names
-the key or the file. Plain pydantic data: the bot and the indexer both import it.
+the key, the file or the variable, never showing a secret's value. List keys read environment values
+as JSON or comma-separated. Plain pydantic data: the bot and the indexer both import it.
 """
 
 from __future__ import annotations
@@ -14,13 +15,33 @@ import re
 import tomllib
 from datetime import time
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, TypeVar, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings.exceptions import SettingsError
 
 from indexer.categories import category_code, is_category_code
+
+
+def _list_from_text(value: Any) -> Any:
+    """An environment variable's list: JSON (``["001","002"]``) or comma-separated (``001,002``)."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if text.startswith("["):
+        try:
+            return json.loads(text)
+        except ValueError:
+            raise ValueError("is neither a JSON list nor comma-separated values") from None
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
+_Item = TypeVar("_Item")
+# A list key: pydantic-settings leaves its environment value undecoded (NoDecode), and
+# _list_from_text reads it, so both `[1,2]` and `1,2` work. File values arrive as lists already.
+EnvList = Annotated[list[_Item], NoDecode, BeforeValidator(_list_from_text)]
 
 
 class Section(BaseModel):
@@ -33,7 +54,9 @@ class MusinsaSettings(Section):
     api_url: str = "https://api.musinsa.com"
     web_url: str = "https://www.musinsa.com"
     image_url: str = "https://image.msscdn.net"
-    categories: list[str] = Field(default_factory=lambda: ["001", "002", "003", "004", "100", "101", "103"])
+    categories: EnvList[str] = Field(
+        default_factory=lambda: ["001", "002", "003", "004", "100", "101", "103"]
+    )
     expand_subcategories: bool = True
     max_pages: int = Field(default=0, ge=0)
     page_size: int = Field(default=100, ge=1, le=100)
@@ -46,7 +69,7 @@ class MusinsaSettings(Section):
     max_backoff_seconds: float = Field(default=60.0, gt=0)
     backoff_seconds: float = Field(default=1.0, ge=0)
     max_consecutive_blocks: int = Field(default=10, ge=1)
-    placeholder_sha256: list[str] = Field(default_factory=list)
+    placeholder_sha256: EnvList[str] = Field(default_factory=list)
     obey_robots_txt: bool = True
     user_agent: str = "snapfit/0.1 (+https://github.com/snapfit/snapfit)"
 
@@ -120,7 +143,7 @@ class ModelSettings(Section):
 class StoreSettings(Section):
     path: str = "data/qdrant"
     url: str = ""
-    api_key: str = ""
+    api_key: str = Field(default="", repr=False)
     collection: str = "products"
     shards: int = Field(default=1, ge=1)
     replication_factor: int = Field(default=1, ge=1)
@@ -316,7 +339,7 @@ class TelegramSettings(Section):
     token: str = Field(default="", repr=False)
     base_url: str = "https://api.telegram.org/bot"
     base_file_url: str = "https://api.telegram.org/file/bot"
-    admin_ids: list[int] = Field(default_factory=list)
+    admin_ids: EnvList[int] = Field(default_factory=list)
     results_per_page: int = Field(default=6, ge=2, le=10)
     photos_per_minute: int = Field(default=10, ge=1)
 
@@ -396,18 +419,76 @@ def _env_name(loc: tuple[Any, ...]) -> str:
     return ENV_PREFIX + "__".join(str(part).upper() for part in loc[:2])
 
 
+_SECRET_NAME = re.compile(r"token|secret|api_key|password", re.IGNORECASE)
+
+
+def _is_secret(loc: tuple[Any, ...]) -> bool:
+    """Whether ``loc`` is a secret key (``repr=False``, or named like one), or a section that holds one."""
+    section = Settings.model_fields.get(str(loc[0])) if loc else None
+    model = section.annotation if section is not None else None
+    if not (isinstance(model, type) and issubclass(model, BaseModel)):
+        return False
+    fields = model.model_fields
+    if len(loc) == 1:
+        return any(not field.repr or _SECRET_NAME.search(name) for name, field in fields.items())
+    field = fields.get(str(loc[1]))
+    return _SECRET_NAME.search(str(loc[1])) is not None or (field is not None and not field.repr)
+
+
 def _describe(error: dict[str, Any], source: str) -> str:
     loc = tuple(error["loc"])
     key = ".".join(str(part) for part in loc) or "(top level)"
-    env_name = _env_name(loc)
-    origin = f"environment variable {env_name}" if env_name in os.environ else source
+    # The key's own variable, else its section's (a JSON object); names are case-insensitive.
+    present = {name.upper(): name for name in os.environ}
+    names = [present[name] for name in (_env_name(loc), _env_name(loc[:1])) if name in present]
+    origin = f"environment variable {names[0]}" if names else source
     if error["type"] == "extra_forbidden":
         what = "section" if len(loc) == 1 else "key"
         return f"{origin}: unknown {what} '{key}'"
     value = error.get("input")
-    shown = "" if isinstance(value, dict) else f" (got {json.dumps(value, ensure_ascii=False, default=str)})"
+    if isinstance(value, dict):
+        shown = ""
+    elif _is_secret(loc):
+        shown = " (a secret: the value is not shown)"
+    else:
+        shown = f" (got {json.dumps(value, ensure_ascii=False, default=str)})"
     message = error["msg"].removeprefix("Value error, ")
     return f"{origin}: {key}: {message}{shown}"
+
+
+def _unreadable_variable(error: SettingsError) -> str:
+    """One line for an environment value pydantic-settings could not decode, naming the variable.
+
+    Only JSON values get here (a section as one variable, or a table key); list keys also read
+    comma-separated values. The value itself is never shown: it may be a secret.
+    """
+    match = re.search(r'field "(\w+)"', str(error))
+    section = match.group(1) if match else ""
+    prefix = f"{ENV_PREFIX}{section.upper()}"
+    section_field = Settings.model_fields.get(section)
+    fields = getattr(section_field.annotation, "model_fields", {}) if section_field else {}
+
+    def decoded_as_json(name: str) -> bool:
+        # The section as one variable, or a table key (list keys also take comma-separated values).
+        if name.upper() == prefix:
+            return True
+        field = fields.get(name[len(prefix) + 2 :].lower())
+        return field is not None and get_origin(field.annotation) is dict
+
+    candidates = sorted(
+        name for name in os.environ if name.upper() == prefix or name.upper().startswith(prefix + "__")
+    )
+    for name in filter(decoded_as_json, candidates):
+        try:
+            json.loads(os.environ[name])
+        except ValueError:
+            if name.upper() == prefix:
+                return (
+                    f"environment variable {name}: not a JSON object; "
+                    f"set one key at a time instead, as {prefix}__<KEY>"
+                )
+            return f'environment variable {name}: not valid JSON (a table is written as {{"key": ["value"]}})'
+    return f"environment variable {prefix} or {prefix}__<KEY>: cannot be read"
 
 
 def load_settings(config: str | Path | None = None) -> Settings:
@@ -425,6 +506,8 @@ def load_settings(config: str | Path | None = None) -> Settings:
         data["telegram"] = {**(telegram if isinstance(telegram, dict) else {}), "token": token}
     try:
         return Settings(**data)
+    except SettingsError as exc:
+        raise ConfigError(_unreadable_variable(exc)) from None
     except ValidationError as exc:
         errors = exc.errors(include_url=False)
         first = _describe(errors[0], source)

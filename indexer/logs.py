@@ -1,13 +1,16 @@
-"""Logging setup shared by every snapfit command: plain or JSON lines, secrets redacted.
+"""Logging setup shared by every snapfit command: one stream of plain or JSON lines, secrets redacted.
 
 httpx logs every request URL, and Telegram URLs carry the bot token, so the token (and
-any other secret handed in) is masked in every record before it is written.
+any other secret handed in) is masked in every record before it is written. Libraries that
+install their own stderr handler (Hugging Face's) are routed to snapfit's one handler instead,
+so that each of their lines is written once, in snapfit's format.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
@@ -40,6 +43,34 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+# Loggers of the libraries snapfit uses (PTB is ``telegram``): each writes through snapfit's handler.
+LIBRARY_LOGGERS = ("huggingface_hub", "transformers", "httpx", "httpcore", "apscheduler", "telegram")
+_routed: set[str] = set()
+
+
+def route_library_logs(name: str) -> None:
+    """Make library ``name`` write through the root logger only: its own handlers go, it propagates.
+
+    Hugging Face's libraries add a stderr handler when they are imported (transformers also stops
+    propagation), which printed each of their warnings twice, once as plain text. They are imported
+    lazily, after logging is set up, so this runs again when a library's first record is created
+    (see ``_record_factory``). Idempotent; a library that is not imported yet is left alone.
+    """
+    if name == "transformers":
+        library = sys.modules.get("transformers.utils.logging")
+        if library is None:
+            return
+        library.disable_default_handler()  # keeps transformers from adding it back
+        library.enable_propagation()
+    elif name == "huggingface_hub" and "huggingface_hub.utils.logging" not in sys.modules:
+        return
+    logger = logging.getLogger(name)
+    for handler in list(logger.handlers):
+        logger.removeHandler(handler)
+    logger.propagate = True
+    _routed.add(name)
+
+
 _protected: list[str] = []
 _base_factory: Callable[..., logging.LogRecord] | None = None
 
@@ -53,14 +84,18 @@ def protect_secrets(secrets: Iterable[str]) -> None:
     covers them all (each record's message is formatted once, at creation, then masked).
     Idempotent; secrets shorter than 6 characters are ignored.
     """
-    global _base_factory
     for secret in secrets:
         if secret and len(secret) >= 6 and secret not in _protected:
             _protected.append(secret)
     _protected.sort(key=len, reverse=True)
-    if _base_factory is None and _protected:
+    _install_record_factory()
+
+
+def _install_record_factory() -> None:
+    global _base_factory
+    if _base_factory is None:
         _base_factory = logging.getLogRecordFactory()
-        logging.setLogRecordFactory(_redacting_record_factory)
+        logging.setLogRecordFactory(_record_factory)
 
 
 def _redact(text: str) -> str:
@@ -69,9 +104,15 @@ def _redact(text: str) -> str:
     return text
 
 
-def _redacting_record_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+def _record_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+    """Route a library on its first record (before any handler sees it), then mask the secrets."""
     assert _base_factory is not None
     record = _base_factory(*args, **kwargs)
+    library = record.name.partition(".")[0]
+    if library in LIBRARY_LOGGERS and library not in _routed:
+        route_library_logs(library)
+    if not _protected:
+        return record
     try:
         message = record.getMessage()
     except Exception:  # a broken format string is reported when the record is written
@@ -121,6 +162,14 @@ def configure_logging(settings: LoggingSettings, secrets: Iterable[str] = ()) ->
             root.removeHandler(existing)
     root.addHandler(handler)
     root.setLevel(settings.level)
+    for library in LIBRARY_LOGGERS:
+        route_library_logs(library)
+    _install_record_factory()  # routes the libraries imported later, on their first record
+    if settings.json_format:
+        # Every stderr line is one JSON object: Python warnings become log records, and
+        # Hugging Face's download progress bars (read when huggingface_hub is imported) stay off.
+        logging.captureWarnings(True)
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     # httpx logs each request URL at INFO, and Telegram URLs contain the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import sys
 import tomllib
+import typing
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from indexer.config import ConfigError, Settings, load_settings
 
@@ -188,3 +192,151 @@ def test_the_catalog_side_loads_the_configuration_without_the_bot() -> None:
         check=True,
     )
     assert done.stdout.strip() == "[]"
+
+
+# Every list key with two values a person would type; a new list key must be added here.
+LIST_SAMPLES = {
+    ("telegram", "admin_ids"): (["123", "456"], [123, 456]),
+    ("musinsa", "categories"): (["001", "003002"], ["001", "003002"]),
+    ("musinsa", "placeholder_sha256"): (["a" * 64, "B" * 64], ["a" * 64, "b" * 64]),
+}
+
+
+def _list_keys() -> set[tuple[str, str]]:
+    keys = set()
+    for section, field in Settings.model_fields.items():
+        for key, inner in field.annotation.model_fields.items():
+            if typing.get_origin(inner.annotation) is list:
+                keys.add((section, key))
+    return keys
+
+
+def test_every_list_key_has_a_sample() -> None:
+    assert _list_keys() == set(LIST_SAMPLES)
+
+
+def _snapfit_config() -> tuple[int, dict, str]:
+    from bot.cli import app
+
+    result = CliRunner().invoke(app, ["config"])
+    shown = json.loads(result.stdout) if result.exit_code == 0 else {}
+    return result.exit_code, shown, result.stderr
+
+
+@pytest.mark.parametrize("form", ["comma", "comma-spaced", "json", "single"])
+@pytest.mark.parametrize(("section", "key"), sorted(LIST_SAMPLES))
+def test_list_keys_from_the_environment_as_json_or_comma_separated(
+    monkeypatch: pytest.MonkeyPatch, section: str, key: str, form: str
+) -> None:
+    typed, expected = LIST_SAMPLES[(section, key)]
+    if form == "single":
+        typed, expected = typed[:1], expected[:1]
+    is_int = isinstance(expected[0], int)
+    value = {
+        "comma": ",".join(typed),
+        "comma-spaced": " " + " , ".join(typed) + " ,",
+        "json": json.dumps([int(v) if is_int else v for v in typed]),
+        "single": typed[0],
+    }[form]
+    monkeypatch.setenv(f"SNAPFIT_{section.upper()}__{key.upper()}", value)
+    code, shown, stderr = _snapfit_config()
+    assert code == 0, stderr
+    assert shown[section][key] == expected
+
+
+def test_an_empty_list_variable_is_an_empty_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SNAPFIT_TELEGRAM__ADMIN_IDS", "")
+    assert load_settings(None).telegram.admin_ids == []
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("SNAPFIT_TELEGRAM__ADMIN_IDS", "123,me", "telegram.admin_ids.1: Input should be a valid integer"),
+        ("SNAPFIT_TELEGRAM__ADMIN_IDS", "[1,", "neither a JSON list nor comma-separated values"),
+        ("SNAPFIT_MUSINSA__CATEGORIES", "001,tops", "'tops' is not a Musinsa category code"),
+        ("SNAPFIT_GARMENTS__CATEGORIES", "pants=003", "not valid JSON"),
+        ("SNAPFIT_TELEGRAM", "admin_ids=1", "not a JSON object; set one key at a time"),
+        ("SNAPFIT_MUSINSA__MAX_PAGES", "all", "musinsa.max_pages: Input should be a valid integer"),
+    ],
+)
+def test_unreadable_variables_exit_2_with_one_line_naming_them(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, expected: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    code, _, stderr = _snapfit_config()
+    assert code == 2
+    assert stderr.count("\n") == 1 and stderr.startswith(f"snapfit: environment variable {name}: ")
+    assert expected in stderr
+
+
+SECRET = "123456:SECRET-token-never-shown"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f'[telegram]\ntoken = ["{SECRET}"]\n',
+        f"[telegram]\ntoken = {{ value = '{SECRET}' }}\n",
+        f'[store]\napi_key = ["{SECRET}"]\n',
+        f'telegram = "{SECRET}"\n',
+    ],
+)
+def test_config_errors_never_echo_a_secret_from_the_file(tmp_path: Path, text: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(write(tmp_path, text))
+    assert SECRET not in str(caught.value)
+    assert "not shown" in str(caught.value) or "telegram.token" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("SNAPFIT_TELEGRAM", json.dumps({"token": [SECRET]})),
+        ("SNAPFIT_TELEGRAM", json.dumps(SECRET)),
+        ("SNAPFIT_TELEGRAM", SECRET),
+        ("SNAPFIT_STORE", json.dumps({"api_key": [SECRET]})),
+        ("SNAPFIT_STORE", '{"api_key": "' + SECRET),
+    ],
+)
+def test_config_errors_never_echo_a_secret_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    code, _, stderr = _snapfit_config()
+    assert code == 2 and stderr.startswith(f"snapfit: environment variable {name}: ")
+    assert SECRET not in stderr and SECRET.split(":")[1] not in stderr
+
+
+def example_comment(section: str, key: str) -> str:
+    """The comment lines right above ``key = ...`` in ``[section]`` of config.example.toml, joined."""
+    lines = EXAMPLE.read_text(encoding="utf-8").splitlines()
+    start = lines.index(f"[{section}]")
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("[")), len(lines))
+    position = next(i for i in range(start, end) if lines[i].startswith(f"{key} ="))
+    comment: list[str] = []
+    for line in reversed(lines[start + 1 : position]):
+        if not line.startswith("#"):
+            break
+        comment.insert(0, line.lstrip("# "))
+    return " ".join(comment)
+
+
+def test_example_comments_match_the_code() -> None:
+    """The example's claims that the code decides: what is retried, threads, pass sizes."""
+    from indexer.embedding.encoder import CPU_BULK_CHUNK
+    from indexer.musinsa.client import BLOCK_STATUSES
+
+    retries = example_comment("musinsa", "max_retries")
+    for answer in [*map(str, sorted(BLOCK_STATUSES)), "408", "5xx", "timeouts", "malformed"]:
+        assert answer in retries, f"max_retries: {answer} is retried too"
+    assert "ONNX Runtime" in example_comment("model", "threads")
+    # On the CPU bulk work runs passes of bulk_chunk, not batch_size.
+    assert "bulk_chunk" in example_comment("model", "batch_size")
+    assert f"{CPU_BULK_CHUNK} on the CPU" in example_comment("model", "bulk_chunk")
+    assert f"{CPU_BULK_CHUNK} on the CPU" in example_comment("model", "batch_size")
+    # One knob bounds a user's wait behind bulk work: the sync's chunk is cut into bulk_chunk passes.
+    promises = [line for line in EXAMPLE.read_text(encoding="utf-8").splitlines() if "at most one" in line]
+    assert len(promises) == 1 and "at most one such pass" in example_comment("model", "bulk_chunk")
+    # Timings are measurements of one machine: BENCHMARKS.md has them, not the example's comments.
+    assert not re.search(r"(~|about )\d+(\.\d+)? ?(s|ms|seconds)\b", EXAMPLE.read_text(encoding="utf-8"))

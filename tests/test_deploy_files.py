@@ -74,20 +74,49 @@ def env_pairs(rest: str) -> dict[str, str]:
     return dict(re.findall(r'(\w+)=("[^"]*"|\S+)', rest))
 
 
-def test_base_image_is_slim_python_311_or_newer() -> None:
+def test_base_image_is_slim_python_311_or_newer_pinned_to_a_full_version() -> None:
     (base,) = arguments("FROM")
     assert base == "python:${PYTHON_VERSION}-slim-bookworm"
-    major, minor = (int(part) for part in build_args()["PYTHON_VERSION"].split("."))
+    # major.minor.patch: a rebuild gets the same Python, not whatever 3.11 is newest that day.
+    assert re.fullmatch(r"\d+\.\d+\.\d+", build_args()["PYTHON_VERSION"])
+    major, minor, _ = (int(part) for part in build_args()["PYTHON_VERSION"].split("."))
     assert (major, minor) >= (3, 11)
 
 
 def test_torch_comes_from_the_cpu_index_unless_the_build_argument_says_otherwise() -> None:
     assert build_args()["TORCH_INDEX_URL"] == "https://download.pytorch.org/whl/cpu"
     runs = arguments("RUN")
-    torch = next(i for i, run in enumerate(runs) if "torch torchvision" in run)
+    torch = next(i for i, run in enumerate(runs) if '"torch==' in run)
     assert '--index-url "${TORCH_INDEX_URL}"' in runs[torch]
     package = next(i for i, run in enumerate(runs) if re.search(r"pip install (--no-deps )?\"?\.", run))
     assert torch < package, "torch must be installed before snapfit, or pip takes the CUDA wheel from PyPI"
+
+
+def test_torch_and_torchvision_are_pinned_build_arguments() -> None:
+    args = build_args()
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    for name, package in (("TORCH_VERSION", "torch"), ("TORCHVISION_VERSION", "torchvision")):
+        assert re.fullmatch(r"\d+\.\d+\.\d+", args[name]), f"{name}: pin a full version"
+        required = next(d for d in pyproject["project"]["dependencies"] if re.match(rf"{package}\W", d))
+        floor = re.search(r">=([\d.]+)", required).group(1)  # type: ignore[union-attr]
+        pinned = tuple(int(part) for part in args[name].split("."))
+        assert pinned >= tuple(int(part) for part in floor.split(".")), f"{name} below pyproject's {required}"
+        (run,) = [run for run in arguments("RUN") if f'"{package}==${{{name}}}"' in run]
+        assert '--index-url "${TORCH_INDEX_URL}"' in run
+
+
+def test_a_readme_edit_does_not_rebuild_the_dependency_layer() -> None:
+    """pyproject's ``readme`` must exist when the dependencies install: the layer uses an empty
+    stand-in, and the real README.md is copied only after it, with the sources."""
+    instructions = dockerfile()
+    layer = next(i for i, (keyword, rest) in enumerate(instructions) if keyword == "RUN" and "touch " in rest)
+    before = [rest for keyword, rest in instructions[:layer] if keyword == "COPY"]
+    assert before == ["pyproject.toml ./"], "only pyproject.toml may be copied before the dependency layer"
+    touched = re.search(r"touch ([^&]+)", instructions[layer][1]).group(1).split()  # type: ignore[union-attr]
+    assert "README.md" in touched
+    assert "README.md" in re.search(r"rm -rf ([^&]+)$", instructions[layer][1]).group(1).split()  # type: ignore[union-attr]
+    after = [rest for keyword, rest in instructions[layer:] if keyword == "COPY"]
+    assert any(rest.split()[0] == "README.md" for rest in after)
 
 
 def test_the_dependency_layer_leaves_no_stale_build_output() -> None:
@@ -344,6 +373,20 @@ def test_cluster_peers_bootstrap_from_the_first() -> None:
         # Started after the first peer, not after it is healthy: after a full restart the first peer
         # is ready only once a majority of the peers is back.
         assert peer["depends_on"] == ["qdrant"]
+
+
+def test_compose_passes_every_build_argument_it_documents() -> None:
+    """The snapfit services build with the Dockerfile's arguments that operators set in .env."""
+    args = build_args()
+    for name in SNAPFIT_SERVICES:
+        build = services()[name]["build"]
+        passed = build["args"]
+        assert {"TORCH_INDEX_URL", "SNAPFIT_EXTRAS"} <= set(passed), passed
+        assert set(passed) <= set(args), set(passed) - set(args)
+        assert passed["SNAPFIT_EXTRAS"] == "${SNAPFIT_EXTRAS:-}"
+    # The documented default of each passed argument is the Dockerfile's own.
+    assert interpolate("${SNAPFIT_EXTRAS:-}") == args["SNAPFIT_EXTRAS"]
+    assert interpolate("${TORCH_INDEX_URL:-}") == args["TORCH_INDEX_URL"]
 
 
 def test_every_variable_is_documented_and_every_documented_one_used() -> None:

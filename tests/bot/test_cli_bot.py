@@ -157,6 +157,35 @@ def test_run_without_a_token(config: Path) -> None:
     )
 
 
+def test_run_reads_comma_separated_admin_ids(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The configuration loads (the run then stops for the missing token), no traceback.
+    monkeypatch.setenv("SNAPFIT_TELEGRAM__ADMIN_IDS", "123,456")
+    monkeypatch.setenv("SNAPFIT_MUSINSA__CATEGORIES", "001")
+    result = runner.invoke(app, ["run"])
+    assert result.exit_code == 2
+    assert one_line(result).startswith("snapfit: no Telegram bot token")
+
+
+SECRET_TOKEN = "123456:NEVER-shown-in-an-error"
+
+
+@pytest.mark.parametrize("where", ["file", "environment"])
+def test_run_never_echoes_a_wrong_typed_token(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    path = tmp_path / "config.toml"
+    if where == "file":
+        path.write_text(f'[telegram]\ntoken = ["{SECRET_TOKEN}"]\n', encoding="utf-8")
+    else:
+        path.write_text("", encoding="utf-8")
+        monkeypatch.setenv("SNAPFIT_TELEGRAM", json.dumps({"token": [SECRET_TOKEN]}))
+    result = runner.invoke(app, ["run", "--config", str(path)])
+    assert result.exit_code == 2
+    line = one_line(result)
+    assert "telegram.token: Input should be a valid string" in line
+    assert "NEVER-shown" not in result.output + result.stderr
+
+
 @contextmanager
 def telegram_in_thread() -> Iterator[FakeTelegram]:
     """A fake Bot API on its own event loop, for a command that runs its own loop in this thread."""
