@@ -778,11 +778,11 @@ class WebhookReceiver:
 
 
 async def test_set_webhook_is_strict_about_the_url_and_the_secret(fake: FakeTelegram, bot: Bot) -> None:
-    with pytest.raises(BadRequest, match="(?i)an https url must be provided for webhook"):
+    with pytest.raises(BadRequest, match=r"(?i)an https url must be provided for webhook"):
         await bot.set_webhook("http://bot.example.com/hook")
-    with pytest.raises(BadRequest, match="(?i)only on ports 80, 88, 443 or 8443"):
+    with pytest.raises(BadRequest, match=r"(?i)only on ports 80, 88, 443 or 8443"):
         await bot.set_webhook("https://bot.example.com:9000/hook")
-    with pytest.raises(BadRequest, match="(?i)secret token contains unallowed characters"):
+    with pytest.raises(BadRequest, match=r"(?i)secret token contains unallowed characters"):
         await bot.set_webhook("https://bot.example.com/hook", secret_token="no spaces")
     assert fake.webhook is None
     assert (await bot.get_webhook_info()).url == ""
