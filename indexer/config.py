@@ -235,10 +235,14 @@ class MetricsSettings(Section):
     @field_validator("host")
     @classmethod
     def _host(cls, value: str) -> str:
-        value = value.strip()
-        if not value or any(ch.isspace() or ch in "/[]" for ch in value):
-            raise ValueError(f"must be an address or host name to listen on, like '127.0.0.1', got {value!r}")
-        return value
+        return _listen_address(value)
+
+
+def _listen_address(value: str) -> str:
+    value = value.strip()
+    if not value or any(ch.isspace() or ch in "/[]" for ch in value):
+        raise ValueError(f"must be an address or host name to listen on, like '127.0.0.1', got {value!r}")
+    return value
 
 
 def garment_label(name: str) -> str:
@@ -333,6 +337,12 @@ class ConfigError(Exception):
     """A configuration problem, phrased as one line a person can act on."""
 
 
+WEBHOOK_PORTS = (443, 80, 88, 8443)  # the only ports Telegram delivers webhooks to
+_WEBHOOK_URL = re.compile(
+    r"https://(?P<host>[A-Za-z0-9.-]+)(?::(?P<port>[0-9]{1,5}))?(?P<path>/[A-Za-z0-9/_.-]*)?"
+)
+
+
 class TelegramSettings(Section):
     """The bot's Telegram side; plain data (nothing here imports ``telegram``)."""
 
@@ -342,12 +352,50 @@ class TelegramSettings(Section):
     admin_ids: EnvList[int] = Field(default_factory=list)
     results_per_page: int = Field(default=6, ge=2, le=10)
     photos_per_minute: int = Field(default=10, ge=1)
+    # Webhook mode: Telegram POSTs updates to ``webhook_url`` (HTTPS, through a reverse proxy) and the
+    # bot listens on plain HTTP at ``webhook_listen:webhook_port``, the URL's path. Empty: long polling.
+    webhook_url: str = ""
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8080, ge=1, le=65535)
+    secret_token: str = Field(default="", repr=False)  # empty: a random one at each start
 
     @field_validator("base_url", "base_file_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
             raise ValueError(f"must be an http(s) URL, got {value!r}")
+        return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            return value
+        match = _WEBHOOK_URL.fullmatch(value)
+        if match is None:
+            raise ValueError(
+                "must be empty (long polling) or an https:// URL like 'https://bot.example.com/telegram' "
+                f"(Telegram delivers webhooks over HTTPS only; path letters, digits, '/', '_', '-', '.'), "
+                f"got {value!r}"
+            )
+        port = match.group("port")
+        if port is not None and int(port) not in WEBHOOK_PORTS:
+            raise ValueError(f"Telegram delivers webhooks only to ports 443, 80, 88 or 8443, got {port}")
+        return value
+
+    @field_validator("webhook_listen")
+    @classmethod
+    def _listen_host(cls, value: str) -> str:
+        return _listen_address(value)
+
+    @field_validator("secret_token")
+    @classmethod
+    def _secret_token(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9_-]{0,256}", value):
+            raise ValueError(
+                "must be 1-256 letters, digits, '_' or '-' (or empty: a random one at each start)"
+            )
         return value
 
 

@@ -38,7 +38,9 @@ class RedactingFilter(logging.Filter):
             record.msg = self.redact(record.getMessage())
             record.args = None
             if record.exc_info and record.exc_info[1] is not None:
-                record.exc_text = self.redact(logging.Formatter().formatException(record.exc_info))
+                # Keep a traceback another filter already redacted (with its own secrets) and add ours.
+                text = record.exc_text or logging.Formatter().formatException(record.exc_info)
+                record.exc_text = self.redact(text)
                 record.exc_info = None
         return True
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -48,6 +49,21 @@ def test_config_masks_secrets(monkeypatch) -> None:
     assert result.exit_code == 0
     assert "very-secret-token" not in result.output
     assert '"token": "<set>"' in result.output
+
+
+def test_config_masks_the_webhook_secret(monkeypatch) -> None:
+    monkeypatch.setenv("SNAPFIT_TELEGRAM__WEBHOOK_URL", "https://bot.example.com/telegram")
+    monkeypatch.setenv("SNAPFIT_TELEGRAM__SECRET_TOKEN", "webhook-secret-0123456789")
+    result = runner.invoke(app, ["config"])
+    assert result.exit_code == 0, result.output
+    assert "webhook-secret-0123456789" not in result.output
+    shown = json.loads(result.output)["telegram"]
+    assert shown["secret_token"] == "<set>"
+    assert (shown["webhook_url"], shown["webhook_listen"], shown["webhook_port"]) == (
+        "https://bot.example.com/telegram",
+        "127.0.0.1",
+        8080,
+    )
 
 
 def test_console_script_runs_as_module() -> None:

@@ -85,6 +85,12 @@ def test_snapfit_config_variable_and_local_file(tmp_path: Path, monkeypatch: pyt
         ('[schedule]\ntimezone = "Mars/Base"\n', "unknown time zone 'Mars/Base'"),
         ('[model]\nprecision = "fp8"\n', "model.precision"),
         ('[musinsa]\napi_url = "ftp://x"\n', "musinsa.api_url: must be an http(s) URL"),
+        ('[telegram]\nwebhook_url = "http://bot.example.com/hook"\n', "telegram.webhook_url: must be empty"),
+        ('[telegram]\nwebhook_url = "https://bot.example.com:9000/hook"\n', "ports 443, 80, 88 or 8443"),
+        ('[telegram]\nwebhook_url = "https://bot.example.com/a b"\n', "telegram.webhook_url"),
+        ("[telegram]\nwebhook_port = 0\n", "telegram.webhook_port"),
+        ('[telegram]\nwebhook_listen = " "\n', "telegram.webhook_listen: must be an address"),
+        ('[telegram]\nsecret_token = "not secret!"\n', "telegram.secret_token: must be 1-256 letters"),
     ],
 )
 def test_mistakes_give_one_line_naming_the_key(tmp_path: Path, text: str, expected: str) -> None:
@@ -95,6 +101,24 @@ def test_mistakes_give_one_line_naming_the_key(tmp_path: Path, text: str, expect
     assert expected in message
     assert str(path) in message
     assert "\n" not in message
+
+
+def test_webhook_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings(None).telegram.webhook_url == ""  # long polling by default
+    path = write(
+        tmp_path,
+        '[telegram]\nwebhook_url = "https://bot.example.com:8443/telegram/hook"\nwebhook_port = 8081\n',
+    )
+    monkeypatch.setenv("SNAPFIT_TELEGRAM__WEBHOOK_LISTEN", "0.0.0.0")
+    monkeypatch.setenv("SNAPFIT_TELEGRAM__SECRET_TOKEN", "A-b_9")
+    telegram = load_settings(path).telegram
+    assert (telegram.webhook_url, telegram.webhook_listen, telegram.webhook_port, telegram.secret_token) == (
+        "https://bot.example.com:8443/telegram/hook",
+        "0.0.0.0",
+        8081,
+        "A-b_9",
+    )
+    assert "A-b_9" not in repr(telegram)
 
 
 def test_environment_mistake_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:

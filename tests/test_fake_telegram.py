@@ -15,6 +15,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 from PIL import Image
 from telegram import (
     Bot,
@@ -745,6 +746,95 @@ async def test_webhook_methods_and_dropping_pending_updates(fake: FakeTelegram, 
     assert (info.url, info.pending_update_count) == ("", 1)
     assert await bot.delete_webhook(drop_pending_updates=True)
     assert (await bot.get_webhook_info()).pending_update_count == 0
+
+
+class WebhookReceiver:
+    """A stand-in for the bot's webhook server: records each POST and answers ``status``."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[str, str | None, str | None, dict[str, Any]]] = []
+        self.status = 200
+        self.runner: web.AppRunner | None = None
+        self.origin = ""
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        secret = request.headers.get("X-Telegram-Bot-Api-Secret-Token")
+        self.received.append((request.path, secret, request.content_type, body))
+        return web.Response(status=self.status)
+
+    async def __aenter__(self) -> WebhookReceiver:
+        app = web.Application()
+        app.router.add_post("/{tail:.*}", self._handle)
+        self.runner = web.AppRunner(app, access_log=None)
+        await self.runner.setup()
+        await web.TCPSite(self.runner, "127.0.0.1", 0).start()
+        self.origin = f"http://127.0.0.1:{self.runner.addresses[0][1]}"
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        assert self.runner is not None
+        await self.runner.cleanup()
+
+
+async def test_set_webhook_is_strict_about_the_url_and_the_secret(fake: FakeTelegram, bot: Bot) -> None:
+    with pytest.raises(BadRequest, match=r"(?i)an https url must be provided for webhook"):
+        await bot.set_webhook("http://bot.example.com/hook")
+    with pytest.raises(BadRequest, match=r"(?i)only on ports 80, 88, 443 or 8443"):
+        await bot.set_webhook("https://bot.example.com:9000/hook")
+    with pytest.raises(BadRequest, match=r"(?i)secret token contains unallowed characters"):
+        await bot.set_webhook("https://bot.example.com/hook", secret_token="no spaces")
+    assert fake.webhook is None
+    assert (await bot.get_webhook_info()).url == ""
+
+
+async def test_getupdates_conflicts_while_a_webhook_is_set(fake: FakeTelegram, bot: Bot) -> None:
+    assert await bot.set_webhook("https://bot.example.com:8443/hook", secret_token="s3cret")
+    with pytest.raises(Conflict, match="can't use getUpdates method while webhook is active"):
+        await fetch_updates(bot)
+    assert last(fake, "getUpdates").status == 409
+    info = await bot.get_webhook_info()
+    assert (info.url, info.max_connections) == ("https://bot.example.com:8443/hook", 40)
+    assert await bot.delete_webhook()
+    assert fake.webhook is None and (await bot.get_webhook_info()).url == ""
+    assert await fetch_updates(bot) == ()
+
+
+async def test_webhook_delivers_pending_updates_with_the_secret_until_confirmed(
+    fake: FakeTelegram, bot: Bot
+) -> None:
+    async with WebhookReceiver() as receiver:
+        fake.webhook_origin = receiver.origin
+        fake.webhook_delivery.retry_seconds = 0.05
+        before = fake.push_message(ANN, "sent while polling")
+        receiver.status = 500  # the bot is not ready yet: Telegram keeps the update and tries again
+        assert await bot.set_webhook(
+            "https://bot.example.com/telegram/hook",
+            secret_token="s3cret-token",
+            allowed_updates=["message"],
+        )
+        await fake.wait_until(lambda: len(fake.webhook_posts) >= 2, WAIT, "two failed deliveries")
+        info = await bot.get_webhook_info()
+        assert info.pending_update_count == 1 and info.allowed_updates == ("message",)
+        assert info.last_error_message == "Wrong response from the webhook: 500 Internal Server Error"
+        receiver.status = 200
+        after = fake.push_message(ANN, "sent to the webhook")
+        await fake.wait_until(lambda: not fake.pending_updates, WAIT, "every update delivered")
+    delivered = [body for _, _, _, body in receiver.received]
+    assert delivered[-2:] == [before, after]
+    assert {(path, secret, kind) for path, secret, kind, _ in receiver.received} == {
+        ("/telegram/hook", "s3cret-token", "application/json")
+    }
+    assert all(post.url == receiver.origin + "/telegram/hook" for post in fake.webhook_posts)
+    assert [post.delivered for post in fake.webhook_posts][-2:] == [True, True]
+
+
+async def test_set_webhook_drops_pending_updates_when_asked(fake: FakeTelegram, bot: Bot) -> None:
+    fake.push_message(ANN, "old news")
+    assert await bot.set_webhook("https://bot.example.com/hook", drop_pending_updates=True)
+    info = await bot.get_webhook_info()
+    assert (info.url, info.pending_update_count) == ("https://bot.example.com/hook", 0)
+    assert fake.webhook_posts == []
 
 
 async def test_downloads_need_a_path_from_get_file(fake: FakeTelegram, bot: Bot) -> None:

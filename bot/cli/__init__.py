@@ -56,7 +56,10 @@ def load(config: Path | None) -> Settings:
         settings = load_settings(config)
     except ConfigError as exc:
         raise fail(str(exc), EXIT_CONFIG) from None
-    configure_logging(settings.logging, secrets=[settings.telegram.token, settings.store.api_key])
+    configure_logging(
+        settings.logging,
+        secrets=[settings.telegram.token, settings.telegram.secret_token, settings.store.api_key],
+    )
     return settings
 
 

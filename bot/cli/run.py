@@ -1,8 +1,9 @@
-"""``snapfit run``: the Telegram bot (long polling) until SIGINT/SIGTERM.
+"""``snapfit run``: the Telegram bot (long polling, or a webhook: bot.webhook) until SIGINT/SIGTERM.
 
 Startup problems end with one line and a non-zero status: no token (2), a token Telegram
-rejects, an unreachable Bot API, a model that cannot be loaded, an index folder that another
-process owns, a metrics port that is taken (1).
+rejects, an unreachable Bot API, a webhook address that cannot be listened on or that Telegram
+refuses, a model that cannot be loaded, an index folder that another process owns, a metrics
+port that is taken (1).
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ def run(config: ConfigOption = None) -> None:
             EXIT_CONFIG,
         )
     from telegram import Bot, Update
-    from telegram.error import InvalidToken, NetworkError
+    from telegram.error import BadRequest, InvalidToken, NetworkError
 
     from bot.app import build_application
+    from bot.webhook import webhook_options
     from indexer.embedding.errors import EncoderError
     from indexer.monitoring import MonitoringError
     from indexer.store import CatalogError
@@ -44,15 +46,33 @@ def run(config: ConfigOption = None) -> None:
         ):
             pass
 
+    webhook = webhook_options(settings.telegram)
+    allowed_updates = [Update.MESSAGE, Update.CALLBACK_QUERY]
     try:
         asyncio.run(reach_telegram())
-        # run_polling takes the current event loop; give it a fresh one (it closes it when done).
+        if webhook is not None:
+            try:
+                webhook.check_port()
+            except OSError as exc:
+                raise fail(
+                    f"cannot listen for webhook updates on {webhook.listen}:{webhook.port}: "
+                    f"{exc.strerror or exc} (check [telegram] webhook_listen and webhook_port)",
+                    EXIT_FAILED,
+                ) from None
+        # run_polling/run_webhook take the current event loop; give them a fresh one (closed when done).
         asyncio.set_event_loop(asyncio.new_event_loop())
-        application.run_polling(allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY], close_loop=True)
+        if webhook is None:
+            application.run_polling(allowed_updates=allowed_updates, close_loop=True)
+        else:
+            application.run_webhook(
+                **webhook.start_kwargs(), allowed_updates=allowed_updates, close_loop=True
+            )
     except InvalidToken:
         # PTB's own message quotes the token: never print it.
         raise fail("Telegram rejected the bot token (check TELEGRAM_BOT_TOKEN or [telegram] token)") from None
     except NetworkError as exc:
+        if webhook is not None and isinstance(exc, BadRequest):  # setWebhook refused
+            raise fail(f"Telegram refused the webhook {webhook.url}: {exc.message}") from None
         detail = str(exc).replace(token, "<redacted>")
         raise fail(f"cannot reach the Telegram Bot API at {settings.telegram.base_url}: {detail}") from None
     except (EncoderError, CatalogError, MonitoringError) as exc:

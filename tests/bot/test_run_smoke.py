@@ -1,5 +1,6 @@
 """The real processes: ``snapfit sync`` builds the index from the fake Musinsa, then ``snapfit run``
-against the fake Bot API answers a photo with an album from it and stops cleanly on SIGTERM."""
+against the fake Bot API answers a photo with an album from it and stops cleanly on SIGTERM; the same
+for ``snapfit run`` in webhook mode."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import asyncio
 import json
 import os
 import signal
+import socket
 import sys
 from pathlib import Path
 
@@ -86,3 +88,68 @@ async def test_snapfit_sync_then_run_answers_a_photo_and_stops_cleanly(
     assert TEST_TOKEN not in output and TEST_TOKEN.split(":", 1)[1] not in output
     # The updates it fetched were confirmed before it stopped: nothing is delivered twice.
     assert not fake.pending_updates
+
+
+async def test_snapfit_run_in_webhook_mode_answers_a_photo_and_stops_cleanly(
+    fake_telegram: FakeTelegram, world: World, store_dir: Path, tmp_path: Path
+) -> None:
+    fake = fake_telegram
+    port = free_port()
+    fake.webhook_origin = f"http://127.0.0.1:{port}"
+    fake.webhook_delivery.retry_seconds = 0.2
+    webhook = {"webhook_url": "https://bot.example.test/hook", "webhook_port": port}
+    config = write_config(
+        tmp_path / "config.toml", world, store_dir, telegram={**telegram_section(fake), **webhook}
+    )
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "PTB_TIMEDELTA": "1",
+        # DEBUG: python-telegram-bot logs every request's parameters, setWebhook's secret among them.
+        "SNAPFIT_LOGGING__LEVEL": "DEBUG",
+        # The session's index was built in this process at fp32 (see tests/conftest.py).
+        "SNAPFIT_MODEL__PRECISION": "fp32",
+    }
+    log_path = tmp_path / "snapfit.log"
+    with log_path.open("wb") as log:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            "--config",
+            str(config),
+            cwd=tmp_path,
+            env=env,
+            stdout=log,
+            stderr=log,
+        )
+        try:
+            registered = await fake.wait_for("setWebhook", ok=True, timeout=STARTUP)
+            secret = registered.params["secret_token"]
+            assert registered.params["url"] == "https://bot.example.test/hook" and len(secret) >= 32
+            fake.user(ANN, "Ann", language_code="en")
+            target = world.products[6]
+            since = fake.mark()
+            fake.push_photo(ANN, world.musinsa.image_bytes(target.id))
+            album = await next_album(fake, ANN, since)
+            assert product_ids(album)[0] == target.id
+            await next_text(fake, ANN, album.index, with_buttons=True)
+            process.send_signal(signal.SIGTERM)
+            returncode = await asyncio.wait_for(process.wait(), 60)
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+    output = log_path.read_text(encoding="utf-8", errors="replace")
+    assert returncode == 0, output
+    assert "Traceback" not in output
+    assert secret not in output and TEST_TOKEN.split(":", 1)[1] not in output
+    assert not fake.calls_of("getUpdates") and not fake.pending_updates
+    assert fake.webhook_posts[-1].delivered
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

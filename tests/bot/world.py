@@ -3,7 +3,7 @@
 ``build_index`` indexes a catalog the way sync will (crawl with the real client, download images
 with the image client, decode and embed with the tiny encoder, upsert into an Edge catalog) without
 depending on the sync engine. ``running`` drives a real PTB ``Application`` the way ``run_polling``
-does, including ``post_init``/``post_shutdown``, inside the test's event loop.
+(or ``run_webhook``) does, including ``post_init``/``post_shutdown``, inside the test's event loop.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot.webhook import WebhookOptions
 from indexer.config import (
     DataSettings,
     GarmentSettings,
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
     from indexer.embedding import Encoder
 
 ADMIN = 900_001
+ALLOWED_UPDATES = ["message", "callback_query"]  # as snapfit run asks for them
 WAIT = 30.0  # the bound on every wait for the bot; nothing normally comes close
 _PRODUCT_LINK = re.compile(r"/products/(\d+)")
 
@@ -119,13 +121,20 @@ def bot_settings(
 
 
 @asynccontextmanager
-async def running(app: Application) -> AsyncIterator[Application]:  # type: ignore[type-arg]
-    """initialize → post_init → polling → start, and back down (shutdown, post_shutdown), as run_polling."""
+async def running(
+    app: Application,  # type: ignore[type-arg]
+    webhook: WebhookOptions | None = None,
+) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+    """initialize → post_init → polling (or ``webhook``) → start, and back down (shutdown, post_shutdown),
+    as run_polling and run_webhook do."""
     assert app.updater is not None and app.post_init is not None and app.post_shutdown is not None
     await app.initialize()
     try:
         await app.post_init(app)
-        await app.updater.start_polling(poll_interval=0, timeout=1)
+        if webhook is None:
+            await app.updater.start_polling(poll_interval=0, timeout=1)
+        else:
+            await app.updater.start_webhook(**webhook.start_kwargs(), allowed_updates=ALLOWED_UPDATES)
         await app.start()
         yield app
     finally:

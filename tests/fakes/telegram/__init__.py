@@ -17,5 +17,17 @@ from .errors import ApiError
 from .request import UploadedFile
 from .server import Call, Download, FakeTelegram
 from .state import ChatAction, FakeUser
+from .webhook import WebhookConfig, WebhookPost
 
-__all__ = ["ApiError", "Call", "ChatAction", "Download", "FakeTelegram", "FakeUser", "UploadedFile", "errors"]
+__all__ = [
+    "ApiError",
+    "Call",
+    "ChatAction",
+    "Download",
+    "FakeTelegram",
+    "FakeUser",
+    "UploadedFile",
+    "WebhookConfig",
+    "WebhookPost",
+    "errors",
+]

@@ -125,6 +125,13 @@ CANT_PARSE_ALLOWED_UPDATES = "Bad Request: can't parse allowed_updates JSON arra
 CONFLICT_POLLING = (
     "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
 )
+CONFLICT_WEBHOOK = (
+    "Conflict: can't use getUpdates method while webhook is active; "
+    "use deleteWebhook to delete the webhook first"
+)
+WEBHOOK_HTTPS_REQUIRED = "Bad Request: bad webhook: An HTTPS URL must be provided for webhook"
+WEBHOOK_BAD_PORT = "Bad Request: bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443"
+SECRET_TOKEN_INVALID = "Bad Request: secret token contains unallowed characters"  # UNCONFIRMED
 COMMANDS_REQUIRED = 'Bad Request: parameter "commands" is required'
 CANT_PARSE_COMMANDS = "Bad Request: can't parse commands JSON object"
 BOT_COMMAND_INVALID = "Bad Request: BOT_COMMAND_INVALID"  # UNCONFIRMED

@@ -21,6 +21,7 @@ from .media import DOWNLOAD_LIMIT
 from .polling import UpdateQueue
 from .request import Params
 from .state import ChatAction, FakeState
+from .webhook import WebhookConfig, WebhookDelivery, check_secret_token, check_webhook_url
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
@@ -70,15 +71,24 @@ Handler = Callable[[Params], Awaitable[Any]]
 class BotApi:
     """The methods, by Telegram's case-insensitive name."""
 
-    def __init__(self, state: FakeState, updates: UpdateQueue, *, next_call_index: Callable[[], int]) -> None:
+    def __init__(
+        self,
+        state: FakeState,
+        updates: UpdateQueue,
+        webhook: WebhookDelivery,
+        *,
+        next_call_index: Callable[[], int],
+    ) -> None:
         self.state = state
         self.updates = updates
+        self.webhook = webhook
         self.bot: dict[str, Any] = {}  # the bot's User, set per request from the token
         self._next_call_index = next_call_index
         self.inputs = FileInputs(state)
         self.handlers: dict[str, tuple[str, Handler]] = {}
         for name in (
             "getMe",
+            "setWebhook",
             "deleteWebhook",
             "getWebhookInfo",
             "getUpdates",
@@ -116,20 +126,53 @@ class BotApi:
     async def _get_me(self, p: Params) -> Any:
         return dict(self.bot)
 
+    async def _set_webhook(self, p: Params) -> Any:
+        url = p.text("url") or ""
+        allowed = self._allowed_updates(p)
+        secret = p.text("secret_token")
+        if url:
+            check_webhook_url(url)
+        check_secret_token(secret)
+        if p.boolean("drop_pending_updates"):
+            self.updates.clear()
+        if not url:  # an empty URL removes the webhook, as deleteWebhook does
+            self.webhook.delete()
+            return True
+        if allowed is not None:
+            self.updates.allowed_updates = list(allowed)
+        self.webhook.set(
+            WebhookConfig(
+                url=url,
+                secret_token=secret or None,
+                max_connections=p.integer("max_connections", 40) or 40,
+                ip_address=p.text("ip_address") or None,
+                has_custom_certificate=p.file("certificate") is not None,
+            )
+        )
+        return True
+
     async def _delete_webhook(self, p: Params) -> Any:
         if p.boolean("drop_pending_updates"):
             self.updates.clear()
+        self.webhook.delete()
         return True
 
     async def _get_webhook_info(self, p: Params) -> Any:
-        return {"url": "", "has_custom_certificate": False, "pending_update_count": len(self.updates.pending)}
+        return self.webhook.info()
 
-    async def _get_updates(self, p: Params) -> Any:
+    @staticmethod
+    def _allowed_updates(p: Params) -> list[str] | None:
         allowed = p.json("allowed_updates", errors.CANT_PARSE_ALLOWED_UPDATES)
         if allowed is not None and not (
             isinstance(allowed, list) and all(isinstance(a, str) for a in allowed)
         ):
             raise errors.bad_request(errors.CANT_PARSE_ALLOWED_UPDATES)
+        return allowed
+
+    async def _get_updates(self, p: Params) -> Any:
+        allowed = self._allowed_updates(p)
+        if self.webhook.active:
+            raise errors.ApiError(409, errors.CONFLICT_WEBHOOK)
         return await self.updates.get_updates(
             offset=p.integer("offset", 0) or 0,
             limit=p.integer("limit", 100) or 0,

@@ -1,12 +1,14 @@
 """getUpdates: the pending-update queue and long polling.
 
 Update ids start at 1 and never decrease, even after ``reset()``. An update stays pending until a later
-call's ``offset`` confirms it. A waiting poll sleeps on an asyncio event that every pushed update sets.
+call's ``offset`` confirms it (or, in webhook mode, the bot's webhook answers 2xx to it). A waiting poll
+sleeps on an asyncio event that every pushed update sets.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +35,7 @@ class UpdateQueue:
         self._ids = itertools.count(1)
         self._polls: set[_Poll] = set()
         self._closing = False
+        self._arrived = asyncio.Event()  # set by every push (and close); replaced once it has fired
         self.long_poll_limit = long_poll_limit
         self.conflict_on_overlap = conflict_on_overlap
 
@@ -56,6 +59,22 @@ class UpdateQueue:
     def _wake_all(self) -> None:
         for poll in self._polls:
             poll.wake.set()
+        self._arrived.set()
+        self._arrived = asyncio.Event()
+
+    async def wait_for_push(self, seconds: float) -> None:
+        """Return at the next push (or close), or after ``seconds``."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._arrived.wait(), seconds)
+
+    def next_deliverable(self) -> dict[str, Any] | None:
+        """The oldest pending update of an allowed kind (webhook delivery)."""
+        ready = self._deliverable(1)
+        return ready[0] if ready else None
+
+    def confirm(self, update_id: int) -> None:
+        """The update was delivered (the webhook answered 2xx): it is no longer pending."""
+        self.pending = [update for update in self.pending if update["update_id"] != update_id]
 
     @property
     def polling(self) -> bool:

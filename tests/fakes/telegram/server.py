@@ -1,7 +1,8 @@
 """``FakeTelegram``: an aiohttp server on 127.0.0.1 that answers like api.telegram.org, plus the test API.
 
 Order of checks for every API request: the token, then injected faults, then the method. Every request,
-refused or not, is recorded as a ``Call``.
+refused or not, is recorded as a ``Call``. Updates go to the bot by getUpdates, or, once setWebhook was
+called, by POST to ``webhook_origin`` (see ``webhook``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from .request import Params, ParsedRequest, UploadedFile, read_request
 from .state import ChatAction, FakeState, FakeUser, RegisteredUrl
 from .transcript import chat_transcript
 from .updates import UpdateFactory, UserRef
+from .webhook import WebhookConfig, WebhookDelivery, WebhookPost
 
 CLIENT_MAX_SIZE = 60 * 1024 * 1024  # aiohttp's default is 1 MiB; Telegram's own limits apply after this
 _TOKEN = re.compile(r"[0-9]+:[A-Za-z0-9_-]+")
@@ -87,8 +89,14 @@ class FakeTelegram:
         bot_first_name: str = "snapfit",
         long_poll_limit: float = 5.0,
         conflict_on_overlapping_polls: bool = True,
+        webhook_origin: str | None = None,
+        webhook_retry_seconds: float = 0.5,
     ) -> None:
-        """``token``: the only token accepted (401 for others); ``None`` accepts any well-formed token."""
+        """``token``: the only token accepted (401 for others); ``None`` accepts any well-formed token.
+
+        ``webhook_origin``: where the bot's webhook really listens (``http://127.0.0.1:PORT``); the fake
+        POSTs there, with the path of the https URL the bot registered (settable later).
+        """
         if token is not None and not _TOKEN.fullmatch(token):
             raise ValueError(f"not a Telegram-style token: {token!r}")
         self.token = token
@@ -98,7 +106,13 @@ class FakeTelegram:
         self.updates = UpdateQueue(
             long_poll_limit=long_poll_limit, conflict_on_overlap=conflict_on_overlapping_polls
         )
-        self.api = BotApi(self.state, self.updates, next_call_index=lambda: len(self.calls))
+        self.webhook_delivery = WebhookDelivery(
+            self.updates, origin=webhook_origin, retry_seconds=webhook_retry_seconds
+        )
+        self.webhook_delivery.on_post.append(lambda: self._notify())
+        self.api = BotApi(
+            self.state, self.updates, self.webhook_delivery, next_call_index=lambda: len(self.calls)
+        )
         self._factory = UpdateFactory(self.state, self.updates)
         self.calls: list[Call] = []
         self.downloads: list[Download] = []
@@ -124,6 +138,7 @@ class FakeTelegram:
 
     async def stop(self) -> None:
         self.updates.close()
+        await self.webhook_delivery.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -453,7 +468,26 @@ class FakeTelegram:
         self.updates.clear()
         self.updates.allowed_updates = []
 
+    @property
+    def webhook_origin(self) -> str | None:
+        return self.webhook_delivery.origin
+
+    @webhook_origin.setter
+    def webhook_origin(self, origin: str | None) -> None:
+        """Where the bot's webhook server really listens, e.g. ``http://127.0.0.1:8443``."""
+        self.webhook_delivery.origin = origin
+
     # --- reading what happened ---------------------------------------------------------------------------
+    @property
+    def webhook(self) -> WebhookConfig | None:
+        """The webhook setWebhook registered (secret included), or None in polling mode."""
+        return self.webhook_delivery.config
+
+    @property
+    def webhook_posts(self) -> list[WebhookPost]:
+        """Every delivery attempt to the bot's webhook, oldest first."""
+        return list(self.webhook_delivery.posts)
+
     @property
     def violations(self) -> list[str]:
         """Calls that are test failures whatever Telegram would answer (e.g. reply_markup on an album)."""
