@@ -270,13 +270,25 @@ async def test_persistent_meta_result_failure_is_reported(fake: FakeMusinsa) -> 
             await first_page(client, "002")
 
 
-async def test_a_changed_shape_fails_at_once_without_retrying(fake: FakeMusinsa) -> None:
-    fake.faults.next(Fault.changed_shape(), match=LISTING_PATH)
-    async with client_for(fake) as client:
+async def test_one_bad_shape_page_is_retried_and_the_category_completes(fake: FakeMusinsa) -> None:
+    fake.faults.next(Fault.changed_shape(), match=on_page("2"))
+    sleeps = Sleeps()
+    async with client_for(fake, sleeps, max_retries=2) as client:
+        result = await client.crawl_category("001")
+    assert result.complete and not result.failed
+    assert [p.id for p in result.products] == fake.listing_ids("001")
+    assert result.stats.retries == 1 == len(sleeps.calls)
+    assert [r.query["page"] for r in listing_requests(fake)] == ["1", "2", "2", "3"]
+
+
+async def test_a_persistent_changed_shape_fails_after_max_retries(fake: FakeMusinsa) -> None:
+    fake.faults.next(Fault.changed_shape(), times=10, match=LISTING_PATH)
+    async with client_for(fake, max_retries=2) as client:
         with pytest.raises(UnexpectedResponseError, match=r"data\.list is missing") as caught:
             await first_page(client, "002")
     assert fake.url in str(caught.value)
-    assert len(listing_requests(fake)) == 1
+    assert "after 3 attempts" in str(caught.value)
+    assert len(listing_requests(fake)) == 3
 
 
 async def test_a_bad_request_is_not_retried(fake: FakeMusinsa) -> None:

@@ -2,7 +2,7 @@
 
 One shared aiohttp session; one global pace (``requests_per_second`` with jitter) and a bound
 on requests in flight (``max_concurrency``) across all callers; retries with exponential
-backoff and jitter on 429/403/5xx, timeouts, resets and malformed bodies, honouring
+backoff and jitter on 429/403/5xx, timeouts, resets and malformed or odd-shaped bodies, honouring
 Retry-After; robots.txt fetched once per host and obeyed; a circuit breaker per host that
 stops after repeated 403/429. Every failure ends as one of the typed errors in
 ``indexer.musinsa.errors``.
@@ -35,7 +35,6 @@ from indexer.musinsa.errors import (
     PlaceholderImageError,
     ProductPageNotFoundError,
     RequestFailedError,
-    ResultNotSuccessError,
     RobotsDisallowedError,
     UnexpectedResponseError,
 )
@@ -279,7 +278,10 @@ class MusinsaClient:
                     web_url=settings.web_url,
                     crawled_at=crawled_at,
                 )
-            except (MalformedBodyError, ResultNotSuccessError) as exc:
+            except UnexpectedResponseError as exc:
+                # A body that is not JSON, a soft refusal or an envelope of another shape: on one
+                # page these are transient edge answers far more often than a real API change, so
+                # they are retried like a 5xx and fail the category only when retries run out.
                 error_type, problem = type(exc), exc.problem
                 raise _RetryError(lambda n: error_type(url, problem, attempts=n), problem=problem) from None
 
