@@ -3,7 +3,8 @@
 One shared aiohttp session; one global pace (``requests_per_second`` with jitter) and a bound
 on requests in flight (``max_concurrency``) across all callers; retries with exponential
 backoff and jitter on 429/403/5xx, timeouts, resets and malformed or odd-shaped bodies, honouring
-Retry-After; robots.txt fetched once per host and obeyed; a circuit breaker per host that
+Retry-After; robots.txt read once per host (again after a day, or after a cool-down when it
+could not be read) and obeyed, its Crawl-delay included; a circuit breaker per host that
 stops after repeated 403/429. Every failure ends as one of the typed errors in
 ``indexer.musinsa.errors``.
 """
@@ -14,6 +15,7 @@ import asyncio
 import hashlib
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -36,6 +38,7 @@ from indexer.musinsa.errors import (
     ProductPageNotFoundError,
     RequestFailedError,
     RobotsDisallowedError,
+    RobotsUnreachableError,
     UnexpectedResponseError,
 )
 from indexer.musinsa.listing import decode_json, parse_listing
@@ -56,12 +59,23 @@ PageCallback = Callable[[CategoryCrawl], None]
 PAGE_SAFETY_CAP = 1000
 TEXT_BODY_LIMIT = 16 * 1024 * 1024
 BLOCK_STATUSES = frozenset({403, 429})
+# RFC 9309 §2.4: a robots.txt read is not used for more than a day.
+ROBOTS_MAX_AGE_SECONDS = 24 * 3600
 ACCEPT = {
     "json": "application/json, text/plain, */*",
     "html": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
     "image": "image/avif,image/webp,image/apng,image/*,*/*;q=0.8",
     "text": "text/plain,*/*;q=0.8",
 }
+
+
+@dataclass(frozen=True)
+class _RobotsEntry:
+    """One host's robots.txt as last read: its rules, or why it could not be read; until when."""
+
+    rules: RobotsTxt | None
+    unreachable: str | None  # the cause, when it could not be read
+    expires: float  # the client's clock time after which robots.txt is read again
 
 
 @dataclass(frozen=True)
@@ -95,7 +109,8 @@ class MusinsaClient:
 
     Use as ``async with MusinsaClient(settings.musinsa, images=settings.images) as client``.
     ``retry_sleep`` and ``rng`` exist so tests can observe and shorten the waits between
-    retries without touching the pacing of requests themselves.
+    retries without touching the pacing of requests themselves; ``clock`` (monotonic seconds)
+    times the robots.txt cache.
     """
 
     def __init__(
@@ -106,6 +121,7 @@ class MusinsaClient:
         retry_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
         placeholder_sha256: Iterable[str] = (),
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings
         self.stats = RequestStats()
@@ -116,8 +132,10 @@ class MusinsaClient:
         self._limiter = RateLimiter(settings.requests_per_second, rng=self._rng)
         self._in_flight = asyncio.Semaphore(settings.max_concurrency)
         self._breaker = CircuitBreaker(settings.max_consecutive_blocks)
-        self._robots: dict[str, RobotsTxt] = {}
+        self._clock = clock
+        self._robots: dict[str, _RobotsEntry] = {}
         self._robots_locks: dict[str, asyncio.Lock] = {}
+        self._host_pace: dict[str, RateLimiter] = {}  # hosts whose robots.txt asks for a Crawl-delay
         self._session: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> Self:
@@ -311,10 +329,11 @@ class MusinsaClient:
         *,
         passthrough: frozenset[int] = frozenset(),
         check_robots: bool = True,
+        retry_log_level: int = logging.DEBUG,
     ) -> T:
         """GET ``url`` with retries; ``parse`` turns a 2xx (or a ``passthrough`` status) into the result."""
         try:
-            return await self._attempts(url, kind, parse, stats, passthrough, check_robots)
+            return await self._attempts(url, kind, parse, stats, passthrough, check_robots, retry_log_level)
         except MusinsaError:
             self._count(stats, failures=1)
             raise
@@ -327,6 +346,7 @@ class MusinsaClient:
         stats: RequestStats | None,
         passthrough: frozenset[int],
         check_robots: bool,
+        retry_log_level: int,
     ) -> T:
         if self._session is None:
             raise RuntimeError("MusinsaClient is not open: use `async with MusinsaClient(...) as client`")
@@ -350,7 +370,8 @@ class MusinsaClient:
                     rng=self._rng,
                 )
                 self._count(stats, retries=1)
-                log.debug(
+                log.log(
+                    retry_log_level,
                     "retrying %s in %.2f s (%s; attempt %d of %d)",
                     url,
                     delay,
@@ -408,6 +429,9 @@ class MusinsaClient:
         limit = self._image_max_bytes if kind == "image" else TEXT_BODY_LIMIT
         host = origin(url)
         async with self._in_flight:
+            host_pace = self._host_pace.get(host)
+            if host_pace is not None:  # robots.txt's Crawl-delay: only ever slower than the global pace
+                await host_pace.acquire()
             await self._limiter.acquire()
             # Checked after the wait for a turn, so requests queued behind a block never go out.
             if self._breaker.is_open(host):
@@ -450,26 +474,41 @@ class MusinsaClient:
 
     async def _check_robots(self, url: str) -> None:
         host = origin(url)
-        robots = self._robots.get(host)
-        if robots is None:
-            lock = self._robots_locks.setdefault(host, asyncio.Lock())
-            async with lock:
-                robots = self._robots.get(host)
-                if robots is None:
-                    robots = await self._fetch_robots(host)
-                    self._robots[host] = robots
-        decision = robots.check(url, self.settings.user_agent)
+        entry = await self._robots_entry(host)
+        if entry.rules is None:
+            raise RobotsUnreachableError(
+                url,
+                host=host,
+                cause=entry.unreachable or "robots.txt could not be read",
+                robots_url=f"{host}/robots.txt",
+                retry_seconds=max(0.0, round(entry.expires - self._clock())),
+            )
+        decision = entry.rules.check(url, self.settings.user_agent)
         if not decision.allowed:
-            assert decision.rule is not None
             raise RobotsDisallowedError(
                 url,
-                rule=decision.rule.describe(),
+                rule=decision.describe(),
                 user_agent=self.settings.user_agent,
                 robots_url=f"{host}/robots.txt",
             )
 
-    async def _fetch_robots(self, host: str) -> RobotsTxt:
-        """RFC 9309: 2xx is parsed; 4xx (not 429) means no rules; unreachable means disallow all."""
+    async def _robots_entry(self, host: str) -> _RobotsEntry:
+        """The host's robots.txt, read once per host by whichever request needs it first."""
+        entry = self._robots.get(host)
+        if entry is not None and self._clock() < entry.expires:
+            return entry
+        lock = self._robots_locks.setdefault(host, asyncio.Lock())
+        async with lock:
+            entry = self._robots.get(host)
+            if entry is None or self._clock() >= entry.expires:
+                entry = await self._fetch_robots(host)
+                self._robots[host] = entry
+                self._pace_host(host, entry.rules)
+        return entry
+
+    async def _fetch_robots(self, host: str) -> _RobotsEntry:
+        """RFC 9309 §2.3.1: 2xx is parsed; 4xx (not 429) means no rules; anything else, after the
+        usual retries (each one logged), means disallow all until the next read."""
         url = f"{host}/robots.txt"
         unavailable = frozenset(range(400, 500)) - {429}
 
@@ -480,10 +519,36 @@ class MusinsaClient:
             return RobotsTxt.parse(response.text())
 
         try:
-            return await self._request(url, "text", parse, None, passthrough=unavailable, check_robots=False)
-        except MusinsaError as exc:
-            log.warning("could not read %s (%s): treating every path as disallowed", url, exc)
-            return RobotsTxt.disallow_all(f"robots.txt unreachable: {exc}")
+            rules = await self._request(
+                url,
+                "text",
+                parse,
+                None,
+                passthrough=unavailable,
+                check_robots=False,
+                retry_log_level=logging.WARNING,
+            )
+        except MusinsaError as exc:  # the RobotsUnreachableError that follows says it; callers log it
+            return _RobotsEntry(None, str(exc), self._clock() + self.settings.max_backoff_seconds)
+        return _RobotsEntry(rules, None, self._clock() + ROBOTS_MAX_AGE_SECONDS)
+
+    def _pace_host(self, host: str, rules: RobotsTxt | None) -> None:
+        """Honour robots.txt's Crawl-delay for ``host`` where it is slower than the global pace."""
+        delay = rules.crawl_delay(self.settings.user_agent) if rules is not None else None
+        if delay is None or delay <= self._limiter.interval:
+            self._host_pace.pop(host, None)
+            return
+        if host not in self._host_pace or self._host_pace[host].interval != delay:
+            log.info(
+                "%s/robots.txt asks for Crawl-delay: %g s; at most one request every %g s to %s "
+                "(slower than requests_per_second = %g)",
+                host,
+                delay,
+                delay,
+                host,
+                self.settings.requests_per_second,
+            )
+            self._host_pace[host] = RateLimiter(1.0 / delay, rng=self._rng)
 
 
 def _describe_network_error(exc: BaseException, timeout: float) -> str:
