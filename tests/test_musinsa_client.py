@@ -344,6 +344,49 @@ async def test_circuit_breaker_stops_the_category_and_the_run(fake: FakeMusinsa)
     assert len(listing_requests(fake)) == 4  # nothing more once the breaker opened
 
 
+async def test_after_a_burst_of_429s_the_image_breaker_probes_and_closes(fake: FakeMusinsa) -> None:
+    """The bot's long-lived image client: a short block must not stop its images for good."""
+    clock = FakeClock()
+    goods = fake.listing_ids("001")[:4]
+    fake.faults.next(Fault.throttled("0"), times=3, match="/images/")
+    settings = fake.musinsa_settings(max_retries=0, max_consecutive_blocks=3, max_backoff_seconds=30.0)
+    async with image_client(settings, ImageSettings(), rng=random.Random(0), clock=clock) as client:
+        for no in goods[:3]:
+            with pytest.raises(BlockedError, match="HTTP 429"):
+                await client.fetch_image(fake.image_url(no))
+        assert client.breaker.status().open
+        with pytest.raises(BlockedError, match=r"circuit breaker.*tries again in 30 s"):
+            await client.fetch_image(fake.image_url(goods[3]))
+        assert len(fake.requests_to("/images/")) == 3  # held back: nothing sent while open
+        clock.now += 30
+        assert await client.fetch_image(fake.image_url(goods[3])) == fake.image_bytes(goods[3])  # the probe
+        assert not client.breaker.status().open
+        photos = await asyncio.gather(*(client.fetch_image(fake.image_url(no)) for no in goods[:3]))
+    assert photos == [fake.image_bytes(no) for no in goods[:3]]
+    assert len(fake.requests_to("/images/")) == 3 + 1 + 3
+
+
+async def test_a_blocked_probe_keeps_the_breaker_open_for_twice_as_long(fake: FakeMusinsa) -> None:
+    clock = FakeClock()
+    goods = fake.listing_ids("001")[0]
+    fake.faults.next(Fault.throttled("0"), times=3, match="/images/")
+    settings = fake.musinsa_settings(max_retries=0, max_consecutive_blocks=2, max_backoff_seconds=10.0)
+    async with image_client(settings, ImageSettings(), rng=random.Random(0), clock=clock) as client:
+        for _ in range(2):
+            with pytest.raises(BlockedError):
+                await client.fetch_image(fake.image_url(goods))
+        clock.now += 10
+        with pytest.raises(BlockedError, match="HTTP 429"):
+            await client.fetch_image(fake.image_url(goods))  # the probe, still refused
+        assert client.breaker.status().next_probe_in_seconds == 20.0
+        clock.now += 19
+        with pytest.raises(BlockedError, match="circuit breaker"):
+            await client.fetch_image(fake.image_url(goods))
+        clock.now += 1
+        assert await client.fetch_image(fake.image_url(goods)) == fake.image_bytes(goods)
+    assert len(fake.requests_to("/images/")) == 4
+
+
 # --------------------------------------------------------------------- pacing
 
 

@@ -2,11 +2,11 @@
 
 One shared aiohttp session; one global pace (``requests_per_second`` with jitter) and a bound
 on requests in flight (``max_concurrency``) across all callers; retries with exponential
-backoff and jitter on 429/403/5xx, timeouts, resets and malformed or odd-shaped bodies, honouring
-Retry-After; robots.txt read once per host (again after a day, or after a cool-down when it
-could not be read) and obeyed, its Crawl-delay included; a circuit breaker per host that
-stops after repeated 403/429. Every failure ends as one of the typed errors in
-``indexer.musinsa.errors``.
+backoff and jitter on 429/403/5xx, timeouts, resets and malformed or odd-shaped bodies,
+honouring Retry-After; robots.txt read once per host (again after a day, or after a cool-down
+when it could not be read) and obeyed, its Crawl-delay included; a circuit breaker per host
+that holds requests back after repeated 403/429 and lets one probe through after a cool-down.
+Every failure ends as one of the typed errors in ``indexer.musinsa.errors``.
 """
 
 from __future__ import annotations
@@ -43,7 +43,13 @@ from indexer.musinsa.errors import (
 )
 from indexer.musinsa.listing import decode_json, parse_listing
 from indexer.musinsa.models import CategoryCrawl, ListingPage, RequestStats
-from indexer.musinsa.pacing import CircuitBreaker, RateLimiter, parse_retry_after, retry_delay
+from indexer.musinsa.pacing import (
+    Admission,
+    CircuitBreaker,
+    RateLimiter,
+    parse_retry_after,
+    retry_delay,
+)
 from indexer.musinsa.product_page import parse_product_page
 from indexer.musinsa.robots import RobotsTxt
 from indexer.musinsa.urls import IMAGE_REFERER, listing_url, origin, product_url
@@ -59,6 +65,8 @@ PageCallback = Callable[[CategoryCrawl], None]
 PAGE_SAFETY_CAP = 1000
 TEXT_BODY_LIMIT = 16 * 1024 * 1024
 BLOCK_STATUSES = frozenset({403, 429})
+# A breaker's cool-down starts at [musinsa] max_backoff_seconds and doubles up to this many times that.
+BREAKER_BACKOFF_LIMIT = 16
 # RFC 9309 §2.4: a robots.txt read is not used for more than a day.
 ROBOTS_MAX_AGE_SECONDS = 24 * 3600
 ACCEPT = {
@@ -131,7 +139,12 @@ class MusinsaClient:
         self._rng = rng or random.Random()
         self._limiter = RateLimiter(settings.requests_per_second, rng=self._rng)
         self._in_flight = asyncio.Semaphore(settings.max_concurrency)
-        self._breaker = CircuitBreaker(settings.max_consecutive_blocks)
+        self.breaker = CircuitBreaker(
+            settings.max_consecutive_blocks,
+            cooldown=settings.max_backoff_seconds,
+            max_cooldown=settings.max_backoff_seconds * BREAKER_BACKOFF_LIMIT,
+            clock=clock,
+        )
         self._clock = clock
         self._robots: dict[str, _RobotsEntry] = {}
         self._robots_locks: dict[str, asyncio.Lock] = {}
@@ -350,15 +363,14 @@ class MusinsaClient:
     ) -> T:
         if self._session is None:
             raise RuntimeError("MusinsaClient is not open: use `async with MusinsaClient(...) as client`")
-        host = origin(url)
         attempts = self.settings.max_retries + 1
         last: _RetryError | None = None
         for attempt in range(attempts):
             if check_robots and self.settings.obey_robots_txt:
                 await self._check_robots(url)
             try:
-                response = await self._send(url, kind, stats, attempt)
-                return self._judge(response, url, parse, stats, passthrough, host)
+                response = await self._send(url, kind, stats, attempt, passthrough)
+                return self._judge(response, url, parse, stats, passthrough)
             except _RetryError as retry:
                 last = retry
             if attempt + 1 < attempts:
@@ -390,11 +402,9 @@ class MusinsaClient:
         parse: Callable[[_Response], T],
         stats: RequestStats | None,
         passthrough: frozenset[int],
-        host: str,
     ) -> T:
         status = response.status
         blocked = status in BLOCK_STATUSES and status not in passthrough
-        self._breaker.record(host, blocked=blocked)
         if 200 <= status < 300 or status in passthrough:
             return parse(response)
         if blocked:
@@ -423,8 +433,11 @@ class MusinsaClient:
         snippet = response.text()[:120].replace("\n", " ")
         raise RequestFailedError(f"HTTP {status} from {url}: {snippet!r}", url=url, status=status)
 
-    async def _send(self, url: str, kind: Kind, stats: RequestStats | None, attempt: int) -> _Response:
-        """One paced attempt; network trouble becomes _RetryError, oversize bodies a final error."""
+    async def _send(
+        self, url: str, kind: Kind, stats: RequestStats | None, attempt: int, passthrough: frozenset[int]
+    ) -> _Response:
+        """One paced attempt past the breaker; network trouble becomes _RetryError, oversize bodies a
+        final error. The breaker hears the status as soon as it is known."""
         assert self._session is not None
         limit = self._image_max_bytes if kind == "image" else TEXT_BODY_LIMIT
         host = origin(url)
@@ -434,16 +447,28 @@ class MusinsaClient:
                 await host_pace.acquire()
             await self._limiter.acquire()
             # Checked after the wait for a turn, so requests queued behind a block never go out.
-            if self._breaker.is_open(host):
+            admission = self.breaker.admit(host)
+            if admission is Admission.REFUSE:
                 raise BlockedError(
-                    f"{host} answered 403/429 {self._breaker.consecutive(host)} times in a row; "
-                    f"stopped to respect the block (circuit breaker), not requesting {url}",
+                    f"{host} answered 403/429 {self.breaker.consecutive(host)} times in a row; "
+                    f"stopped to respect the block (circuit breaker), not requesting {url}; "
+                    f"one request tries again in {self.breaker.retry_in(host):.0f} s",
                     url=url,
                     attempts=attempt,
                 )
+            probe = admission is Admission.PROBE
+            if probe:
+                log.info("%s: circuit breaker half-open, probing with %s", host, url)
+            answered = False
             self._count(stats, requests=1)
             try:
                 async with self._session.get(url, headers=self._headers(kind)) as resp:
+                    blocked = resp.status in BLOCK_STATUSES and resp.status not in passthrough
+                    was_open = self.breaker.is_open(host)
+                    self.breaker.record(host, blocked=blocked, probe=probe)
+                    answered = True
+                    if probe or (blocked and not was_open and self.breaker.is_open(host)):
+                        self._log_breaker(host, resp.status, probe=probe, blocked=blocked)
                     ok = 200 <= resp.status < 300
                     if ok and resp.content_length is not None and resp.content_length > limit:
                         raise self._too_large(url, kind, limit, resp.content_length)
@@ -464,6 +489,21 @@ class MusinsaClient:
                 ) from None
             except aiohttp.ClientError as exc:
                 raise RequestFailedError(f"request to {url} failed: {exc}", url=url) from None
+            finally:
+                if probe and not answered:
+                    self.breaker.probe_unanswered(host)
+
+    def _log_breaker(self, host: str, status: int, *, probe: bool, blocked: bool) -> None:
+        if probe and not blocked:
+            log.warning("%s answered the circuit breaker's probe (HTTP %d): closed again", host, status)
+            return
+        log.warning(
+            "%s answered HTTP %d%s: circuit breaker open, no request to it for %.0f s, then one probe",
+            host,
+            status,
+            " to the probe" if probe else f" ({self.breaker.consecutive(host)} blocks in a row)",
+            self.breaker.retry_in(host),
+        )
 
     @staticmethod
     def _too_large(url: str, kind: Kind, limit: int, declared: int | None) -> MusinsaError:
