@@ -118,7 +118,8 @@ class MusinsaClient:
     Use as ``async with MusinsaClient(settings.musinsa, images=settings.images) as client``.
     ``retry_sleep`` and ``rng`` exist so tests can observe and shorten the waits between
     retries without touching the pacing of requests themselves; ``clock`` (monotonic seconds)
-    times the robots.txt cache.
+    times the robots.txt cache and the circuit breaker's cool-downs. ``breaker`` is public so
+    that monitoring can report its state.
     """
 
     def __init__(
@@ -533,7 +534,7 @@ class MusinsaClient:
             )
 
     async def _robots_entry(self, host: str) -> _RobotsEntry:
-        """The host's robots.txt, read once per host by whichever request needs it first."""
+        """The host's robots.txt, read by whichever request needs it first, again once it expired."""
         entry = self._robots.get(host)
         if entry is not None and self._clock() < entry.expires:
             return entry
