@@ -81,7 +81,7 @@ class BotMonitoring(Monitoring):
     def attach_bot(self, services: BotServices) -> None:
         """Observe the bot's searches, Musinsa clients, micro-batcher, index and nightly sync."""
         services.timings.observers.append(self.searches.observe_search)
-        self.metrics.watch_http("product_pages", lambda: services.product_pages.stats)
-        self.metrics.watch_http("images", lambda: services.image_downloads.stats)
+        self.watch_musinsa("product_pages", lambda: services.product_pages)
+        self.watch_musinsa("images", lambda: services.image_downloads)
         self.metrics.watch_batcher(lambda: services.batcher.stats)
         self.attach_sync(services.catalog, services.nightly)

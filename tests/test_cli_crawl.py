@@ -141,7 +141,23 @@ def test_robots_refusal_is_one_line_and_no_snapshot(fake: FakeMusinsa, tmp_path:
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1
     assert lines[0].startswith("snapfit: robots.txt (")
-    assert "'Disallow: /' (line 12, group User-agent: *)" in lines[0]
+    assert f"(group User-agent: *, path {LISTING_PATH}?gf=A&category=001" in lines[0]
+    assert "Traceback" not in result.output + result.stderr
+    assert snapshots(tmp_path) == []
+    assert fake.requests_to(LISTING_PATH) == []
+
+
+def test_an_unreachable_robots_is_one_line_naming_the_cause(fake: FakeMusinsa, tmp_path: Path) -> None:
+    fake.faults.next(Fault.http(503), times=100, match="/robots.txt")
+    path = config(fake, tmp_path, max_retries=1, backoff_seconds=0.01)
+    result = runner.invoke(app, ["crawl", "-c", str(path), "--category", "001"])
+    assert result.exit_code == 1
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert "retrying" in lines[0] and "/robots.txt" in lines[0]  # each retry is logged
+    errors = [line for line in lines if line.startswith("snapfit: ")]
+    assert len(errors) == 1 and errors == lines[-1:]
+    assert errors[0].startswith(f"snapfit: cannot reach {fake.url}: HTTP 503 from {fake.url}/robots.txt")
+    assert "disallows" not in errors[0] and "obey_robots_txt" not in errors[0]
     assert "Traceback" not in result.output + result.stderr
     assert snapshots(tmp_path) == []
     assert fake.requests_to(LISTING_PATH) == []

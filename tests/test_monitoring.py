@@ -17,11 +17,19 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bot.search_metrics import SEARCH_METRIC_NAMES, SearchMetrics
 from bot.timing import STAGES, StageTimings
-from indexer.config import DataSettings, MetricsSettings, ScheduleSettings, Settings, StoreSettings
+from indexer.config import (
+    DataSettings,
+    MetricsSettings,
+    MusinsaSettings,
+    ScheduleSettings,
+    Settings,
+    StoreSettings,
+)
 from indexer.embedding.batcher import BatcherStats
 from indexer.monitoring import Monitoring, MonitoringError
 from indexer.monitoring.health import HealthCheck
 from indexer.monitoring.metrics import METRIC_NAMES, Metrics
+from indexer.musinsa import MusinsaClient
 from indexer.musinsa.models import RequestStats
 from indexer.schedule import NightlySync
 from indexer.store import Catalog, open_catalog
@@ -372,6 +380,58 @@ async def test_the_endpoints_answer_over_http(tmp_path: Path) -> None:
         await monitoring.stop()
     with pytest.raises(aiohttp.ClientConnectionError):
         await get(f"{base}/healthz")
+
+
+class MonotonicClock:
+    def __init__(self) -> None:
+        self.now = 500.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_musinsa_breakers_are_a_gauge_and_an_informational_part_of_healthz(tmp_path: Path) -> None:
+    clock = MonotonicClock()
+    images = MusinsaClient(MusinsaSettings(max_consecutive_blocks=2, max_backoff_seconds=30.0), clock=clock)
+    pages = MusinsaClient(MusinsaSettings())
+    monitoring = Monitoring(settings(tmp_path), "bot")
+    monitoring.watch_musinsa("images", lambda: images)
+    monitoring.watch_musinsa("product_pages", lambda: pages)
+    catalog = await open_catalog(StoreSettings(url=":memory:"))
+    try:
+        monitoring.health.attach(catalog)
+        before = await monitoring.health.check()
+
+        def gauge(client: str) -> float | None:
+            return value(monitoring.metrics.render().decode(), "snapfit_musinsa_breaker_open", client=client)
+
+        async def image_breaker() -> str:
+            return (await monitoring.health.check()).to_json()["musinsa_breakers"]["images"]["state"]
+
+        assert gauge("images") == 0 and gauge("product_pages") == 0
+        assert before.to_json()["musinsa_breakers"]["images"]["state"] == "closed"
+        host = "https://image.msscdn.net"
+        images.breaker.record(host, blocked=True)
+        images.breaker.record(host, blocked=True)
+        assert gauge("images") == 1 and gauge("product_pages") == 0
+
+        health = await monitoring.health.check()
+        assert (health.status, health.reasons) == (before.status, before.reasons)  # never a 503 reason
+        assert health.to_json()["musinsa_breakers"] == {
+            "images": {"state": "open", "open_hosts": [host], "next_probe_in_seconds": 30.0},
+            "product_pages": {"state": "closed", "open_hosts": [], "next_probe_in_seconds": None},
+        }
+        clock.now += 30
+        assert (await monitoring.health.check()).to_json()["musinsa_breakers"]["images"][
+            "state"
+        ] == "half_open"
+        assert gauge("images") == 1  # still held back until the probe answers
+        images.breaker.admit(host)
+        images.breaker.record(host, blocked=False, probe=True)
+        assert gauge("images") == 0
+        assert await image_breaker() == "closed"
+    finally:
+        await catalog.close()
 
 
 async def test_a_taken_port_is_one_line_that_says_what_to_change(tmp_path: Path) -> None:

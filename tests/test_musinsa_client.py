@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import io
+import itertools
+import logging
 import random
+import socket
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -31,12 +34,23 @@ from indexer.musinsa.errors import (
     RequestFailedError,
     ResultNotSuccessError,
     RobotsDisallowedError,
+    RobotsUnreachableError,
     UnexpectedResponseError,
 )
 from tests.fakes.musinsa import LISTING_PATH, MUSINSA_ROBOTS, FakeMusinsa, Fault
 from tests.fakes.musinsa_catalog import FakeCatalog
 
 CATEGORIES = ("001004", "001001", "002022")
+
+
+class FakeClock:
+    """Monotonic seconds that only move when a test moves them."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
 
 
 class Sleeps:
@@ -62,13 +76,18 @@ async def fake() -> AsyncIterator[FakeMusinsa]:
 
 
 def client_for(
-    fake: FakeMusinsa, sleeps: Sleeps | None = None, images: ImageSettings | None = None, **overrides: object
+    fake: FakeMusinsa,
+    sleeps: Sleeps | None = None,
+    images: ImageSettings | None = None,
+    clock: FakeClock | None = None,
+    **overrides: object,
 ) -> MusinsaClient:
     return MusinsaClient(
         fake.musinsa_settings(**overrides),
         images=images,
         retry_sleep=sleeps or Sleeps(),
         rng=random.Random(0),
+        **({"clock": clock} if clock is not None else {}),
     )
 
 
@@ -270,13 +289,25 @@ async def test_persistent_meta_result_failure_is_reported(fake: FakeMusinsa) -> 
             await first_page(client, "002")
 
 
-async def test_a_changed_shape_fails_at_once_without_retrying(fake: FakeMusinsa) -> None:
-    fake.faults.next(Fault.changed_shape(), match=LISTING_PATH)
-    async with client_for(fake) as client:
+async def test_one_bad_shape_page_is_retried_and_the_category_completes(fake: FakeMusinsa) -> None:
+    fake.faults.next(Fault.changed_shape(), match=on_page("2"))
+    sleeps = Sleeps()
+    async with client_for(fake, sleeps, max_retries=2) as client:
+        result = await client.crawl_category("001")
+    assert result.complete and not result.failed
+    assert [p.id for p in result.products] == fake.listing_ids("001")
+    assert result.stats.retries == 1 == len(sleeps.calls)
+    assert [r.query["page"] for r in listing_requests(fake)] == ["1", "2", "2", "3"]
+
+
+async def test_a_persistent_changed_shape_fails_after_max_retries(fake: FakeMusinsa) -> None:
+    fake.faults.next(Fault.changed_shape(), times=10, match=LISTING_PATH)
+    async with client_for(fake, max_retries=2) as client:
         with pytest.raises(UnexpectedResponseError, match=r"data\.list is missing") as caught:
             await first_page(client, "002")
     assert fake.url in str(caught.value)
-    assert len(listing_requests(fake)) == 1
+    assert "after 3 attempts" in str(caught.value)
+    assert len(listing_requests(fake)) == 3
 
 
 async def test_a_bad_request_is_not_retried(fake: FakeMusinsa) -> None:
@@ -313,6 +344,49 @@ async def test_circuit_breaker_stops_the_category_and_the_run(fake: FakeMusinsa)
     assert len(listing_requests(fake)) == 4  # nothing more once the breaker opened
 
 
+async def test_after_a_burst_of_429s_the_image_breaker_probes_and_closes(fake: FakeMusinsa) -> None:
+    """The bot's long-lived image client: a short block must not stop its images for good."""
+    clock = FakeClock()
+    goods = fake.listing_ids("001")[:4]
+    fake.faults.next(Fault.throttled("0"), times=3, match="/images/")
+    settings = fake.musinsa_settings(max_retries=0, max_consecutive_blocks=3, max_backoff_seconds=30.0)
+    async with image_client(settings, ImageSettings(), rng=random.Random(0), clock=clock) as client:
+        for no in goods[:3]:
+            with pytest.raises(BlockedError, match="HTTP 429"):
+                await client.fetch_image(fake.image_url(no))
+        assert client.breaker.status().open
+        with pytest.raises(BlockedError, match=r"circuit breaker.*tries again in 30 s"):
+            await client.fetch_image(fake.image_url(goods[3]))
+        assert len(fake.requests_to("/images/")) == 3  # held back: nothing sent while open
+        clock.now += 30
+        assert await client.fetch_image(fake.image_url(goods[3])) == fake.image_bytes(goods[3])  # the probe
+        assert not client.breaker.status().open
+        photos = await asyncio.gather(*(client.fetch_image(fake.image_url(no)) for no in goods[:3]))
+    assert photos == [fake.image_bytes(no) for no in goods[:3]]
+    assert len(fake.requests_to("/images/")) == 3 + 1 + 3
+
+
+async def test_a_blocked_probe_keeps_the_breaker_open_for_twice_as_long(fake: FakeMusinsa) -> None:
+    clock = FakeClock()
+    goods = fake.listing_ids("001")[0]
+    fake.faults.next(Fault.throttled("0"), times=3, match="/images/")
+    settings = fake.musinsa_settings(max_retries=0, max_consecutive_blocks=2, max_backoff_seconds=10.0)
+    async with image_client(settings, ImageSettings(), rng=random.Random(0), clock=clock) as client:
+        for _ in range(2):
+            with pytest.raises(BlockedError):
+                await client.fetch_image(fake.image_url(goods))
+        clock.now += 10
+        with pytest.raises(BlockedError, match="HTTP 429"):
+            await client.fetch_image(fake.image_url(goods))  # the probe, still refused
+        assert client.breaker.status().next_probe_in_seconds == 20.0
+        clock.now += 19
+        with pytest.raises(BlockedError, match="circuit breaker"):
+            await client.fetch_image(fake.image_url(goods))
+        clock.now += 1
+        assert await client.fetch_image(fake.image_url(goods)) == fake.image_bytes(goods)
+    assert len(fake.requests_to("/images/")) == 4
+
+
 # --------------------------------------------------------------------- pacing
 
 
@@ -340,9 +414,10 @@ async def test_robots_disallow_is_obeyed_with_a_clear_message(fake: FakeMusinsa)
             await client.fetch_product(fake.listing_ids("001")[0])
     message = str(caught.value)
     assert f"{fake.url}{LISTING_PATH}?gf=A&category=001" in message
-    assert "'Disallow: /' (line 12, group User-agent: *)" in message
+    assert f"(group User-agent: *, path {LISTING_PATH}?gf=A&category=001" in message
     assert "snapfit/0.1" in message
     assert "obey_robots_txt" in message
+    assert not isinstance(caught.value, RobotsUnreachableError)
     assert listing_requests(fake) == []
     assert fake.requests_to("/products/") == []
     assert len(fake.requests_to("/robots.txt")) == 1
@@ -356,15 +431,89 @@ async def test_robots_override_crawls_without_reading_robots(fake: FakeMusinsa) 
     assert fake.requests_to("/robots.txt") == []
 
 
-async def test_missing_robots_allows_and_unreachable_robots_refuses(fake: FakeMusinsa) -> None:
-    fake.robots_txt = None  # 404
+async def test_missing_robots_allows_everything(fake: FakeMusinsa) -> None:
+    fake.robots_txt = None  # 404: RFC 9309 "unavailable", no rules apply
     async with client_for(fake) as client:
         assert (await first_page(client, "002")).products
-    fake.robots_txt = "User-agent: *\nAllow: /\n"
+
+
+async def test_an_unreachable_robots_names_the_cause_logs_each_retry_and_refuses(
+    fake: FakeMusinsa, caplog: pytest.LogCaptureFixture
+) -> None:
     fake.faults.next(Fault.http(503), times=100, match="/robots.txt")
-    async with client_for(fake, max_retries=1) as client:
-        with pytest.raises(RobotsDisallowedError, match=r"robots\.txt unreachable"):
+    with caplog.at_level(logging.WARNING, logger="indexer.musinsa"):
+        async with client_for(fake, max_retries=2) as client:
+            with pytest.raises(RobotsUnreachableError) as caught:
+                await first_page(client, "002")
+    assert isinstance(caught.value, RobotsDisallowedError)  # callers stop the run as for a refusal
+    message = str(caught.value)
+    assert message.startswith(
+        f"cannot reach {fake.url}: HTTP 503 from {fake.url}/robots.txt after 3 attempts"
+    )
+    assert "disallows" not in message and "obey_robots_txt" not in message  # nobody refused anything
+    assert listing_requests(fake) == []  # RFC 9309: nothing is crawled without robots.txt
+    retries = [r.getMessage() for r in caplog.records if r.getMessage().startswith("retrying")]
+    assert len(retries) == 2 and all("/robots.txt" in line and "HTTP 503" in line for line in retries)
+
+
+async def test_a_connection_failure_is_named_not_called_a_refusal(fake: FakeMusinsa) -> None:
+    with socket.socket() as closed:  # a port nobody listens on: the connection is refused
+        closed.bind(("127.0.0.1", 0))
+        nowhere = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    settings = {"api_url": nowhere, "max_retries": 0, "timeout_seconds": 5.0}
+    async with client_for(fake, **settings) as client:
+        with pytest.raises(RobotsUnreachableError) as caught:
             await first_page(client, "002")
+    message = str(caught.value)
+    assert message.startswith(f"cannot reach {nowhere}: connection failed (")
+    assert "disallows" not in message and "obey_robots_txt" not in message
+
+
+async def test_an_unreachable_robots_is_read_again_after_a_cool_down(fake: FakeMusinsa) -> None:
+    clock = FakeClock()
+    fake.faults.next(Fault.http(503), times=2, match="/robots.txt")
+    async with client_for(fake, clock=clock, max_retries=1, max_backoff_seconds=30.0) as client:
+        with pytest.raises(RobotsUnreachableError, match=r"reads robots\.txt again in 30 s"):
+            await first_page(client, "002")
+        clock.now += 10
+        with pytest.raises(RobotsUnreachableError, match=r"again in 20 s"):
+            await first_page(client, "002")  # within the cool-down: not asked again
+        assert len(fake.requests_to("/robots.txt")) == 2
+        clock.now += 25
+        assert (await first_page(client, "002")).products
+    assert len(fake.requests_to("/robots.txt")) == 3
+
+
+async def test_robots_is_read_again_after_a_day(fake: FakeMusinsa) -> None:
+    clock = FakeClock()
+    async with client_for(fake, clock=clock) as client:
+        await first_page(client, "002")
+        clock.now += 23 * 3600
+        await first_page(client, "002")
+        assert len(fake.requests_to("/robots.txt")) == 1
+        fake.robots_txt = MUSINSA_ROBOTS
+        clock.now += 3600
+        with pytest.raises(RobotsDisallowedError):
+            await first_page(client, "002")
+    assert len(fake.requests_to("/robots.txt")) == 2
+
+
+async def test_crawl_delay_slows_the_pace_for_its_host(fake: FakeMusinsa) -> None:
+    fake.robots_txt = "User-agent: *\nCrawl-delay: 0.3\nAllow: /\n"
+    async with client_for(fake, requests_per_second=20.0) as client:
+        result = await client.crawl_category("001")
+    assert result.complete
+    times = [r.time for r in listing_requests(fake)]
+    assert len(times) == 3
+    assert all(later - earlier >= 0.29 for earlier, later in itertools.pairwise(times)), times
+
+
+async def test_crawl_delay_never_speeds_up_the_pace(fake: FakeMusinsa) -> None:
+    fake.robots_txt = "User-agent: *\nCrawl-delay: 0.01\nAllow: /\n"
+    async with client_for(fake, requests_per_second=4.0) as client:
+        await client.crawl_category("001")
+    times = [r.time for r in listing_requests(fake)]
+    assert all(later - earlier >= 0.24 for earlier, later in itertools.pairwise(times)), times
 
 
 async def test_robots_is_fetched_once_under_concurrency(fake: FakeMusinsa) -> None:

@@ -10,7 +10,14 @@ from email.utils import format_datetime
 
 import pytest
 
-from indexer.musinsa.pacing import CircuitBreaker, RateLimiter, parse_retry_after, retry_delay
+from indexer.musinsa.pacing import (
+    Admission,
+    BreakerState,
+    CircuitBreaker,
+    RateLimiter,
+    parse_retry_after,
+    retry_delay,
+)
 
 
 def test_retry_after_seconds_and_http_date() -> None:
@@ -54,7 +61,88 @@ def test_circuit_breaker_opens_after_consecutive_blocks_only() -> None:
     assert breaker.is_open(host)
     assert not breaker.is_open("https://image.msscdn.net")  # per host
     breaker.record(host, blocked=False)
-    assert breaker.is_open(host)  # stays open for the run
+    assert breaker.is_open(host)  # a late answer to an earlier request does not close it; a probe does
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def open_breaker(clock: Clock, **options: float) -> tuple[CircuitBreaker, str]:
+    breaker = CircuitBreaker(2, clock=clock, **options)
+    host = "https://image.msscdn.net"
+    breaker.record(host, blocked=True)
+    breaker.record(host, blocked=True)
+    return breaker, host
+
+
+def test_the_breaker_half_opens_after_its_cool_down_and_a_good_probe_closes_it() -> None:
+    clock = Clock()
+    breaker, host = open_breaker(clock, cooldown=60.0)
+    assert breaker.state(host) is BreakerState.OPEN
+    assert breaker.admit(host) is Admission.REFUSE
+    assert breaker.retry_in(host) == 60.0
+    clock.now += 59.9
+    assert breaker.admit(host) is Admission.REFUSE
+    clock.now += 0.1
+    assert breaker.state(host) is BreakerState.HALF_OPEN
+    assert breaker.admit(host) is Admission.PROBE
+    assert breaker.admit(host) is Admission.REFUSE  # one probe at a time
+    breaker.record(host, blocked=False, probe=True)
+    assert breaker.state(host) is BreakerState.CLOSED
+    assert breaker.admit(host) is Admission.SEND
+    assert breaker.consecutive(host) == 0
+    breaker.record(host, blocked=True)  # closed again: counts from zero
+    assert not breaker.is_open(host)
+
+
+def test_a_blocked_probe_doubles_the_cool_down_up_to_the_cap() -> None:
+    clock = Clock()
+    breaker, host = open_breaker(clock, cooldown=10.0, max_cooldown=35.0)
+    waits = []
+    for _ in range(4):
+        waits.append(breaker.retry_in(host))
+        clock.now += breaker.retry_in(host)
+        assert breaker.admit(host) is Admission.PROBE
+        breaker.record(host, blocked=True, probe=True)
+        assert breaker.state(host) is BreakerState.OPEN
+    assert waits == [10.0, 20.0, 35.0, 35.0]
+    clock.now += 35.0
+    assert breaker.admit(host) is Admission.PROBE
+    breaker.record(host, blocked=False, probe=True)
+    breaker.record(host, blocked=True)
+    breaker.record(host, blocked=True)
+    assert breaker.retry_in(host) == 10.0  # a closed breaker starts again from the first cool-down
+
+
+def test_a_probe_without_an_answer_waits_one_more_cool_down() -> None:
+    clock = Clock()
+    breaker, host = open_breaker(clock, cooldown=10.0)
+    clock.now += 10.0
+    assert breaker.admit(host) is Admission.PROBE
+    clock.now += 3.0
+    breaker.probe_unanswered(host)
+    assert breaker.state(host) is BreakerState.OPEN
+    assert breaker.retry_in(host) == 10.0
+    assert breaker.admit(host) is Admission.REFUSE
+
+
+def test_breaker_status_is_the_worst_host() -> None:
+    clock = Clock()
+    breaker, host = open_breaker(clock, cooldown=10.0)
+    breaker.record("https://api.musinsa.com", blocked=False)
+    status = breaker.status()
+    assert status.open and status.state is BreakerState.OPEN
+    assert status.to_json() == {"state": "open", "open_hosts": [host], "next_probe_in_seconds": 10.0}
+    clock.now += 10.0
+    assert breaker.status().state is BreakerState.HALF_OPEN
+    breaker.admit(host)
+    breaker.record(host, blocked=False, probe=True)
+    assert breaker.status().to_json() == {"state": "closed", "open_hosts": [], "next_probe_in_seconds": None}
 
 
 async def test_rate_limiter_spaces_concurrent_starts() -> None:

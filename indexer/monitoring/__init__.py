@@ -15,7 +15,10 @@ from indexer.monitoring.metrics import METRIC_NAMES, Metrics
 from indexer.monitoring.server import MonitoringError, MonitoringServer
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from indexer.config import Settings
+    from indexer.musinsa.client import MusinsaClient
     from indexer.schedule import NightlySync
     from indexer.store import Catalog
 
@@ -58,6 +61,13 @@ class Monitoring:
     @property
     def port(self) -> int | None:
         return self.server.port
+
+    def watch_musinsa(self, client: str, source: Callable[[], MusinsaClient]) -> None:
+        """Count a long-lived Musinsa client's requests and report its circuit breaker (metrics and
+        /healthz, informational)."""
+        self.metrics.watch_http(client, lambda: source().stats)
+        self.metrics.watch_breaker(client, lambda: source().breaker.status())
+        self.health.watch_breaker(client, lambda: source().breaker.status())
 
     def attach_sync(self, catalog: Catalog, nightly: NightlySync | None) -> None:
         """Health-check ``catalog``; count the syncs ``nightly`` runs."""

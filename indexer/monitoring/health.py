@@ -21,6 +21,7 @@ from indexer.store.errors import CatalogError
 from indexer.sync.summary import SyncSummary, load_last_ok_summary, load_last_summary
 
 if TYPE_CHECKING:
+    from indexer.musinsa.pacing import BreakerStatus
     from indexer.schedule import NightlySync
     from indexer.store import Catalog
 
@@ -89,6 +90,8 @@ class Health:
     checked_at: datetime
     store: StoreStatus | None = None
     sync: SyncStatus | None = None
+    # The Musinsa clients' circuit breakers by client; informational, never a reason for 503.
+    breakers: dict[str, BreakerStatus] = field(default_factory=dict)
 
     @property
     def http_status(self) -> int:
@@ -102,6 +105,7 @@ class Health:
             "reasons": self.reasons,
             "store": self.store.to_json() if self.store else None,
             "sync": self.sync.to_json() if self.sync else None,
+            "musinsa_breakers": {client: status.to_json() for client, status in self.breakers.items()},
         }
 
 
@@ -132,10 +136,15 @@ class HealthCheck:
         self.started_at = clock()
         self.catalog: Catalog | None = None
         self.nightly: NightlySync | None = None
+        self._breakers: dict[str, Callable[[], BreakerStatus]] = {}
 
     def attach(self, catalog: Catalog, nightly: NightlySync | None = None) -> None:
         self.catalog = catalog
         self.nightly = nightly
+
+    def watch_breaker(self, client: str, status: Callable[[], BreakerStatus]) -> None:
+        """Report a Musinsa client's circuit breaker (read at each check)."""
+        self._breakers[client] = status
 
     async def check(self) -> Health:
         now = self._clock()
@@ -157,7 +166,8 @@ class HealthCheck:
                     f"the last successful sync finished {sync.age_hours:.1f} h ago, more than "
                     f"[metrics] max_sync_age_hours = {self.settings.max_sync_age_hours:g}"
                 )
-        return Health(self.process, "unhealthy" if reasons else "ok", reasons, now, store, sync)
+        breakers = {client: status() for client, status in self._breakers.items()}
+        return Health(self.process, "unhealthy" if reasons else "ok", reasons, now, store, sync, breakers)
 
     async def store_status(self) -> StoreStatus:
         """One bounded round trip to the index; any failure is an unreachable store with its reason."""

@@ -1,9 +1,10 @@
 """Prometheus series of one snapfit process, in a registry of its own (never the global default).
 
 Pushed by this process's syncs (``observe_sync``), read at scrape time from the Musinsa clients'
-and the micro-batcher's counters (``watch_http``, ``watch_batcher``), and snapshots of the index
-and last sync from the latest health check (``update``). The bot adds its search series to the
-same ``registry`` (``bot.search_metrics``). ``METRIC_NAMES`` lists the series defined here.
+counters and breakers and the micro-batcher's counters (``watch_http``, ``watch_breaker``,
+``watch_batcher``), and snapshots of the index and last sync from the latest health check
+(``update``). The bot adds its search series to the same ``registry`` (``bot.search_metrics``).
+``METRIC_NAMES`` lists the series defined here.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from indexer.monitoring.health import Health, Process, SyncStatus, finished_at
 if TYPE_CHECKING:
     from indexer.embedding.batcher import BatcherStats
     from indexer.musinsa.models import RequestStats
+    from indexer.musinsa.pacing import BreakerStatus
     from indexer.sync.summary import SyncSummary
 
 log = logging.getLogger(__name__)
@@ -48,6 +50,7 @@ METRIC_NAMES = (
     "snapfit_musinsa_retries_total",
     "snapfit_musinsa_failures_total",
     "snapfit_musinsa_throttled_total",
+    "snapfit_musinsa_breaker_open",
     "snapfit_store_up",
     "snapfit_index_products",
     "snapfit_index_category_products",
@@ -111,6 +114,10 @@ class Metrics:
         """Expose a Musinsa client's request counters as ``snapfit_musinsa_*_total{client=...}``."""
         self._live.http[client] = stats
 
+    def watch_breaker(self, client: str, status: Callable[[], BreakerStatus]) -> None:
+        """Expose a Musinsa client's circuit breaker as ``snapfit_musinsa_breaker_open{client=...}``."""
+        self._live.breakers[client] = status
+
     def watch_batcher(self, stats: Callable[[], BatcherStats]) -> None:
         self._live.batcher = stats
 
@@ -130,6 +137,7 @@ class _LiveCollector(Collector):
     def __init__(self) -> None:
         self.http: dict[str, Callable[[], RequestStats]] = {}
         self.sync_http: dict[str, dict[str, int]] = {}  # accumulated from this process's syncs
+        self.breakers: dict[str, Callable[[], BreakerStatus]] = {}
         self.batcher: Callable[[], BatcherStats] | None = None
 
     def collect(self) -> Iterator[Metric]:
@@ -148,6 +156,14 @@ class _LiveCollector(Collector):
             for key in HTTP_FIELDS:
                 families[key].add_metric([client], counts[key])
         yield from families.values()
+        breakers = GaugeMetricFamily(
+            "snapfit_musinsa_breaker_open",
+            "1 while a Musinsa client's circuit breaker holds requests back (open or half-open), else 0",
+            labels=["client"],
+        )
+        for client, status in self.breakers.items():
+            breakers.add_metric([client], 1 if status().open else 0)
+        yield breakers
         batcher = self.batcher() if self.batcher is not None else None
         for name, attribute, text in (
             ("snapfit_encoder_busy_rejections", "busy", "Photo embeddings refused: the queue was full"),

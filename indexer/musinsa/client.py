@@ -2,10 +2,11 @@
 
 One shared aiohttp session; one global pace (``requests_per_second`` with jitter) and a bound
 on requests in flight (``max_concurrency``) across all callers; retries with exponential
-backoff and jitter on 429/403/5xx, timeouts, resets and malformed bodies, honouring
-Retry-After; robots.txt fetched once per host and obeyed; a circuit breaker per host that
-stops after repeated 403/429. Every failure ends as one of the typed errors in
-``indexer.musinsa.errors``.
+backoff and jitter on 429/403/5xx, timeouts, resets and malformed or odd-shaped bodies,
+honouring Retry-After; robots.txt read once per host (again after a day, or after a cool-down
+when it could not be read) and obeyed, its Crawl-delay included; a circuit breaker per host
+that holds requests back after repeated 403/429 and lets one probe through after a cool-down.
+Every failure ends as one of the typed errors in ``indexer.musinsa.errors``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import asyncio
 import hashlib
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -35,13 +37,19 @@ from indexer.musinsa.errors import (
     PlaceholderImageError,
     ProductPageNotFoundError,
     RequestFailedError,
-    ResultNotSuccessError,
     RobotsDisallowedError,
+    RobotsUnreachableError,
     UnexpectedResponseError,
 )
 from indexer.musinsa.listing import decode_json, parse_listing
 from indexer.musinsa.models import CategoryCrawl, ListingPage, RequestStats
-from indexer.musinsa.pacing import CircuitBreaker, RateLimiter, parse_retry_after, retry_delay
+from indexer.musinsa.pacing import (
+    Admission,
+    CircuitBreaker,
+    RateLimiter,
+    parse_retry_after,
+    retry_delay,
+)
 from indexer.musinsa.product_page import parse_product_page
 from indexer.musinsa.robots import RobotsTxt
 from indexer.musinsa.urls import IMAGE_REFERER, listing_url, origin, product_url
@@ -57,12 +65,25 @@ PageCallback = Callable[[CategoryCrawl], None]
 PAGE_SAFETY_CAP = 1000
 TEXT_BODY_LIMIT = 16 * 1024 * 1024
 BLOCK_STATUSES = frozenset({403, 429})
+# A breaker's cool-down starts at [musinsa] max_backoff_seconds and doubles up to this many times that.
+BREAKER_BACKOFF_LIMIT = 16
+# RFC 9309 §2.4: a robots.txt read is not used for more than a day.
+ROBOTS_MAX_AGE_SECONDS = 24 * 3600
 ACCEPT = {
     "json": "application/json, text/plain, */*",
     "html": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
     "image": "image/avif,image/webp,image/apng,image/*,*/*;q=0.8",
     "text": "text/plain,*/*;q=0.8",
 }
+
+
+@dataclass(frozen=True)
+class _RobotsEntry:
+    """One host's robots.txt as last read: its rules, or why it could not be read; until when."""
+
+    rules: RobotsTxt | None
+    unreachable: str | None  # the cause, when it could not be read
+    expires: float  # the client's clock time after which robots.txt is read again
 
 
 @dataclass(frozen=True)
@@ -96,7 +117,9 @@ class MusinsaClient:
 
     Use as ``async with MusinsaClient(settings.musinsa, images=settings.images) as client``.
     ``retry_sleep`` and ``rng`` exist so tests can observe and shorten the waits between
-    retries without touching the pacing of requests themselves.
+    retries without touching the pacing of requests themselves; ``clock`` (monotonic seconds)
+    times the robots.txt cache and the circuit breaker's cool-downs. ``breaker`` is public so
+    that monitoring can report its state.
     """
 
     def __init__(
@@ -107,6 +130,7 @@ class MusinsaClient:
         retry_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
         placeholder_sha256: Iterable[str] = (),
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings
         self.stats = RequestStats()
@@ -116,9 +140,16 @@ class MusinsaClient:
         self._rng = rng or random.Random()
         self._limiter = RateLimiter(settings.requests_per_second, rng=self._rng)
         self._in_flight = asyncio.Semaphore(settings.max_concurrency)
-        self._breaker = CircuitBreaker(settings.max_consecutive_blocks)
-        self._robots: dict[str, RobotsTxt] = {}
+        self.breaker = CircuitBreaker(
+            settings.max_consecutive_blocks,
+            cooldown=settings.max_backoff_seconds,
+            max_cooldown=settings.max_backoff_seconds * BREAKER_BACKOFF_LIMIT,
+            clock=clock,
+        )
+        self._clock = clock
+        self._robots: dict[str, _RobotsEntry] = {}
         self._robots_locks: dict[str, asyncio.Lock] = {}
+        self._host_pace: dict[str, RateLimiter] = {}  # hosts whose robots.txt asks for a Crawl-delay
         self._session: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> Self:
@@ -279,7 +310,10 @@ class MusinsaClient:
                     web_url=settings.web_url,
                     crawled_at=crawled_at,
                 )
-            except (MalformedBodyError, ResultNotSuccessError) as exc:
+            except UnexpectedResponseError as exc:
+                # A body that is not JSON, a soft refusal or an envelope of another shape: on one
+                # page these are transient edge answers far more often than a real API change, so
+                # they are retried like a 5xx and fail the category only when retries run out.
                 error_type, problem = type(exc), exc.problem
                 raise _RetryError(lambda n: error_type(url, problem, attempts=n), problem=problem) from None
 
@@ -309,10 +343,11 @@ class MusinsaClient:
         *,
         passthrough: frozenset[int] = frozenset(),
         check_robots: bool = True,
+        retry_log_level: int = logging.DEBUG,
     ) -> T:
         """GET ``url`` with retries; ``parse`` turns a 2xx (or a ``passthrough`` status) into the result."""
         try:
-            return await self._attempts(url, kind, parse, stats, passthrough, check_robots)
+            return await self._attempts(url, kind, parse, stats, passthrough, check_robots, retry_log_level)
         except MusinsaError:
             self._count(stats, failures=1)
             raise
@@ -325,18 +360,18 @@ class MusinsaClient:
         stats: RequestStats | None,
         passthrough: frozenset[int],
         check_robots: bool,
+        retry_log_level: int,
     ) -> T:
         if self._session is None:
             raise RuntimeError("MusinsaClient is not open: use `async with MusinsaClient(...) as client`")
-        host = origin(url)
         attempts = self.settings.max_retries + 1
         last: _RetryError | None = None
         for attempt in range(attempts):
             if check_robots and self.settings.obey_robots_txt:
                 await self._check_robots(url)
             try:
-                response = await self._send(url, kind, stats, attempt)
-                return self._judge(response, url, parse, stats, passthrough, host)
+                response = await self._send(url, kind, stats, attempt, passthrough)
+                return self._judge(response, url, parse, stats, passthrough)
             except _RetryError as retry:
                 last = retry
             if attempt + 1 < attempts:
@@ -348,7 +383,8 @@ class MusinsaClient:
                     rng=self._rng,
                 )
                 self._count(stats, retries=1)
-                log.debug(
+                log.log(
+                    retry_log_level,
                     "retrying %s in %.2f s (%s; attempt %d of %d)",
                     url,
                     delay,
@@ -367,11 +403,9 @@ class MusinsaClient:
         parse: Callable[[_Response], T],
         stats: RequestStats | None,
         passthrough: frozenset[int],
-        host: str,
     ) -> T:
         status = response.status
         blocked = status in BLOCK_STATUSES and status not in passthrough
-        self._breaker.record(host, blocked=blocked)
         if 200 <= status < 300 or status in passthrough:
             return parse(response)
         if blocked:
@@ -400,24 +434,42 @@ class MusinsaClient:
         snippet = response.text()[:120].replace("\n", " ")
         raise RequestFailedError(f"HTTP {status} from {url}: {snippet!r}", url=url, status=status)
 
-    async def _send(self, url: str, kind: Kind, stats: RequestStats | None, attempt: int) -> _Response:
-        """One paced attempt; network trouble becomes _RetryError, oversize bodies a final error."""
+    async def _send(
+        self, url: str, kind: Kind, stats: RequestStats | None, attempt: int, passthrough: frozenset[int]
+    ) -> _Response:
+        """One paced attempt past the breaker; network trouble becomes _RetryError, oversize bodies a
+        final error. The breaker hears the status as soon as it is known."""
         assert self._session is not None
         limit = self._image_max_bytes if kind == "image" else TEXT_BODY_LIMIT
         host = origin(url)
         async with self._in_flight:
+            host_pace = self._host_pace.get(host)
+            if host_pace is not None:  # robots.txt's Crawl-delay: only ever slower than the global pace
+                await host_pace.acquire()
             await self._limiter.acquire()
             # Checked after the wait for a turn, so requests queued behind a block never go out.
-            if self._breaker.is_open(host):
+            admission = self.breaker.admit(host)
+            if admission is Admission.REFUSE:
                 raise BlockedError(
-                    f"{host} answered 403/429 {self._breaker.consecutive(host)} times in a row; "
-                    f"stopped to respect the block (circuit breaker), not requesting {url}",
+                    f"{host} answered 403/429 {self.breaker.consecutive(host)} times in a row; "
+                    f"stopped to respect the block (circuit breaker), not requesting {url}; "
+                    f"one request tries again in {self.breaker.retry_in(host):.0f} s",
                     url=url,
                     attempts=attempt,
                 )
+            probe = admission is Admission.PROBE
+            if probe:
+                log.info("%s: circuit breaker half-open, probing with %s", host, url)
+            answered = False
             self._count(stats, requests=1)
             try:
                 async with self._session.get(url, headers=self._headers(kind)) as resp:
+                    blocked = resp.status in BLOCK_STATUSES and resp.status not in passthrough
+                    was_open = self.breaker.is_open(host)
+                    self.breaker.record(host, blocked=blocked, probe=probe)
+                    answered = True
+                    if probe or (blocked and not was_open and self.breaker.is_open(host)):
+                        self._log_breaker(host, resp.status, probe=probe, blocked=blocked)
                     ok = 200 <= resp.status < 300
                     if ok and resp.content_length is not None and resp.content_length > limit:
                         raise self._too_large(url, kind, limit, resp.content_length)
@@ -438,6 +490,21 @@ class MusinsaClient:
                 ) from None
             except aiohttp.ClientError as exc:
                 raise RequestFailedError(f"request to {url} failed: {exc}", url=url) from None
+            finally:
+                if probe and not answered:
+                    self.breaker.probe_unanswered(host)
+
+    def _log_breaker(self, host: str, status: int, *, probe: bool, blocked: bool) -> None:
+        if probe and not blocked:
+            log.warning("%s answered the circuit breaker's probe (HTTP %d): closed again", host, status)
+            return
+        log.warning(
+            "%s answered HTTP %d%s: circuit breaker open, no request to it for %.0f s, then one probe",
+            host,
+            status,
+            " to the probe" if probe else f" ({self.breaker.consecutive(host)} blocks in a row)",
+            self.breaker.retry_in(host),
+        )
 
     @staticmethod
     def _too_large(url: str, kind: Kind, limit: int, declared: int | None) -> MusinsaError:
@@ -448,26 +515,41 @@ class MusinsaClient:
 
     async def _check_robots(self, url: str) -> None:
         host = origin(url)
-        robots = self._robots.get(host)
-        if robots is None:
-            lock = self._robots_locks.setdefault(host, asyncio.Lock())
-            async with lock:
-                robots = self._robots.get(host)
-                if robots is None:
-                    robots = await self._fetch_robots(host)
-                    self._robots[host] = robots
-        decision = robots.check(url, self.settings.user_agent)
+        entry = await self._robots_entry(host)
+        if entry.rules is None:
+            raise RobotsUnreachableError(
+                url,
+                host=host,
+                cause=entry.unreachable or "robots.txt could not be read",
+                robots_url=f"{host}/robots.txt",
+                retry_seconds=max(0.0, round(entry.expires - self._clock())),
+            )
+        decision = entry.rules.check(url, self.settings.user_agent)
         if not decision.allowed:
-            assert decision.rule is not None
             raise RobotsDisallowedError(
                 url,
-                rule=decision.rule.describe(),
+                rule=decision.describe(),
                 user_agent=self.settings.user_agent,
                 robots_url=f"{host}/robots.txt",
             )
 
-    async def _fetch_robots(self, host: str) -> RobotsTxt:
-        """RFC 9309: 2xx is parsed; 4xx (not 429) means no rules; unreachable means disallow all."""
+    async def _robots_entry(self, host: str) -> _RobotsEntry:
+        """The host's robots.txt, read by whichever request needs it first, again once it expired."""
+        entry = self._robots.get(host)
+        if entry is not None and self._clock() < entry.expires:
+            return entry
+        lock = self._robots_locks.setdefault(host, asyncio.Lock())
+        async with lock:
+            entry = self._robots.get(host)
+            if entry is None or self._clock() >= entry.expires:
+                entry = await self._fetch_robots(host)
+                self._robots[host] = entry
+                self._pace_host(host, entry.rules)
+        return entry
+
+    async def _fetch_robots(self, host: str) -> _RobotsEntry:
+        """RFC 9309 §2.3.1: 2xx is parsed; 4xx (not 429) means no rules; anything else, after the
+        usual retries (each one logged), means disallow all until the next read."""
         url = f"{host}/robots.txt"
         unavailable = frozenset(range(400, 500)) - {429}
 
@@ -478,10 +560,36 @@ class MusinsaClient:
             return RobotsTxt.parse(response.text())
 
         try:
-            return await self._request(url, "text", parse, None, passthrough=unavailable, check_robots=False)
-        except MusinsaError as exc:
-            log.warning("could not read %s (%s): treating every path as disallowed", url, exc)
-            return RobotsTxt.disallow_all(f"robots.txt unreachable: {exc}")
+            rules = await self._request(
+                url,
+                "text",
+                parse,
+                None,
+                passthrough=unavailable,
+                check_robots=False,
+                retry_log_level=logging.WARNING,
+            )
+        except MusinsaError as exc:  # the RobotsUnreachableError that follows says it; callers log it
+            return _RobotsEntry(None, str(exc), self._clock() + self.settings.max_backoff_seconds)
+        return _RobotsEntry(rules, None, self._clock() + ROBOTS_MAX_AGE_SECONDS)
+
+    def _pace_host(self, host: str, rules: RobotsTxt | None) -> None:
+        """Honour robots.txt's Crawl-delay for ``host`` where it is slower than the global pace."""
+        delay = rules.crawl_delay(self.settings.user_agent) if rules is not None else None
+        if delay is None or delay <= self._limiter.interval:
+            self._host_pace.pop(host, None)
+            return
+        if host not in self._host_pace or self._host_pace[host].interval != delay:
+            log.info(
+                "%s/robots.txt asks for Crawl-delay: %g s; at most one request every %g s to %s "
+                "(slower than requests_per_second = %g)",
+                host,
+                delay,
+                delay,
+                host,
+                self.settings.requests_per_second,
+            )
+            self._host_pace[host] = RateLimiter(1.0 / delay, rng=self._rng)
 
 
 def _describe_network_error(exc: BaseException, timeout: float) -> str:

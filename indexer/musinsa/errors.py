@@ -1,8 +1,9 @@
 """Typed errors of the Musinsa client; each message is one line naming the URL and what went wrong.
 
 Callers choose by type: sync skips a category on ``RequestFailedError``/``BlockedError`` and
-stops the run on ``RobotsDisallowedError``; the bot answers "unknown product" on
-``ProductPageNotFoundError``; a catalog image is dropped on ``ImageDownloadError``.
+stops the run on ``RobotsDisallowedError`` (``RobotsUnreachableError`` included); the bot
+answers "unknown product" on ``ProductPageNotFoundError``; a catalog image is dropped on
+``ImageDownloadError``.
 """
 
 from __future__ import annotations
@@ -21,13 +22,35 @@ class RobotsDisallowedError(MusinsaError):
 
     def __init__(self, url: str, *, rule: str, user_agent: str, robots_url: str) -> None:
         super().__init__(
-            f"robots.txt ({robots_url}) disallows {url} for user agent {user_agent!r} by rule {rule}; "
+            f"robots.txt ({robots_url}) disallows {url} for user agent {user_agent!r} ({rule}); "
             "crawl only with the site owner's permission (then set [musinsa] obey_robots_txt = false)",
             url=url,
         )
         self.rule = rule
         self.user_agent = user_agent
         self.robots_url = robots_url
+
+
+class RobotsUnreachableError(RobotsDisallowedError):
+    """robots.txt could not be read (no connection, timeout, 5xx, 429): nothing is requested from the host.
+
+    RFC 9309 §2.3.1.4 says to assume a complete disallow then, so every caller stops as for a
+    refusal (hence the subclass); the message names the network cause, not a rule, and gives no
+    advice about permission, because nobody refused anything.
+    """
+
+    def __init__(self, url: str, *, host: str, cause: str, robots_url: str, retry_seconds: float) -> None:
+        MusinsaError.__init__(
+            self,
+            f"cannot reach {host}: {cause}; without its robots.txt ({robots_url}) snapfit requests "
+            f"nothing from {host} (RFC 9309) and reads robots.txt again in {retry_seconds:g} s",
+            url=url,
+        )
+        self.rule = ""
+        self.user_agent = ""
+        self.robots_url = robots_url
+        self.host = host
+        self.cause = cause
 
 
 class RequestFailedError(MusinsaError):

@@ -1,4 +1,4 @@
-"""Politeness primitives: a global request pace, retry delays, Retry-After, and a circuit breaker.
+"""Politeness primitives: a request pace, retry delays, Retry-After, and a circuit breaker.
 
 Kept apart from the HTTP client so that each rule can be read (and tested) on its own.
 """
@@ -9,8 +9,11 @@ import asyncio
 import random
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from enum import Enum, StrEnum
+from typing import Any
 
 
 class RateLimiter:
@@ -92,26 +95,137 @@ def retry_delay(
     return ceiling * rng.uniform(0.5, 1.0)
 
 
-class CircuitBreaker:
-    """Opens after ``threshold`` consecutive block answers (403/429) from one host.
+class BreakerState(StrEnum):
+    CLOSED = "closed"  # requests go out
+    OPEN = "open"  # refused until the cool-down is over
+    HALF_OPEN = "half_open"  # the cool-down is over: the next request is a probe (or one is out)
 
-    Any other answer from that host closes the count again. Once open it stays open for the
-    life of the client (one crawl run): the polite reaction to a block is to stop and keep
-    yesterday's index, not to keep knocking.
+
+class Admission(Enum):
+    """What the breaker lets a request do."""
+
+    SEND = "send"
+    PROBE = "probe"  # the one request that tests whether the host still blocks us
+    REFUSE = "refuse"
+
+
+@dataclass(frozen=True)
+class BreakerStatus:
+    """A client's breakers at one moment: the worst state over its hosts, for metrics and /healthz."""
+
+    state: BreakerState
+    open_hosts: tuple[str, ...] = ()
+    next_probe_in_seconds: float | None = None  # when the soonest open host lets a probe through
+
+    @property
+    def open(self) -> bool:
+        return self.state is not BreakerState.CLOSED
+
+    def to_json(self) -> dict[str, Any]:
+        probe = self.next_probe_in_seconds
+        return {
+            "state": self.state.value,
+            "open_hosts": list(self.open_hosts),
+            "next_probe_in_seconds": round(probe, 1) if probe is not None else None,
+        }
+
+
+@dataclass
+class _HostBreaker:
+    consecutive: int = 0
+    opened_at: float | None = None  # None: closed
+    cooldown: float = 0.0
+    probing: bool = False
+
+
+class CircuitBreaker:
+    """Per host: opens after ``threshold`` consecutive block answers (403/429), then half-opens.
+
+    Any other answer resets the count while closed. Once open, requests to that host are refused
+    (the polite reaction to a block is to stop knocking) until ``cooldown`` seconds have passed;
+    then one probe goes out. A non-block answer to it closes the breaker; a block reopens it with
+    the cool-down doubled, up to ``max_cooldown``; a probe without an answer (timeout, reset)
+    reopens it with the same cool-down. So a long-lived client recovers from a short burst of 429s.
     """
 
-    def __init__(self, threshold: int) -> None:
+    def __init__(
+        self,
+        threshold: int,
+        *,
+        cooldown: float = 60.0,
+        max_cooldown: float = 960.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.threshold = threshold
-        self._consecutive: dict[str, int] = {}
+        self.cooldown = cooldown
+        self.max_cooldown = max(cooldown, max_cooldown)
+        self._clock = clock
+        self._hosts: dict[str, _HostBreaker] = {}
 
-    def record(self, host: str, *, blocked: bool) -> None:
+    def _host(self, host: str) -> _HostBreaker:
+        return self._hosts.setdefault(host, _HostBreaker())
+
+    def admit(self, host: str) -> Admission:
+        """Called just before a request to ``host`` goes out."""
+        state = self._host(host)
+        if state.opened_at is None:
+            return Admission.SEND
+        if state.probing or self._clock() < state.opened_at + state.cooldown:
+            return Admission.REFUSE
+        state.probing = True
+        return Admission.PROBE
+
+    def record(self, host: str, *, blocked: bool, probe: bool = False) -> None:
+        """An answer from ``host``; ``probe`` when it answers the request ``admit`` made a probe."""
+        state = self._host(host)
+        if probe:
+            state.probing = False
+            if blocked:
+                state.opened_at = self._clock()
+                state.cooldown = min(self.max_cooldown, state.cooldown * 2)
+            else:
+                state.consecutive, state.opened_at, state.cooldown = 0, None, 0.0
+            return
         if blocked:
-            self._consecutive[host] = self._consecutive.get(host, 0) + 1
-        elif self._consecutive.get(host, 0) < self.threshold:
-            self._consecutive[host] = 0
+            state.consecutive += 1
+            if state.opened_at is None and state.consecutive >= self.threshold:
+                state.opened_at, state.cooldown = self._clock(), self.cooldown
+        elif state.opened_at is None:
+            state.consecutive = 0
+
+    def probe_unanswered(self, host: str) -> None:
+        """The probe got no answer (timeout, reset, cancelled): wait one more cool-down."""
+        state = self._host(host)
+        if state.probing:
+            state.probing = False
+            state.opened_at = self._clock()
+
+    def state(self, host: str) -> BreakerState:
+        state = self._hosts.get(host)
+        if state is None or state.opened_at is None:
+            return BreakerState.CLOSED
+        if state.probing or self._clock() >= state.opened_at + state.cooldown:
+            return BreakerState.HALF_OPEN
+        return BreakerState.OPEN
 
     def is_open(self, host: str) -> bool:
-        return self._consecutive.get(host, 0) >= self.threshold
+        """True while requests to ``host`` are held back (open or half-open)."""
+        return self.state(host) is not BreakerState.CLOSED
 
     def consecutive(self, host: str) -> int:
-        return self._consecutive.get(host, 0)
+        return self._hosts[host].consecutive if host in self._hosts else 0
+
+    def retry_in(self, host: str) -> float:
+        """Seconds until ``host`` lets a probe through (0 when it would now, or is closed)."""
+        state = self._hosts.get(host)
+        if state is None or state.opened_at is None:
+            return 0.0
+        return max(0.0, state.opened_at + state.cooldown - self._clock())
+
+    def status(self) -> BreakerStatus:
+        held = [host for host in self._hosts if self.is_open(host)]
+        if not held:
+            return BreakerStatus(BreakerState.CLOSED)
+        states = {self.state(host) for host in held}
+        worst = BreakerState.OPEN if BreakerState.OPEN in states else BreakerState.HALF_OPEN
+        return BreakerStatus(worst, tuple(sorted(held)), min(self.retry_in(host) for host in held))

@@ -1,61 +1,33 @@
-"""A small robots.txt parser (RFC 9309) that can say *which* rule decided.
+"""robots.txt rules (RFC 9309) read by protego, with what a refusal message needs.
 
-urllib.robotparser answers only yes/no and uses first-match instead of the RFC's longest
-match, so a refusal could not name its rule. Here: groups by product token (case-insensitive)
-else ``*``; the longest matching Allow/Disallow path wins, Allow on a tie; ``*`` and ``$``
-wildcards; /robots.txt itself is always allowed.
+protego decides: the group of our product token (else ``*``), the longest matching Allow or
+Disallow, wildcards, percent-encoding, and Crawl-delay. It does not say which line decided, so
+a refusal names what is known for certain: the User-agent group that applies to us and the path
+it refuses. Reading the file (and what an unreachable one means) is the client's job.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cached_property
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import urlsplit
 
+from protego import Protego
 
-@dataclass(frozen=True)
-class RobotsRule:
-    """One Allow/Disallow line, with where it came from (for messages)."""
-
-    allow: bool
-    path: str
-    line: int
-    agents: tuple[str, ...]
-
-    def describe(self) -> str:
-        verb = "Allow" if self.allow else "Disallow"
-        group = ", ".join(self.agents) if self.agents else "?"
-        where = f"line {self.line}, " if self.line else ""
-        return f"'{verb}: {self.path}' ({where}group User-agent: {group})"
-
-    @cached_property
-    def _pattern(self) -> re.Pattern[str]:
-        path = _normalise(self.path)
-        anchored = path.endswith("$")
-        body = path[:-1] if anchored else path
-        regex = ".*".join(re.escape(part) for part in body.split("*"))
-        return re.compile(regex + ("$" if anchored else ""))
-
-    def matches(self, path: str) -> bool:
-        return bool(self.path) and self._pattern.match(path) is not None
+_USER_AGENT_LINE = re.compile(r"^[ \t]*user-?agent[ \t]*:[ \t]*([^#\s]+)", re.IGNORECASE | re.MULTILINE)
 
 
 @dataclass(frozen=True)
 class RobotsDecision:
+    """Whether a URL may be fetched, and which group and path said so (for messages)."""
+
     allowed: bool
-    rule: RobotsRule | None  # the rule that decided; None when no rule matched (allowed)
+    group: str | None  # the User-agent group that applies to us ("*", "SnapFit"); None: no group does
+    path: str  # the path and query that were checked
 
-
-@dataclass
-class _Group:
-    agents: list[str]
-    rules: list[RobotsRule]
-
-
-def _normalise(path: str) -> str:
-    """Percent-encode the same way on both sides so '/%ED%9B%84' and '/후' compare equal."""
-    return quote(unquote(path), safe="/*$?=&;:@!,'()+~%-._")
+    def describe(self) -> str:
+        group = f"group User-agent: {self.group}" if self.group else "no group"
+        return f"{group}, path {self.path}"
 
 
 def product_token(user_agent: str) -> str:
@@ -65,68 +37,45 @@ def product_token(user_agent: str) -> str:
 
 
 class RobotsTxt:
-    """A parsed robots.txt; ``check(url, user_agent)`` gives a decision and its rule."""
+    """One host's robots.txt: ``check(url, user_agent)`` and ``crawl_delay(user_agent)``."""
 
-    def __init__(self, groups: list[_Group], *, blanket: RobotsRule | None = None) -> None:
-        self._groups = groups
-        self._blanket = blanket
+    def __init__(self, parser: Protego, agents: tuple[str, ...]) -> None:
+        self._parser = parser
+        self._agents = agents
 
     @classmethod
     def parse(cls, text: str) -> RobotsTxt:
-        groups: list[_Group] = []
-        current: _Group | None = None
-        in_rules = False
-        for number, raw in enumerate(text.splitlines(), start=1):
-            line = raw.split("#", 1)[0].strip()
-            if ":" not in line:
-                continue
-            key, value = (part.strip() for part in line.split(":", 1))
-            key = key.lower()
-            if key == "user-agent":
-                if current is None or in_rules:
-                    current = _Group(agents=[], rules=[])
-                    groups.append(current)
-                    in_rules = False
-                current.agents.append(value)
-            elif key in ("allow", "disallow") and current is not None:
-                in_rules = True
-                current.rules.append(RobotsRule(key == "allow", value, number, ()))
-        frozen = [
-            _Group(g.agents, [RobotsRule(r.allow, r.path, r.line, tuple(g.agents)) for r in g.rules])
-            for g in groups
-        ]
-        return cls(frozen)
+        agents = tuple(dict.fromkeys(match.group(1) for match in _USER_AGENT_LINE.finditer(text)))
+        return cls(Protego.parse(text), agents)
 
     @classmethod
     def allow_all(cls) -> RobotsTxt:
-        return cls([])
-
-    @classmethod
-    def disallow_all(cls, reason: str) -> RobotsTxt:
-        """Used when robots.txt cannot be read (RFC 9309: an unreachable file means disallow all)."""
-        return cls([], blanket=RobotsRule(False, f"/ ({reason})", 0, ("*",)))
-
-    def _rules_for(self, user_agent: str) -> list[RobotsRule]:
-        token = product_token(user_agent)
-        named = [g for g in self._groups if any(a.lower() == token for a in g.agents)]
-        chosen = named or [g for g in self._groups if "*" in g.agents]
-        return [rule for group in chosen for rule in group.rules]
+        """No rules (RFC 9309 §2.3.1.3: a robots.txt that answers 4xx allows everything)."""
+        return cls.parse("")
 
     def check(self, url: str, user_agent: str) -> RobotsDecision:
+        token = product_token(user_agent)
         parts = urlsplit(url)
-        path = _normalise((parts.path or "/") + (f"?{parts.query}" if parts.query else ""))
-        if parts.path == "/robots.txt":
-            return RobotsDecision(True, None)
-        if self._blanket is not None:
-            return RobotsDecision(False, self._blanket)
-        best: RobotsRule | None = None
-        for rule in self._rules_for(user_agent):
-            if not rule.matches(path):
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        return RobotsDecision(self._parser.can_fetch(url, token), self._group_for(token), path)
+
+    def crawl_delay(self, user_agent: str) -> float | None:
+        """Seconds between requests that our group asks for; None when it asks for nothing."""
+        delay = self._parser.crawl_delay(product_token(user_agent))
+        return delay if delay else None
+
+    def _group_for(self, token: str) -> str | None:
+        """The group protego applies to ``token``: the longest agent name found in it at a word
+        start, else ``*`` (the same choice as protego's own matching)."""
+        best: str | None = None
+        for agent in self._agents:
+            name = agent.lower()
+            if name == "*":
+                best = best or agent
                 continue
-            if (
-                best is None
-                or len(rule.path) > len(best.path)
-                or (len(rule.path) == len(best.path) and rule.allow and not best.allow)
-            ):
-                best = rule
-        return RobotsDecision(best is None or best.allow, best)
+            start = token.find(name)
+            while start != -1 and start > 0 and (token[start - 1].isalnum() or token[start - 1] in "-_"):
+                start = token.find(name, start + 1)
+            if start != -1 and (best is None or best == "*" or len(name) > len(best)):
+                best = agent
+        return best

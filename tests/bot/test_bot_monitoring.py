@@ -143,6 +143,26 @@ async def test_healthz_follows_the_store(
     assert get(parse((await scrape(port))[1]), "snapfit_store_up") == 0
 
 
+async def test_the_bots_musinsa_breakers_are_reported_and_do_not_fail_healthz(
+    bot: Application,  # type: ignore[type-arg]
+) -> None:
+    port = port_of(bot)
+    downloads = services(bot).image_downloads
+    assert get(parse((await scrape(port))[1]), "snapfit_musinsa_breaker_open", client="images") == 0
+    host = "https://image.msscdn.net"
+    for _ in range(downloads.breaker.threshold):
+        downloads.breaker.record(host, blocked=True)
+    status, body = await scrape(port, "/healthz")
+    health = json.loads(body)
+    assert status == 200 and health["status"] == "ok"
+    assert health["musinsa_breakers"]["images"]["state"] == "open"
+    assert health["musinsa_breakers"]["images"]["open_hosts"] == [host]
+    assert health["musinsa_breakers"]["product_pages"]["state"] == "closed"
+    samples = parse((await scrape(port))[1])
+    assert get(samples, "snapfit_musinsa_breaker_open", client="images") == 1
+    assert get(samples, "snapfit_musinsa_breaker_open", client="product_pages") == 0
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

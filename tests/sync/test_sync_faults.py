@@ -74,6 +74,19 @@ async def test_thirty_percent_crawler_faults_give_the_same_index(
         )
 
 
+async def test_one_bad_shape_listing_page_is_retried_and_leaves_no_category_stale(
+    fake: FakeMusinsa, catalog: Catalog, encoder: CountingEncoder, config: Settings
+) -> None:
+    fake.faults.next(Fault.changed_shape(), match=LISTING_PATH)
+    fake.faults.next(Fault.malformed_json(), match=LISTING_PATH)
+
+    summary = await run_sync(config, catalog=catalog, encoder=encoder)
+
+    assert summary.ok, summary.error
+    assert all(report.complete and report.removals_skipped is None for report in summary.categories)
+    assert sum(1 for r in fake.requests_to(LISTING_PATH) if r.fault is not None) == 2
+
+
 async def test_image_failures_are_counted_skipped_and_recovered_next_run(
     fake: FakeMusinsa, catalog: Catalog, tmp_path: Path, tiny_model_dir: Path, tiny_encoder: Any
 ) -> None:
