@@ -8,12 +8,19 @@ header, so ``indexer.images`` can refuse (or, for JPEG, draft smaller) before an
 
 from __future__ import annotations
 
+import ctypes
 import functools
+import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+log = logging.getLogger(__name__)
+
 MIB = 1024 * 1024
+# After a decode this large, once no decode runs, free heap memory is handed back to the system:
+# glibc keeps freed large images in its arenas otherwise, and the process stays at its peak.
+TRIM_AFTER_BYTES = 64 * MIB
 # Pillow stores every multi-band mode (RGB included) at 4 bytes a pixel, 16-bit grey at 2, and the
 # one-band 8-bit modes at 1.
 _ONE_BYTE_MODES = frozenset({"1", "L", "P"})
@@ -86,7 +93,8 @@ def decoded_bytes(
 class DecodeBudget:
     """Bytes of decode memory shared by the decodes of a process: each waits until its share is free.
 
-    A share larger than the whole budget is cut to the budget, so such a decode runs alone.
+    A share larger than the whole budget is cut to the budget, so such a decode runs alone. When the
+    last decode ends after a large one, the freed memory is returned to the system (``release_free_memory``).
     """
 
     def __init__(self, capacity: int) -> None:
@@ -95,6 +103,7 @@ class DecodeBudget:
         self.capacity = capacity
         self._in_use = 0
         self._peak = 0
+        self._large_since_idle = False
         self._condition = threading.Condition()
 
     @property
@@ -122,7 +131,34 @@ class DecodeBudget:
         finally:
             with self._condition:
                 self._in_use -= share
+                self._large_since_idle |= share >= TRIM_AFTER_BYTES
+                trim = self._in_use == 0 and self._large_since_idle
+                if trim:
+                    self._large_since_idle = False
                 self._condition.notify_all()
+            if trim:
+                release_free_memory()
+
+
+def release_free_memory() -> bool:
+    """Hand the C heap's free memory back to the system (glibc ``malloc_trim``); False where unavailable."""
+    trim = _malloc_trim()
+    if trim is None:
+        return False
+    try:
+        trim(0)
+    except Exception as exc:  # pragma: no cover - a libc that misbehaves
+        log.debug("malloc_trim failed: %r", exc)
+        return False
+    return True
+
+
+@functools.cache
+def _malloc_trim() -> ctypes._CFuncPtr | None:  # type: ignore[name-defined]
+    try:
+        return ctypes.CDLL(None).malloc_trim  # the C library the interpreter is linked with
+    except (OSError, AttributeError):
+        return None  # not glibc (musl, macOS): nothing to trim
 
 
 @functools.cache

@@ -8,7 +8,7 @@ import threading
 import pytest
 from PIL import Image, ImageCms, ImageFile, ImageOps
 
-from indexer import images
+from indexer import image_memory, images
 from indexer.config import ImageSettings
 from indexer.image_memory import MIB, DecodeBudget, decoded_bytes, shared_budget
 from indexer.images import ERROR_CODES, ImageDecoder, ImageError, decode
@@ -343,3 +343,21 @@ def test_a_share_larger_than_the_budget_runs_alone() -> None:
     with budget.reserve(5 * MIB):
         assert budget.in_use == MIB
     assert budget.in_use == 0
+
+
+def test_memory_is_handed_back_once_the_last_large_decode_ends(monkeypatch: pytest.MonkeyPatch) -> None:
+    trims: list[int] = []
+    monkeypatch.setattr(image_memory, "release_free_memory", lambda: trims.append(1) or True)
+    budget = DecodeBudget(512 * MIB)
+    with budget.reserve(MIB):
+        pass
+    assert trims == [], "small decodes leave the heap alone"
+    with budget.reserve(MIB):
+        with budget.reserve(image_memory.TRIM_AFTER_BYTES):
+            pass
+        assert trims == [], "not while another decode runs"
+    assert trims == [1]
+
+
+def test_release_free_memory_works_or_says_it_cannot() -> None:
+    assert isinstance(image_memory.release_free_memory(), bool)
