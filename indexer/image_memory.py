@@ -69,8 +69,9 @@ def decoded_bytes(
     """Peak bytes of decoding a ``mode`` image of ``size`` to RGB, as ``indexer.images`` does it.
 
     The loaded image stays alive while one of these exists beside it: the codec's own frame buffer
-    (``decoder_buffer``, WebP), the rotated copy of an EXIF orientation (``transposed``), or the RGB
-    conversion copies plus the colour-profile output (``colour_profile``). The reduced result comes on top.
+    (``decoder_buffer``, WebP), the rotated copy of an EXIF orientation (``transposed``), the RGB
+    conversion copies plus the colour-profile output (``colour_profile``), or, when neither converts
+    nor reduces, the copy that detaches the result from the file. The reduced result comes on top.
     """
     width, height = size
     pixels = width * height
@@ -81,10 +82,12 @@ def decoded_bytes(
         conversion = _CONVERSION_BYTES.get(mode, RGB_BYTES)
     if colour_profile:
         conversion += RGB_BYTES
+    detached_copy = loaded if conversion == 0 and reduce_factor < 2 else 0
     beside = max(
         loaded if decoder_buffer else 0,
         loaded if transposed else 0,
         pixels * conversion,
+        detached_copy,
     )
     reduced = pixels * RGB_BYTES // (reduce_factor * reduce_factor) if reduce_factor > 1 else 0
     return loaded + beside + reduced

@@ -208,17 +208,20 @@ def _decode_opened(
             opened.seek(0)
         memory = _fit_memory(opened, image_format, draft_size, max_decoded_bytes)
         with budget.reserve(memory):
-            opened.load()
-            _apply_orientation(opened)
-            image = _to_rgb(opened)
-            if draft_size:
-                image = _reduce(image, draft_size)
+            try:
+                opened.load()
+                _apply_orientation(opened)
+                image = _to_rgb(opened)
+                if draft_size:
+                    image = _reduce(image, draft_size)
+                # Detach the result from the BytesIO (and the caller's bytes) that `opened` holds.
+                return image.copy() if image is opened else image
+            finally:
+                opened.close()  # frees the full-size pixels before the share is given back
     except ImageError:
         raise
     except Exception as exc:
         raise _load_failure(exc) from exc
-    # Detach the result from the BytesIO (and the caller's bytes) that `opened` holds.
-    return image.copy() if image is opened else image
 
 
 def decode_memory(opened: ImageFile.ImageFile, draft_size: int | None) -> int:
