@@ -52,11 +52,11 @@ def prepare_photo(data: bytes, settings: ImageSettings) -> bytes:
         image = ImageDecoder(settings, None).decode(data)
     except ImageError as exc:
         raise PhotoRejectedError(f"{exc.code}: {exc.message}") from None
-    width, height = image.size
-    if max(width, height) > TELEGRAM_ASPECT_RATIO * min(width, height):
-        raise PhotoRejectedError(f"{width}x{height} is too narrow for a Telegram photo")
     with Image.open(io.BytesIO(data)) as original:
         source_format = original.format
+        width, height = original.size  # the file's own size: a huge JPEG may decode at a smaller scale
+    if max(width, height) > TELEGRAM_ASPECT_RATIO * min(width, height):
+        raise PhotoRejectedError(f"{width}x{height} is too narrow for a Telegram photo")
     if (
         source_format in SENDABLE_FORMATS
         and len(data) <= FileSizeLimit.PHOTOSIZE_UPLOAD
