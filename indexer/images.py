@@ -224,13 +224,19 @@ def _decode_opened(
         raise _load_failure(exc) from exc
 
 
-def decode_memory(opened: ImageFile.ImageFile, draft_size: int | None) -> int:
-    """Peak bytes decoding ``opened`` (not yet loaded, drafted or not) will take, from its header."""
+def decode_memory(
+    opened: ImageFile.ImageFile, draft_size: int | None, size: tuple[int, int] | None = None
+) -> int:
+    """Peak bytes decoding ``opened`` (not yet loaded) will take, from its header.
+
+    ``size`` is the size it will load at, when not ``opened.size`` (a JPEG draft not applied yet).
+    """
     image_format = opened.format or ""
-    reduce_factor = min(opened.size) // draft_size if draft_size else 1
+    size = size or opened.size
+    reduce_factor = min(size) // draft_size if draft_size else 1
     return decoded_bytes(
         opened.mode,
-        opened.size,
+        size,
         transparency="transparency" in opened.info,
         colour_profile=bool(opened.info.get("icc_profile")),
         transposed=_orientation(opened) not in (None, 1),
@@ -278,15 +284,7 @@ def _jpeg_scale(size: tuple[int, int], draft_size: int | None) -> int:
 
 def _jpeg_memory(opened: ImageFile.ImageFile, scale: int, draft_size: int | None) -> int:
     width, height = opened.size
-    scaled = (-(-width // scale), -(-height // scale))
-    reduce_factor = min(scaled) // draft_size if draft_size else 1
-    return decoded_bytes(
-        "RGB" if opened.mode == "YCbCr" else opened.mode,
-        scaled,
-        colour_profile=bool(opened.info.get("icc_profile")),
-        transposed=_orientation(opened) not in (None, 1),
-        reduce_factor=max(reduce_factor, 1),
-    )
+    return decode_memory(opened, draft_size, (-(-width // scale), -(-height // scale)))
 
 
 def _orientation(opened: ImageFile.ImageFile) -> int | None:
@@ -535,7 +533,7 @@ def _megabytes(size: int) -> str:
 
 
 def _mebibytes(size: int) -> str:
-    return f"{size / MIB:.0f} MB"
+    return f"{size / MIB:.0f} MiB"
 
 
 def _megapixels(pixels: int) -> str:
