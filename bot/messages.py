@@ -143,6 +143,12 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "en": "That image has too many pixels for me. Please send a smaller photo.",
         "ko": "이미지 해상도가 너무 커요. 더 작은 사진을 보내 주세요.",
     },
+    "image_too_big": {
+        "en": "That image is too big for me to open (it would need too much memory). "
+        "Please send it as a regular photo (not as a file), or a smaller image.",
+        "ko": "이미지가 너무 커서 열 수 없어요 (메모리가 너무 많이 필요해요). "
+        "파일 대신 일반 사진으로 보내거나 더 작은 이미지를 보내 주세요.",
+    },
     "image_bad_aspect_ratio": {
         "en": "That image is too long and narrow to search. Please send a normal photo of the outfit.",
         "ko": "이미지가 너무 길고 좁아서 검색할 수 없어요. 옷이 보이는 일반 사진을 보내 주세요.",

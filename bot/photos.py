@@ -22,7 +22,7 @@ from PIL import Image
 from telegram.constants import FileSizeLimit
 
 from indexer.config import ImageSettings
-from indexer.images import ImageError, decode
+from indexer.images import ImageDecoder, ImageError
 from indexer.musinsa import MusinsaError
 from indexer.product import Product
 
@@ -49,14 +49,14 @@ class PhotoRejectedError(Exception):
 def prepare_photo(data: bytes, settings: ImageSettings) -> bytes:
     """Bytes Telegram accepts as a photo: the original when it already fits, else a JPEG re-encode."""
     try:
-        image = decode(data, max_bytes=settings.max_bytes, max_pixels=settings.max_pixels)
+        image = ImageDecoder(settings, None).decode(data)
     except ImageError as exc:
         raise PhotoRejectedError(f"{exc.code}: {exc.message}") from None
-    width, height = image.size
-    if max(width, height) > TELEGRAM_ASPECT_RATIO * min(width, height):
-        raise PhotoRejectedError(f"{width}x{height} is too narrow for a Telegram photo")
     with Image.open(io.BytesIO(data)) as original:
         source_format = original.format
+        width, height = original.size  # the file's own size: a huge JPEG may decode at a smaller scale
+    if max(width, height) > TELEGRAM_ASPECT_RATIO * min(width, height):
+        raise PhotoRejectedError(f"{width}x{height} is too narrow for a Telegram photo")
     if (
         source_format in SENDABLE_FORMATS
         and len(data) <= FileSizeLimit.PHOTOSIZE_UPLOAD

@@ -108,6 +108,8 @@ class MusinsaSettings(Section):
 class ImageSettings(Section):
     max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
     max_pixels: int = Field(default=50_000_000, ge=1)
+    max_decoded_mb: int = Field(default=200, ge=1)
+    decode_budget_mb: int = Field(default=400, ge=1)
     download_concurrency: int = Field(default=8, ge=1, le=64)
     requests_per_second: float = Field(default=8.0, gt=0, le=50)
 

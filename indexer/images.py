@@ -1,8 +1,9 @@
 """Untrusted bytes → a clean RGB image, or an ``ImageError`` that can be shown to the user.
 
 Every user photo and every catalog image passes through :func:`decode`, so index and query
-see the same pixels. Cheap checks (bytes, header, pixel count) come before any pixel is
-decoded. ``ImageError.code`` is stable: the bot maps it to its own texts.
+see the same pixels. Cheap checks (bytes, header, pixel count, the memory the decode will
+take) come before any pixel is decoded, and decodes share one process-wide memory budget
+(``indexer.image_memory``). ``ImageError.code`` is stable: the bot maps it to its own texts.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from PIL import (
 )
 
 from indexer.config import ImageSettings
+from indexer.image_memory import MIB, DecodeBudget, decoded_bytes, shared_budget
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +44,9 @@ MAX_JPEG_SCANS = 256
 _DRAFTABLE = frozenset({"JPEG", "MPO"})
 _ALPHA_MODES = frozenset({"RGBA", "RGBa", "LA", "La", "PA"})
 _SIXTEEN_BIT_MODES = frozenset({"I;16", "I;16L", "I;16B", "I;16N", "I"})
+_JPEG_SCALES = (1, 2, 4, 8)  # the DCT scalings libjpeg can decode at
+_ORIENTATION = 0x0112
+_DEFAULTS = ImageSettings()
 
 
 class ImageError(Exception):
@@ -84,6 +89,12 @@ class TooManyPixelsError(ImageError):
     code = "too_many_pixels"
 
 
+class TooBigToDecodeError(ImageError):
+    """Decoding would take more memory than ``max_decoded_mb`` (e.g. a small PNG of 7000×7000 RGBA)."""
+
+    code = "too_big"
+
+
 class BadAspectRatioError(ImageError):
     """One side more than ``MAX_ASPECT_RATIO`` times the other."""
 
@@ -123,6 +134,8 @@ def decode(
     max_bytes: int,
     max_pixels: int,
     draft_size: int | None = None,
+    max_decoded_bytes: int = _DEFAULTS.max_decoded_mb * MIB,
+    budget: DecodeBudget | None = None,
 ) -> Image.Image:
     """Decode untrusted bytes into a fully loaded RGB image, or raise an ``ImageError``.
 
@@ -130,6 +143,11 @@ def decode(
     near that size: JPEG through libjpeg's DCT scaling, other formats by an integer box
     reduction. The short side stays at least ``draft_size``. Use the same value for index
     and query (``ImageDecoder`` does).
+
+    A decode whose peak memory (estimated from the header) exceeds ``max_decoded_bytes`` is
+    refused, except a JPEG, which is decoded at the largest DCT scaling that fits. The decode
+    then waits for that much of ``budget`` (default: the process's budget of ``[images]
+    decode_budget_mb``) to be free.
     """
     size = len(data)
     if size == 0:
@@ -139,21 +157,37 @@ def decode(
     payload = data if isinstance(data, bytes) else bytes(data)
     opened = _open(payload)
     try:
-        return _decode_opened(opened, payload, max_pixels=max_pixels, draft_size=draft_size)
+        return _decode_opened(
+            opened,
+            payload,
+            max_pixels=max_pixels,
+            draft_size=draft_size,
+            max_decoded_bytes=max_decoded_bytes,
+            budget=budget or shared_budget(_DEFAULTS.decode_budget_mb * MIB),
+        )
     finally:
         opened.close()
 
 
 class ImageDecoder:
-    """``decode`` with the limits from ``[images]`` and the draft size of one model."""
+    """``decode`` with the limits and memory budget from ``[images]`` and the draft size of one model."""
 
     def __init__(self, settings: ImageSettings, target_size: int | None) -> None:
         self.max_bytes = settings.max_bytes
         self.max_pixels = settings.max_pixels
+        self.max_decoded_bytes = settings.max_decoded_mb * MIB
+        self.budget = shared_budget(settings.decode_budget_mb * MIB)
         self.draft_size = 2 * target_size if target_size else None
 
     def decode(self, data: bytes | bytearray | memoryview) -> Image.Image:
-        return decode(data, max_bytes=self.max_bytes, max_pixels=self.max_pixels, draft_size=self.draft_size)
+        return decode(
+            data,
+            max_bytes=self.max_bytes,
+            max_pixels=self.max_pixels,
+            draft_size=self.draft_size,
+            max_decoded_bytes=self.max_decoded_bytes,
+            budget=self.budget,
+        )
 
 
 def _decode_opened(
@@ -162,6 +196,8 @@ def _decode_opened(
     *,
     max_pixels: int,
     draft_size: int | None,
+    max_decoded_bytes: int,
+    budget: DecodeBudget,
 ) -> Image.Image:
     _check_dimensions(opened.size, max_pixels)
     image_format = opened.format or ""
@@ -170,19 +206,99 @@ def _decode_opened(
     try:
         if getattr(opened, "is_animated", False):
             opened.seek(0)
-        if draft_size and image_format in _DRAFTABLE:
-            opened.draft("RGB", (draft_size, draft_size))
-        opened.load()
-        _apply_orientation(opened)
-        image = _to_rgb(opened)
+        memory = _fit_memory(opened, image_format, draft_size, max_decoded_bytes)
+        with budget.reserve(memory):
+            try:
+                opened.load()
+                _apply_orientation(opened)
+                image = _to_rgb(opened)
+                if draft_size:
+                    image = _reduce(image, draft_size)
+                # Detach the result from the BytesIO (and the caller's bytes) that `opened` holds.
+                return image.copy() if image is opened else image
+            finally:
+                opened.close()  # frees the full-size pixels before the share is given back
     except ImageError:
         raise
     except Exception as exc:
         raise _load_failure(exc) from exc
-    if draft_size:
-        image = _reduce(image, draft_size)
-    # Detach the result from the BytesIO (and the caller's bytes) that `opened` holds.
-    return image.copy() if image is opened else image
+
+
+def decode_memory(
+    opened: ImageFile.ImageFile, draft_size: int | None, size: tuple[int, int] | None = None
+) -> int:
+    """Peak bytes decoding ``opened`` (not yet loaded) will take, from its header.
+
+    ``size`` is the size it will load at, when not ``opened.size`` (a JPEG draft not applied yet).
+    """
+    image_format = opened.format or ""
+    size = size or opened.size
+    reduce_factor = min(size) // draft_size if draft_size else 1
+    return decoded_bytes(
+        opened.mode,
+        size,
+        transparency="transparency" in opened.info,
+        colour_profile=bool(opened.info.get("icc_profile")),
+        transposed=_orientation(opened) not in (None, 1),
+        decoder_buffer=image_format == "WEBP",
+        reduce_factor=max(reduce_factor, 1),
+    )
+
+
+def _fit_memory(
+    opened: ImageFile.ImageFile, image_format: str, draft_size: int | None, max_decoded_bytes: int
+) -> int:
+    """Draft ``opened`` as asked, and smaller for a JPEG that would not fit; refuse what still does not."""
+    original = opened.size
+    if image_format in _DRAFTABLE:
+        wanted = _jpeg_scale(original, draft_size)
+        scale = next(
+            (
+                s
+                for s in _JPEG_SCALES
+                if s >= wanted and _jpeg_memory(opened, s, draft_size) <= max_decoded_bytes
+            ),
+            wanted,
+        )
+        if scale == wanted and draft_size:
+            opened.draft("RGB", (draft_size, draft_size))  # exactly as before the budget: same pixels
+        elif scale > 1:
+            opened.draft("RGB", (max(original[0] // scale, 1), max(original[1] // scale, 1)))
+    memory = decode_memory(opened, draft_size)
+    if memory > max_decoded_bytes:
+        width, height = original
+        raise TooBigToDecodeError(
+            f"the image ({width}×{height} {opened.mode}) would take {_mebibytes(memory)} of memory "
+            f"to decode; the limit is {_mebibytes(max_decoded_bytes)}"
+        )
+    return memory
+
+
+def _jpeg_scale(size: tuple[int, int], draft_size: int | None) -> int:
+    """The DCT scaling Pillow's ``draft`` picks for ``draft_size`` (1 without a draft size)."""
+    if not draft_size:
+        return 1
+    ratio = min(size[0] // draft_size, size[1] // draft_size)
+    return max(s for s in _JPEG_SCALES if s <= max(ratio, 1))
+
+
+def _jpeg_memory(opened: ImageFile.ImageFile, scale: int, draft_size: int | None) -> int:
+    width, height = opened.size
+    return decode_memory(opened, draft_size, (-(-width // scale), -(-height // scale)))
+
+
+def _orientation(opened: ImageFile.ImageFile) -> int | None:
+    """The EXIF orientation the header already holds (never loads pixels to find it)."""
+    raw = opened.info.get("exif")
+    if not raw:
+        return None
+    try:
+        exif = Image.Exif()
+        exif.load(raw if isinstance(raw, bytes) else bytes(raw))
+        value = exif.get(_ORIENTATION)
+    except Exception:
+        return None
+    return value if isinstance(value, int) else None
 
 
 def _open(data: bytes) -> ImageFile.ImageFile:
@@ -414,6 +530,10 @@ def _is_bmp(head: bytes) -> bool:
 
 def _megabytes(size: int) -> str:
     return f"{size / 1_000_000:.1f} MB"
+
+
+def _mebibytes(size: int) -> str:
+    return f"{size / MIB:.0f} MiB"
 
 
 def _megapixels(pixels: int) -> str:

@@ -108,10 +108,14 @@ def png_chunk(kind: bytes, payload: bytes) -> bytes:
     return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
 
 
-def png_header_only(width: int, height: int) -> bytes:
-    """A valid PNG signature and IHDR claiming width×height, with a few bytes of pixels: no allocation."""
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    idat = zlib.compress(b"\x00" + b"\x00" * 3 * min(width, 64))
+def png_header_only(width: int, height: int, colour_type: int = 2) -> bytes:
+    """A valid PNG signature and IHDR claiming width×height, with a few bytes of pixels: no allocation.
+
+    ``colour_type`` is the PNG one: 2 for RGB, 6 for RGBA.
+    """
+    channels = {2: 3, 6: 4}[colour_type]
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, colour_type, 0, 0, 0)
+    idat = zlib.compress(b"\x00" + b"\x00" * channels * min(width, 64))
     return (
         b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", idat) + png_chunk(b"IEND", b"")
     )
@@ -393,6 +397,8 @@ def corpus() -> tuple[ImageCase, ...]:
         ImageCase("png_header_9000x9000", png_header_only(9000, 9000), error="too_many_pixels"),
         # Between Pillow's warning (89 MP) and error (179 MP) thresholds: refused either way.
         ImageCase("png_header_10000x10000", png_header_only(10000, 10000), error="too_many_pixels"),
+        # Under the pixel cap, but its RGBA pixels and their RGB copy exceed the decoded-memory budget.
+        ImageCase("png_rgba_header_7000x7000", png_header_only(7000, 7000, colour_type=6), error="too_big"),
         ImageCase("png_1x5000", encode(Image.new("L", (1, 5000), 200), "PNG"), error="bad_aspect_ratio"),
         # --- decoded ---
         ImageCase(
