@@ -333,6 +333,12 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "ko": "<b>마지막 동기화</b> ({finished}) ⚠️ 중간에 멈춤: 수집 {crawled} · 추가 {added} · "
         "갱신 {updated} · 변경 없음 {unchanged} · 삭제 {removed} · 실패 {failed} ({seconds}초)",
     },
+    "sync_incomplete": {
+        "en": "⚠️ Incomplete: the crawl of {categories} was cut short, so their products were kept as they "
+        "were; the next sync tries again.",
+        "ko": "⚠️ 불완전: {categories} 카테고리 수집이 중간에 끊겨 해당 상품은 그대로 두었어요. "
+        "다음 동기화에서 다시 시도해요.",
+    },
     "sync_note": {"en": "• {note}", "ko": "• {note}"},
     "sync_never": {
         "en": "<b>Last sync</b>: none yet.",

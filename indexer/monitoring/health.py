@@ -55,7 +55,7 @@ class StoreStatus:
 
 @dataclass(frozen=True)
 class SyncStatus:
-    """The last sync, the last successful one, and whether that is too long ago."""
+    """The last sync, the last successful (complete) one, and whether that is too long ago."""
 
     running_since: datetime | None
     last: SyncSummary | None
@@ -71,6 +71,8 @@ class SyncStatus:
             "running_since": _iso(self.running_since),
             "last_finished_at": _iso(finished_at(last)) if last else None,
             "last_ok": last.ok if last else None,
+            "last_complete": last.complete if last else None,
+            "last_incomplete_categories": last.incomplete_categories if last else [],
             "last_error": last.error if last else None,
             "last_success_at": _iso(finished_at(self.last_ok)) if self.last_ok else None,
             "age_hours": round(self.age_hours, 3) if self.age_hours is not None else None,
@@ -192,8 +194,11 @@ class HealthCheck:
         saved_ok = load_last_ok_summary(self.data_dir) if self.data_dir is not None else None
         last = newest(ran, saved)
         # A last_sync.json written before last_ok_sync.json existed still counts when it was a success.
+        # Successful = complete: a sync that a fault cut short in some category leaves those stale.
         last_ok = newest(
-            ran if ran is not None and ran.ok else None, saved_ok, last if last and last.ok else None
+            ran if ran is not None and ran.complete else None,
+            saved_ok if saved_ok is not None and saved_ok.complete else None,
+            last if last and last.complete else None,
         )
         limit = self.settings.max_sync_age_hours
         age = (now - finished_at(last_ok)).total_seconds() / 3600 if last_ok is not None else None

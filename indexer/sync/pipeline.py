@@ -152,11 +152,12 @@ class _SyncRun:
         self.summary.version = version.name if version is not None else None
         self.summary.finish()
         save_last_summary(self.settings.data.dir, self.summary)
-        level = logging.INFO if self.summary.ok else logging.WARNING
+        level = logging.INFO if self.summary.complete else logging.WARNING
         counts = self.summary.to_json()
         # The counts as fields of their own in JSON logs ([logging] json_format).
         fields = {key: counts[key] for key in ("crawled", "added", "updated", "removed", "failed", "seconds")}
-        log.log(level, "%s", self.summary.headline(), extra={"sync": {**fields, "ok": self.summary.ok}})
+        verdict = {"ok": self.summary.ok, "complete": self.summary.complete}
+        log.log(level, "%s", self.summary.headline(), extra={"sync": {**fields, **verdict}})
         for note in self.summary.notes():
             log.log(level, "  %s", note)
 
@@ -191,6 +192,7 @@ class _SyncRun:
                 pages=category.pages,
                 complete=category.complete,
                 reason=category.reason,
+                failed=category.failed,
             )
             for category in crawl.categories
         ]
