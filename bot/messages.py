@@ -159,6 +159,14 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "en": "The catalog is being built right now — please try again in a little while.",
         "ko": "지금 상품 목록을 만드는 중이에요. 잠시 후 다시 시도해 주세요.",
     },
+    "catalog_unavailable": {
+        "en": "Search is unavailable for now: the product catalog is empty. Please try again later.",
+        "ko": "지금은 검색할 수 없어요. 상품 목록이 비어 있어요. 나중에 다시 시도해 주세요.",
+    },
+    "catalog_state_admin": {
+        "en": "<b>For admins</b>: {reason}.\nNext step: {next_step}.",
+        "ko": "<b>관리자 안내</b>: {reason}.\n다음 단계: {next_step}.",
+    },
     "index_rebuilding": {
         "en": "The search index is being rebuilt — please try again in a little while.",
         "ko": "검색 색인을 다시 만드는 중이에요. 잠시 후 다시 시도해 주세요.",

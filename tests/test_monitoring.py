@@ -27,6 +27,7 @@ from indexer.musinsa.models import RequestStats
 from indexer.schedule import NightlySync
 from indexer.store import Catalog, open_catalog
 from indexer.sync import CategoryReport, SyncSummary, save_last_summary
+from tests.stocked_catalog import open_stocked_catalog
 
 T0 = datetime(2026, 3, 10, 4, 0, tzinfo=UTC)
 
@@ -206,7 +207,7 @@ async def test_sync_age_is_reported_and_judged_only_when_configured(tmp_path: Pa
     clock = Clock(T0)
     save_last_summary(tmp_path, summary(at=T0 - timedelta(hours=30), crawled=100, added=3))
     save_last_summary(tmp_path, summary(at=T0 - timedelta(hours=6), ok=False))
-    catalog = await open_catalog(StoreSettings(url=":memory:"))
+    catalog = await open_stocked_catalog()
     try:
         relaxed = health_check(tmp_path, clock)
         relaxed.attach(catalog)
@@ -238,7 +239,7 @@ async def test_sync_age_is_reported_and_judged_only_when_configured(tmp_path: Pa
         )
         assert value(text, "snapfit_sync_last_duration_seconds") == 1800
         assert value(text, "snapfit_store_up") == 1
-        assert value(text, "snapfit_index_products") == 0
+        assert value(text, "snapfit_index_products") == 1
     finally:
         await catalog.close()
 
@@ -257,7 +258,7 @@ async def test_an_incomplete_sync_is_not_a_successful_one(tmp_path: Path) -> Non
     clock = Clock(T0)
     save_last_summary(tmp_path, summary(at=T0 - timedelta(hours=30), crawled=100))
     save_last_summary(tmp_path, incomplete(T0 - timedelta(hours=1)))
-    catalog = await open_catalog(StoreSettings(url=":memory:"))
+    catalog = await open_stocked_catalog()
     try:
         check = health_check(tmp_path, clock, max_sync_age_hours=24)
         check.attach(catalog)
@@ -284,7 +285,7 @@ async def test_a_deployment_that_never_synced_gets_max_sync_age_hours_for_its_fi
     tmp_path: Path,
 ) -> None:
     clock = Clock(T0)
-    catalog = await open_catalog(StoreSettings(url=":memory:"))
+    catalog = await open_stocked_catalog()
     try:
         check = health_check(tmp_path, clock, max_sync_age_hours=12)
         check.attach(catalog)
@@ -295,6 +296,50 @@ async def test_a_deployment_that_never_synced_gets_max_sync_age_hours_for_its_fi
         assert "no successful sync in the 12 h since this process started" in health.reasons[0]
         save_last_summary(tmp_path, summary(at=clock.now - timedelta(minutes=5)))
         assert (await check.check()).status == "ok"
+    finally:
+        await catalog.close()
+
+
+ROBOTS_REFUSAL = (
+    "robots.txt (https://api.musinsa.com/robots.txt) disallows https://api.musinsa.com/x for user agent "
+    "'snapfit' by rule 'Disallow: /'; the index was not changed"
+)
+
+
+async def test_an_empty_index_is_unhealthy_with_the_reason_unless_a_sync_is_building_it(
+    tmp_path: Path,
+) -> None:
+    catalog = await open_catalog(StoreSettings(url=":memory:"))
+    gate = asyncio.Event()
+
+    async def run_once() -> SyncSummary:
+        await gate.wait()
+        failed = summary(at=T0)
+        failed.error = ROBOTS_REFUSAL
+        return failed
+
+    nightly = NightlySync(run_once, ScheduleSettings())
+    check = health_check(tmp_path, Clock(T0))
+    check.attach(catalog, nightly)
+    try:
+        health = await check.check()
+        assert (health.status, health.http_status) == ("unhealthy", 503)
+        assert health.reasons == [
+            "the index is empty and no sync has run yet; next: run snapfit sync (or /sync)"
+        ]
+
+        task = nightly.start("empty index")
+        assert task is not None
+        await asyncio.sleep(0)
+        assert nightly.running and (await check.check()).status == "ok"  # being built: not a fault
+
+        gate.set()
+        await task
+        health = await check.check()
+        assert health.http_status == 503
+        [reason] = health.reasons
+        assert reason.startswith("the index is empty: the last sync failed: robots.txt (")
+        assert "next: check robots.txt permission (docs/crawling.md)" in reason
     finally:
         await catalog.close()
 
@@ -377,7 +422,7 @@ async def test_a_qdrant_server_that_went_away_is_unhealthy(
 ) -> None:
     check = health_check(tmp_path, Clock(T0))
     check.attach(server_catalog)
-    assert (await check.check()).status == "ok"
+    assert (await check.check()).store.reachable  # type: ignore[union-attr]
     await qdrant.stop()  # the port is closed now
     health = await check.check()
     assert health.status == "unhealthy"
@@ -418,7 +463,7 @@ async def test_the_endpoints_answer_over_http(tmp_path: Path) -> None:
         status, kind, body = await get(f"{base}/healthz")
         assert (status, kind) == (503, "application/json; charset=utf-8")
         assert '"status": "starting"' in body
-        catalog = await open_catalog(StoreSettings(url=":memory:"))
+        catalog = await open_stocked_catalog()
         monitoring.attach_sync(catalog, None)
         status, _, body = await get(f"{base}/healthz")
         assert status == 200 and '"process": "indexer"' in body

@@ -1,7 +1,8 @@
 """What ``/healthz`` reports: can the process reach its index, and how fresh is the last sync.
 
 The store check is one catalog round trip bounded by ``[metrics] health_timeout_seconds``; an
-unreachable store is unhealthy (HTTP 503). The last sync is the newest of what this process ran
+unreachable store is unhealthy (HTTP 503), and so is an empty index that no sync is building (the
+reason names the last sync's error and the next step). The last sync is the newest of what this process ran
 and what any process saved under ``{data.dir}/state``; it is stale only when
 ``[metrics] max_sync_age_hours`` is above 0.
 """
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from indexer.config import MetricsSettings
 from indexer.store.errors import CatalogError
+from indexer.sync.readiness import explain_empty_index
 from indexer.sync.summary import SyncSummary, load_last_ok_summary, load_last_summary
 
 if TYPE_CHECKING:
@@ -148,6 +150,12 @@ class HealthCheck:
         reasons = []
         if not store.reachable:
             reasons.append(f"store unreachable: {store.error}")
+        elif store.products == 0:
+            empty = explain_empty_index(
+                running=sync.running_since is not None, last=sync.last, sync_command="snapfit sync (or /sync)"
+            )
+            if not empty.building:
+                reasons.append(empty.line())
         if sync.stale:
             if sync.last_ok is None:
                 reasons.append(

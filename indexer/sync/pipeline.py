@@ -36,6 +36,7 @@ from indexer.sync.diff import (
 )
 from indexer.sync.embedder import ImageEncoder, ImagePipeline
 from indexer.sync.progress import PlanCounts, SyncProgress
+from indexer.sync.readiness import explain_empty_index
 from indexer.sync.state import MissCounters
 from indexer.sync.summary import CategoryReport, SyncSummary, save_last_summary
 
@@ -160,6 +161,8 @@ class _SyncRun:
         log.log(level, "%s", self.summary.headline(), extra={"sync": {**fields, **verdict}})
         for note in self.summary.notes():
             log.log(level, "  %s", note)
+        if version is None:  # the bot can search nothing: say why and what to do
+            log.warning("%s", explain_empty_index(running=False, last=self.summary).line())
 
     async def execute(
         self, codes: list[str], pages: int, client: MusinsaClient, images: MusinsaClient

@@ -202,6 +202,11 @@ def test_a_robots_refusal_is_one_line_and_exit_1(
     assert synced["ok"] is False and "robots.txt" in synced["error"] and synced["crawled"] == 0
     saved = load_last_summary(tmp_path / "data")
     assert saved is not None and saved.error == synced["error"]
+    # snapfit stats tells why the index is empty and what to do next.
+    result = runner.invoke(app, ["stats", "-c", str(path)])
+    assert result.exit_code == 0, result.stderr
+    assert "The index is empty: the last sync failed: robots.txt (" in result.stdout
+    assert "next: check robots.txt permission (docs/crawling.md)" in result.stdout
 
 
 @pytest.mark.parametrize("command", [["sync"], ["stats"]])
