@@ -9,18 +9,19 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.messages import Lang, escape, text
-from indexer.sync.readiness import EmptyIndex, explain_empty_index, latest_summary
+from indexer.sync.readiness import EmptyIndex, explain_empty_index, latest_summary, sync_running
 
 if TYPE_CHECKING:
     from bot.services import BotServices
 
 
 def empty_index_state(services: BotServices) -> EmptyIndex:
-    """Why this process's index is empty: a sync of this process building it, or the last sync's outcome."""
+    """Why the index is empty: a sync (of this or another process) building it, or the last sync's outcome."""
     nightly = services.nightly
-    running = nightly is not None and nightly.running
+    data_dir = services.settings.data.dir
+    running = (nightly is not None and nightly.running) or sync_running(data_dir)
     known = nightly.last_summary if nightly is not None else None
-    last = latest_summary(services.settings.data.dir, known)
+    last = latest_summary(data_dir, known)
     return explain_empty_index(running=running, last=last, sync_command="/sync")
 
 

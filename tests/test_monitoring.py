@@ -27,6 +27,7 @@ from indexer.musinsa.models import RequestStats
 from indexer.schedule import NightlySync
 from indexer.store import Catalog, open_catalog
 from indexer.sync import CategoryReport, SyncSummary, save_last_summary
+from indexer.sync.readiness import sync_in_progress, sync_running
 from tests.stocked_catalog import open_stocked_catalog
 
 T0 = datetime(2026, 3, 10, 4, 0, tzinfo=UTC)
@@ -340,6 +341,20 @@ async def test_an_empty_index_is_unhealthy_with_the_reason_unless_a_sync_is_buil
         [reason] = health.reasons
         assert reason.startswith("the index is empty: the last sync failed: robots.txt (")
         assert "next: check robots.txt permission (docs/crawling.md)" in reason
+    finally:
+        await catalog.close()
+
+
+async def test_an_empty_index_that_another_process_is_syncing_is_being_built(tmp_path: Path) -> None:
+    catalog = await open_catalog(StoreSettings(url=":memory:"))
+    check = health_check(tmp_path, Clock(T0))
+    check.attach(catalog)  # no sync engine of its own: the bot beside `snapfit schedule`
+    try:
+        with sync_in_progress(tmp_path):  # what run_sync holds in the other process
+            assert sync_running(tmp_path)
+            assert (await check.check()).status == "ok"
+        assert not sync_running(tmp_path)
+        assert (await check.check()).status == "unhealthy"
     finally:
         await catalog.close()
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from indexer.config import MetricsSettings
 from indexer.store.errors import CatalogError
-from indexer.sync.readiness import explain_empty_index
+from indexer.sync.readiness import explain_empty_index, sync_running
 from indexer.sync.summary import SyncSummary, load_last_ok_summary, load_last_summary
 
 if TYPE_CHECKING:
@@ -151,8 +151,9 @@ class HealthCheck:
         if not store.reachable:
             reasons.append(f"store unreachable: {store.error}")
         elif store.products == 0:
+            running = sync.running_since is not None or sync_running(self.data_dir)
             empty = explain_empty_index(
-                running=sync.running_since is not None, last=sync.last, sync_command="snapfit sync (or /sync)"
+                running=running, last=sync.last, sync_command="snapfit sync (or /sync)"
             )
             if not empty.building:
                 reasons.append(empty.line())

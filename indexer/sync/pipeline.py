@@ -36,7 +36,7 @@ from indexer.sync.diff import (
 )
 from indexer.sync.embedder import ImageEncoder, ImagePipeline
 from indexer.sync.progress import PlanCounts, SyncProgress
-from indexer.sync.readiness import explain_empty_index
+from indexer.sync.readiness import explain_empty_index, sync_in_progress
 from indexer.sync.state import MissCounters
 from indexer.sync.summary import CategoryReport, SyncSummary, save_last_summary
 
@@ -92,6 +92,7 @@ async def run_sync(
     )
     try:
         async with contextlib.AsyncExitStack() as stack:
+            stack.enter_context(sync_in_progress(settings.data.dir))
             if musinsa_client is None:
                 musinsa_client = await stack.enter_async_context(
                     MusinsaClient(settings.musinsa, images=settings.images)

@@ -1,6 +1,8 @@
 """Why the index is empty, and what an operator does about it.
 
-An empty index is "being built" only while a sync runs. Otherwise the last sync (saved in
+An empty index is "being built" only while a sync runs, in this process or in another one sharing
+``[data] dir`` (``snapfit schedule`` beside the bot: a running sync holds a lock on
+``{data.dir}/state/sync.lock``). Otherwise the last sync (saved in
 ``{data.dir}/state/last_sync.json``) says why: none ran yet, or it failed with an error. The
 bot tells users the one or the other, and admins, ``/healthz``, ``snapfit stats`` and the log
 get the reason and the next step from ``explain_empty_index``.
@@ -8,10 +10,19 @@ get the reason and the next step from ``explain_empty_index``.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from indexer.sync.state import state_dir
 from indexer.sync.summary import SyncSummary, load_last_summary
+
+log = logging.getLogger(__name__)
+
+SYNC_LOCK_FILE = "sync.lock"
 
 CRAWLING_DOC = "docs/crawling.md"
 
@@ -69,3 +80,46 @@ def latest_summary(data_dir: str | Path | None, known: SyncSummary | None = None
     saved = load_last_summary(data_dir) if data_dir is not None else None
     present = [summary for summary in (known, saved) if summary is not None]
     return max(present, key=lambda summary: summary.finished_at or summary.started_at, default=None)
+
+
+@contextlib.contextmanager
+def sync_in_progress(data_dir: str | Path) -> Iterator[None]:
+    """Hold ``{data.dir}/state/sync.lock`` while a sync runs, so other processes can tell
+    (``sync_running``). The kernel drops it when the process dies; a lock that cannot be taken
+    (another sync holds it, or the folder is read-only) is logged and the sync goes on."""
+    path = state_dir(data_dir) / SYNC_LOCK_FILE
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = path.open("a+", encoding="utf-8")
+    except OSError as exc:
+        log.warning("cannot mark the sync as running in %s: %s", path, exc)
+        yield
+        return
+    try:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            log.warning("cannot mark the sync as running in %s: %s", path, exc)
+        yield
+    finally:
+        handle.close()  # closing drops the lock
+
+
+def sync_running(data_dir: str | Path | None) -> bool:
+    """True while some process sharing ``data_dir`` runs a sync (holds ``sync.lock``)."""
+    if data_dir is None:
+        return False
+    path = state_dir(data_dir) / SYNC_LOCK_FILE
+    try:
+        handle = path.open("r", encoding="utf-8")
+    except OSError:  # never created: no sync ever ran here
+        return False
+    with handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        except OSError:
+            return False
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        return False
