@@ -165,6 +165,14 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "en": "The catalog is being built right now — please try again in a little while.",
         "ko": "지금 상품 목록을 만드는 중이에요. 잠시 후 다시 시도해 주세요.",
     },
+    "catalog_unavailable": {
+        "en": "Search is unavailable for now: the product catalog is empty. Please try again later.",
+        "ko": "지금은 검색할 수 없어요. 상품 목록이 비어 있어요. 나중에 다시 시도해 주세요.",
+    },
+    "catalog_state_admin": {
+        "en": "<b>For admins</b>: {reason}.\nNext step: {next_step}.",
+        "ko": "<b>관리자 안내</b>: {reason}.\n다음 단계: {next_step}.",
+    },
     "index_rebuilding": {
         "en": "The search index is being rebuilt — please try again in a little while.",
         "ko": "검색 색인을 다시 만드는 중이에요. 잠시 후 다시 시도해 주세요.",
@@ -342,6 +350,12 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "{updated} updated, {unchanged} unchanged, {removed} removed, {failed} failed in {seconds} s",
         "ko": "<b>마지막 동기화</b> ({finished}) ⚠️ 중간에 멈춤: 수집 {crawled} · 추가 {added} · "
         "갱신 {updated} · 변경 없음 {unchanged} · 삭제 {removed} · 실패 {failed} ({seconds}초)",
+    },
+    "sync_incomplete": {
+        "en": "⚠️ Incomplete: the crawl of {categories} was cut short, so their products were kept as they "
+        "were; the next sync tries again.",
+        "ko": "⚠️ 불완전: {categories} 카테고리 수집이 중간에 끊겨 해당 상품은 그대로 두었어요. "
+        "다음 동기화에서 다시 시도해요.",
     },
     "sync_note": {"en": "• {note}", "ko": "• {note}"},
     "sync_never": {

@@ -81,6 +81,8 @@ def summary_text(lang: Lang, summary: SyncSummary, timezone: str) -> str:
             seconds=f"{summary.seconds:,.0f}",
         )
     ]
+    if summary.ok and not summary.complete:
+        lines.append(text(lang, "sync_incomplete", categories=", ".join(summary.incomplete_categories)))
     lines += [text(lang, "sync_note", note=note) for note in summary.notes()]
     return fit_message("\n".join(lines))
 

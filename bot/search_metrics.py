@@ -38,7 +38,8 @@ class SearchMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
         self.requests = Counter(
             "snapfit_requests",
-            "Searches answered, by kind (photo, similar, more) and outcome (ok, no_results, an error code)",
+            f"Searches answered, by kind ({', '.join(SEARCH_KINDS)}) and outcome "
+            "(ok, no_results, an error code)",
             ["kind", "outcome"],
             registry=registry,
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from bot.empty_catalog import empty_index_state, empty_state_text
 from bot.messages import Lang, escape, text
 from bot.render import category_name
 
@@ -22,7 +23,9 @@ async def index_stats_section(services: BotServices, lang: Lang) -> str:
     """Products indexed (total and per top-level category), the model and the index version."""
     stats = await services.catalog.stats()
     if stats.total == 0 or stats.model_id is None:
-        return text(lang, "stats_index_empty", backend=stats.backend)
+        empty = text(lang, "stats_index_empty", backend=stats.backend)
+        state = empty_index_state(services)
+        return empty if state.building else f"{empty}\n{empty_state_text(lang, state)}"
     lines = [
         text(
             lang,

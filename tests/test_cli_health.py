@@ -16,7 +16,8 @@ from bot.cli import app
 from bot.cli.health_cmd import health_url
 from indexer.config import DataSettings, MetricsSettings, Settings, StoreSettings
 from indexer.monitoring import Monitoring
-from indexer.store import Catalog, open_catalog
+from indexer.store import Catalog
+from tests.stocked_catalog import open_stocked_catalog
 
 runner = CliRunner()
 
@@ -52,7 +53,7 @@ def served(tmp_path: Path) -> Iterator[Served]:
     async def start() -> Served:
         monitoring = await Monitoring.start(settings, "indexer")
         assert monitoring is not None
-        catalog = await open_catalog(settings.store)
+        catalog = await open_stocked_catalog(settings.store)
         monitoring.attach_sync(catalog, None)
         return Served(loop, monitoring, catalog)
 

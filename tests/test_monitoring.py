@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.search_metrics import SEARCH_METRIC_NAMES, SearchMetrics
+from bot.search_metrics import SEARCH_KINDS, SEARCH_METRIC_NAMES, SearchMetrics
 from bot.timing import STAGES, StageTimings
 from indexer.config import (
     DataSettings,
@@ -27,13 +28,15 @@ from indexer.config import (
 )
 from indexer.embedding.batcher import BatcherStats
 from indexer.monitoring import Monitoring, MonitoringError
-from indexer.monitoring.health import HealthCheck
+from indexer.monitoring.health import Health, HealthCheck
 from indexer.monitoring.metrics import METRIC_NAMES, Metrics
 from indexer.musinsa import MusinsaClient
 from indexer.musinsa.models import RequestStats
 from indexer.schedule import NightlySync
 from indexer.store import Catalog, open_catalog
-from indexer.sync import SyncSummary, save_last_summary
+from indexer.sync import CategoryReport, SyncSummary, save_last_summary
+from indexer.sync.readiness import sync_in_progress, sync_running
+from tests.stocked_catalog import open_stocked_catalog
 
 T0 = datetime(2026, 3, 10, 4, 0, tzinfo=UTC)
 
@@ -164,6 +167,29 @@ def test_a_broken_observer_never_breaks_the_sync_engine(caplog: pytest.LogCaptur
     assert "sync observer" in caplog.text
 
 
+def test_the_help_of_requests_total_names_every_kind_of_search() -> None:
+    metrics = Metrics("bot")
+    SearchMetrics(metrics.registry)
+    family = next(f for f in metrics.registry.collect() if f.name == "snapfit_requests")
+    assert all(kind in family.documentation for kind in SEARCH_KINDS)
+    assert "garment" in family.documentation
+
+
+def test_the_last_sync_breakdown_sums_to_what_it_crawled_without_counting_twice(tmp_path: Path) -> None:
+    last = summary(at=T0, crawled=10, added=3, updated=2, unchanged=4, failed=1, removed=0)
+    check = health_check(tmp_path, Clock(T0))
+    metrics = Metrics("indexer")
+    metrics.update(Health("indexer", "ok", [], T0, sync=replace(check.sync_status(), last=last)))
+    text = metrics.render().decode()
+    breakdown = {
+        dict(labels)["change"]: number
+        for (name, labels), number in samples(text).items()
+        if name == "snapfit_sync_last_products"
+    }
+    assert "crawled" not in breakdown and sum(breakdown.values()) == 10
+    assert value(text, "snapfit_sync_last_crawled") == 10
+
+
 def exposed_series(registry: CollectorRegistry) -> set[str]:
     return {
         family.name + ("_total" if family.type == "counter" else "")
@@ -190,7 +216,7 @@ async def test_sync_age_is_reported_and_judged_only_when_configured(tmp_path: Pa
     clock = Clock(T0)
     save_last_summary(tmp_path, summary(at=T0 - timedelta(hours=30), crawled=100, added=3))
     save_last_summary(tmp_path, summary(at=T0 - timedelta(hours=6), ok=False))
-    catalog = await open_catalog(StoreSettings(url=":memory:"))
+    catalog = await open_stocked_catalog()
     try:
         relaxed = health_check(tmp_path, clock)
         relaxed.attach(catalog)
@@ -222,7 +248,44 @@ async def test_sync_age_is_reported_and_judged_only_when_configured(tmp_path: Pa
         )
         assert value(text, "snapfit_sync_last_duration_seconds") == 1800
         assert value(text, "snapfit_store_up") == 1
-        assert value(text, "snapfit_index_products") == 0
+        assert value(text, "snapfit_index_products") == 1
+    finally:
+        await catalog.close()
+
+
+def incomplete(at: datetime) -> SyncSummary:
+    """A sync that ended without an error, but whose crawl of 002 a fault cut short."""
+    done = summary(at=at, crawled=5, added=5)
+    done.categories = [
+        CategoryReport("001", crawled=5, complete=True),
+        CategoryReport("002", complete=False, reason="page 1 failed: HTTP 500", failed=True),
+    ]
+    return done
+
+
+async def test_an_incomplete_sync_is_not_a_successful_one(tmp_path: Path) -> None:
+    clock = Clock(T0)
+    save_last_summary(tmp_path, summary(at=T0 - timedelta(hours=30), crawled=100))
+    save_last_summary(tmp_path, incomplete(T0 - timedelta(hours=1)))
+    catalog = await open_stocked_catalog()
+    try:
+        check = health_check(tmp_path, clock, max_sync_age_hours=24)
+        check.attach(catalog)
+        health = await check.check()
+        assert health.status == "unhealthy" and "30.0 h ago" in health.reasons[0]
+        sync = health.to_json()["sync"]
+        assert (sync["last_ok"], sync["last_complete"]) == (True, False)
+        assert sync["last_incomplete_categories"] == ["002"]
+        assert sync["last_success_at"] == (T0 - timedelta(hours=30)).isoformat()
+        metrics = Metrics("bot")
+        metrics.update(health)
+        text = metrics.render().decode()
+        assert value(text, "snapfit_sync_last_success") == 1
+        assert value(text, "snapfit_sync_last_complete") == 0
+        assert (
+            value(text, "snapfit_sync_last_success_timestamp_seconds")
+            == (T0 - timedelta(hours=30)).timestamp()
+        )
     finally:
         await catalog.close()
 
@@ -231,7 +294,7 @@ async def test_a_deployment_that_never_synced_gets_max_sync_age_hours_for_its_fi
     tmp_path: Path,
 ) -> None:
     clock = Clock(T0)
-    catalog = await open_catalog(StoreSettings(url=":memory:"))
+    catalog = await open_stocked_catalog()
     try:
         check = health_check(tmp_path, clock, max_sync_age_hours=12)
         check.attach(catalog)
@@ -242,6 +305,64 @@ async def test_a_deployment_that_never_synced_gets_max_sync_age_hours_for_its_fi
         assert "no successful sync in the 12 h since this process started" in health.reasons[0]
         save_last_summary(tmp_path, summary(at=clock.now - timedelta(minutes=5)))
         assert (await check.check()).status == "ok"
+    finally:
+        await catalog.close()
+
+
+ROBOTS_REFUSAL = (
+    "robots.txt (https://api.musinsa.com/robots.txt) disallows https://api.musinsa.com/x for user agent "
+    "'snapfit' by rule 'Disallow: /'; the index was not changed"
+)
+
+
+async def test_an_empty_index_is_unhealthy_with_the_reason_unless_a_sync_is_building_it(
+    tmp_path: Path,
+) -> None:
+    catalog = await open_catalog(StoreSettings(url=":memory:"))
+    gate = asyncio.Event()
+
+    async def run_once() -> SyncSummary:
+        await gate.wait()
+        failed = summary(at=T0)
+        failed.error = ROBOTS_REFUSAL
+        return failed
+
+    nightly = NightlySync(run_once, ScheduleSettings())
+    check = health_check(tmp_path, Clock(T0))
+    check.attach(catalog, nightly)
+    try:
+        health = await check.check()
+        assert (health.status, health.http_status) == ("unhealthy", 503)
+        assert health.reasons == [
+            "the index is empty and no sync has run yet; next: run snapfit sync (or /sync)"
+        ]
+
+        task = nightly.start("empty index")
+        assert task is not None
+        await asyncio.sleep(0)
+        assert nightly.running and (await check.check()).status == "ok"  # being built: not a fault
+
+        gate.set()
+        await task
+        health = await check.check()
+        assert health.http_status == 503
+        [reason] = health.reasons
+        assert reason.startswith("the index is empty: the last sync failed: robots.txt (")
+        assert "next: check robots.txt permission (docs/crawling.md)" in reason
+    finally:
+        await catalog.close()
+
+
+async def test_an_empty_index_that_another_process_is_syncing_is_being_built(tmp_path: Path) -> None:
+    catalog = await open_catalog(StoreSettings(url=":memory:"))
+    check = health_check(tmp_path, Clock(T0))
+    check.attach(catalog)  # no sync engine of its own: the bot beside `snapfit schedule`
+    try:
+        with sync_in_progress(tmp_path):  # what run_sync holds in the other process
+            assert sync_running(tmp_path)
+            assert (await check.check()).status == "ok"
+        assert not sync_running(tmp_path)
+        assert (await check.check()).status == "unhealthy"
     finally:
         await catalog.close()
 
@@ -324,7 +445,7 @@ async def test_a_qdrant_server_that_went_away_is_unhealthy(
 ) -> None:
     check = health_check(tmp_path, Clock(T0))
     check.attach(server_catalog)
-    assert (await check.check()).status == "ok"
+    assert (await check.check()).store.reachable  # type: ignore[union-attr]
     await qdrant.stop()  # the port is closed now
     health = await check.check()
     assert health.status == "unhealthy"
@@ -365,7 +486,7 @@ async def test_the_endpoints_answer_over_http(tmp_path: Path) -> None:
         status, kind, body = await get(f"{base}/healthz")
         assert (status, kind) == (503, "application/json; charset=utf-8")
         assert '"status": "starting"' in body
-        catalog = await open_catalog(StoreSettings(url=":memory:"))
+        catalog = await open_stocked_catalog()
         monitoring.attach_sync(catalog, None)
         status, _, body = await get(f"{base}/healthz")
         assert status == 200 and '"process": "indexer"' in body
@@ -431,6 +552,25 @@ async def test_musinsa_breakers_are_a_gauge_and_an_informational_part_of_healthz
         assert gauge("images") == 0
         assert await image_breaker() == "closed"
     finally:
+        await catalog.close()
+
+
+async def test_metrics_are_served_by_prometheus_clients_own_content_negotiation(tmp_path: Path) -> None:
+    monitoring = await Monitoring.start(settings(tmp_path), "indexer")
+    assert monitoring is not None
+    catalog = await open_catalog(StoreSettings(url=":memory:"))
+    monitoring.attach_sync(catalog, None)
+    url = f"http://127.0.0.1:{monitoring.port}/metrics"
+    try:
+        async with aiohttp.ClientSession() as http:
+            headers = {"Accept": "application/openmetrics-text; version=1.0.0", "Accept-Encoding": "gzip"}
+            async with http.get(url, headers=headers) as response:
+                assert response.headers["Content-Type"].startswith("application/openmetrics-text")
+                assert response.headers["Content-Encoding"] == "gzip"
+                body = await response.text()  # aiohttp inflates it
+            assert body.rstrip().endswith("# EOF") and "snapfit_store_up 1.0" in body
+    finally:
+        await monitoring.stop()
         await catalog.close()
 
 

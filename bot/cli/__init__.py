@@ -16,10 +16,12 @@ from indexer import __version__
 from indexer.config import ConfigError, Settings, load_settings
 from indexer.logs import configure_logging
 
-# Exit statuses the commands share: a run that failed, a configuration or argument mistake, Ctrl-C.
+# Exit statuses the commands share: a run that failed, a configuration or argument mistake, a sync
+# that finished but left categories incomplete, Ctrl-C.
 EXIT_FAILED = 1
 EXIT_CONFIG = 2
 EXIT_USAGE = 2
+EXIT_INCOMPLETE = 3
 EXIT_INTERRUPTED = 130
 
 app = typer.Typer(

@@ -64,11 +64,16 @@ def print_stats(console: Any, report: dict[str, Any]) -> None:
 
     from bot.cli.sync_view import category_label
     from indexer.sync import SyncSummary
+    from indexer.sync.readiness import explain_empty_index
 
     def say(text: str) -> None:
         console.print(text, highlight=False, soft_wrap=True, markup=False)
 
-    if report["version"] is None:
+    if report["version"] is None and report["last_sync"] is not None:
+        # Why it is empty (the last sync's error) and what to do next.
+        state = explain_empty_index(running=False, last=SyncSummary.from_json(report["last_sync"]))
+        say(state.line()[:1].upper() + state.line()[1:])
+    elif report["version"] is None:
         say("The index is empty: run `snapfit sync` to build it.")
     else:
         table = Table(title=f"{report['products']} products indexed", title_justify="left")

@@ -1,9 +1,10 @@
 """``snapfit sync``: crawl Musinsa and bring the index up to date (incremental, resumable).
 
-Exit status: 0 when the run finished; 1 when it ended early (robots.txt refusal, Musinsa
-blocking the crawl, the index or the model unavailable, a store error), with the reason on
-stderr; 2 for a configuration or argument mistake; 130 when interrupted (what was stored is
-kept and the next sync goes on from there).
+Exit status: 0 when the run finished; 3 when it finished but a fault cut the crawl of some
+categories short (``complete: false``; their absent products were kept); 1 when it ended early
+(robots.txt refusal, Musinsa blocking the crawl, the index or the model unavailable, a store
+error), with the reason on stderr; 2 for a configuration or argument mistake; 130 when
+interrupted (what was stored is kept and the next sync goes on from there).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from bot.cli import EXIT_FAILED, EXIT_INTERRUPTED, ConfigOption, JsonOption, app, fail, load
+from bot.cli import EXIT_FAILED, EXIT_INCOMPLETE, EXIT_INTERRUPTED, ConfigOption, JsonOption, app, fail, load
 from bot.cli.walk_options import MaxPagesOption, SyncCategoryOption, categories_to_walk
 
 if TYPE_CHECKING:
@@ -66,3 +67,9 @@ def sync(
         print_summary(Console(), summary)
     if summary.error is not None:
         raise fail(summary.error, EXIT_FAILED)
+    if not summary.complete:
+        raise fail(
+            f"the crawl of {', '.join(summary.incomplete_categories)} did not complete (see the notes); "
+            "the products it missed were kept, and the next sync tries again",
+            EXIT_INCOMPLETE,
+        )

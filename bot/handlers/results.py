@@ -8,11 +8,13 @@ from telegram import CallbackQuery, Message, Update
 
 from bot.context import BotContext
 from bot.delivery import send_products
+from bot.empty_catalog import empty_catalog_text
 from bot.handlers.common import answer, chat_id_of, claim_for_button, edit_markup, editable, send, user_search
 from bot.messages import Lang, image_error_text, plain, text
 from bot.render import PageButton, category_name, results_header, results_keyboard, without_more
 from bot.search import (
     BadImageError,
+    CatalogEmptyError,
     InvalidProductRefError,
     SearchError,
     SearchResult,
@@ -53,6 +55,10 @@ def outcome_of(error: SearchError) -> Outcome:
 
 async def search_failed(context: BotContext, chat_id: int, lang: Lang, error: SearchError) -> Outcome:
     """Tell the user why the search could not run; returns the outcome to record."""
+    if isinstance(error, CatalogEmptyError):  # "being built" only while a sync runs; admins get why
+        admin = chat_id in context.services.settings.telegram.admin_ids
+        await send(context, chat_id, empty_catalog_text(context.services, lang, admin=admin))
+        return outcome_of(error)
     await send(context, chat_id, error_text(lang, error))
     return outcome_of(error)
 

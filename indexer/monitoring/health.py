@@ -1,7 +1,8 @@
 """What ``/healthz`` reports: can the process reach its index, and how fresh is the last sync.
 
 The store check is one catalog round trip bounded by ``[metrics] health_timeout_seconds``; an
-unreachable store is unhealthy (HTTP 503). The last sync is the newest of what this process ran
+unreachable store is unhealthy (HTTP 503), and so is an empty index that no sync is building (the
+reason names the last sync's error and the next step). The last sync is the newest of what this process ran
 and what any process saved under ``{data.dir}/state``; it is stale only when
 ``[metrics] max_sync_age_hours`` is above 0.
 """
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from indexer.config import MetricsSettings
 from indexer.store.errors import CatalogError
+from indexer.sync.readiness import explain_empty_index, sync_running
 from indexer.sync.summary import SyncSummary, load_last_ok_summary, load_last_summary
 
 if TYPE_CHECKING:
@@ -56,7 +58,7 @@ class StoreStatus:
 
 @dataclass(frozen=True)
 class SyncStatus:
-    """The last sync, the last successful one, and whether that is too long ago."""
+    """The last sync, the last successful (complete) one, and whether that is too long ago."""
 
     running_since: datetime | None
     last: SyncSummary | None
@@ -72,6 +74,8 @@ class SyncStatus:
             "running_since": _iso(self.running_since),
             "last_finished_at": _iso(finished_at(last)) if last else None,
             "last_ok": last.ok if last else None,
+            "last_complete": last.complete if last else None,
+            "last_incomplete_categories": last.incomplete_categories if last else [],
             "last_error": last.error if last else None,
             "last_success_at": _iso(finished_at(self.last_ok)) if self.last_ok else None,
             "age_hours": round(self.age_hours, 3) if self.age_hours is not None else None,
@@ -155,6 +159,13 @@ class HealthCheck:
         reasons = []
         if not store.reachable:
             reasons.append(f"store unreachable: {store.error}")
+        elif store.products == 0:
+            running = sync.running_since is not None or sync_running(self.data_dir)
+            empty = explain_empty_index(
+                running=running, last=sync.last, sync_command="snapfit sync (or /sync)"
+            )
+            if not empty.building:
+                reasons.append(empty.line())
         if sync.stale:
             if sync.last_ok is None:
                 reasons.append(
@@ -202,8 +213,11 @@ class HealthCheck:
         saved_ok = load_last_ok_summary(self.data_dir) if self.data_dir is not None else None
         last = newest(ran, saved)
         # A last_sync.json written before last_ok_sync.json existed still counts when it was a success.
+        # Successful = complete: a sync that a fault cut short in some category leaves those stale.
         last_ok = newest(
-            ran if ran is not None and ran.ok else None, saved_ok, last if last and last.ok else None
+            ran if ran is not None and ran.complete else None,
+            saved_ok if saved_ok is not None and saved_ok.complete else None,
+            last if last and last.complete else None,
         )
         limit = self.settings.max_sync_age_hours
         age = (now - finished_at(last_ok)).total_seconds() / 3600 if last_ok is not None else None

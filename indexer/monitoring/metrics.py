@@ -9,6 +9,7 @@ counters and breakers and the micro-batcher's counters (``watch_http``, ``watch_
 
 from __future__ import annotations
 
+import gzip
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING
@@ -24,6 +25,7 @@ from prometheus_client import (
     generate_latest,
 )
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.exposition import choose_encoder, gzip_accepted
 from prometheus_client.registry import Collector
 
 from indexer import __version__
@@ -37,7 +39,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SYNC_CHANGES = ("crawled", "added", "updated", "unchanged", "removed", "failed")
+# The labels of snapfit_sync_last_products: a breakdown, so the crawled total has a gauge of its own
+# (snapfit_sync_last_crawled) and a sum() over the labels counts no product twice.
+SYNC_CHANGES = ("added", "updated", "unchanged", "removed", "failed")
 HTTP_FIELDS = ("requests", "retries", "failures", "throttled")
 
 # Every series, as exposed (counters with their _total suffix).
@@ -58,8 +62,10 @@ METRIC_NAMES = (
     "snapfit_sync_runs_total",
     "snapfit_sync_running",
     "snapfit_sync_last_success",
+    "snapfit_sync_last_complete",
     "snapfit_sync_last_finished_timestamp_seconds",
     "snapfit_sync_last_duration_seconds",
+    "snapfit_sync_last_crawled",
     "snapfit_sync_last_products",
     "snapfit_sync_last_requests",
     "snapfit_sync_last_retries",
@@ -129,6 +135,17 @@ class Metrics:
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+    def exposition(self, accept: str = "", accept_encoding: str = "") -> tuple[bytes, dict[str, str]]:
+        """The body and headers of one scrape, as prometheus_client's own handlers make them: the
+        format the scraper asks for (text 0.0.4, or OpenMetrics) and gzip when it is accepted."""
+        encoder, content_type = choose_encoder(accept)
+        body = encoder(self.registry)
+        headers = {"Content-Type": content_type}
+        if gzip_accepted(accept_encoding):
+            body = gzip.compress(body)
+            headers["Content-Encoding"] = "gzip"
+        return body, headers
 
 
 class _LiveCollector(Collector):
@@ -213,12 +230,19 @@ def _sync_families(sync: SyncStatus | None) -> Iterable[Metric]:
     success = GaugeMetricFamily(
         "snapfit_sync_last_success", "1 when the last sync ended without an error, else 0"
     )
+    complete = GaugeMetricFamily(
+        "snapfit_sync_last_complete",
+        "1 when the last sync ended without an error and crawled every category to its end, else 0",
+    )
+    crawled = GaugeMetricFamily("snapfit_sync_last_crawled", "Products the last sync crawled")
     finished = GaugeMetricFamily(
         "snapfit_sync_last_finished_timestamp_seconds", "When the last sync finished (Unix time)"
     )
     duration = GaugeMetricFamily("snapfit_sync_last_duration_seconds", "How long the last sync took")
     products = GaugeMetricFamily(
-        "snapfit_sync_last_products", "Products per outcome in the last sync", labels=["change"]
+        "snapfit_sync_last_products",
+        "What the last sync did with products, by change (added, updated, unchanged, removed, failed)",
+        labels=["change"],
     )
     requests = GaugeMetricFamily(
         "snapfit_sync_last_requests", "Requests the last sync sent to Musinsa, per client", labels=["client"]
@@ -227,13 +251,16 @@ def _sync_families(sync: SyncStatus | None) -> Iterable[Metric]:
         "snapfit_sync_last_retries", "Requests the last sync retried, per client", labels=["client"]
     )
     last_ok = GaugeMetricFamily(
-        "snapfit_sync_last_success_timestamp_seconds", "When the last successful sync finished (Unix time)"
+        "snapfit_sync_last_success_timestamp_seconds",
+        "When the last successful, complete sync finished (Unix time)",
     )
     if sync is not None:
         running.add_metric([], 1 if sync.running_since is not None else 0)
         last = sync.last
         if last is not None:
             success.add_metric([], 1 if last.ok else 0)
+            complete.add_metric([], 1 if last.complete else 0)
+            crawled.add_metric([], last.crawled)
             finished.add_metric([], finished_at(last).timestamp())
             duration.add_metric([], last.seconds)
             for change in SYNC_CHANGES:
@@ -243,7 +270,7 @@ def _sync_families(sync: SyncStatus | None) -> Iterable[Metric]:
                 retries.add_metric([client], counts.get("retries", 0))
         if sync.last_ok is not None:
             last_ok.add_metric([], finished_at(sync.last_ok).timestamp())
-    return (running, success, finished, duration, products, requests, retries, last_ok)
+    return (running, success, complete, finished, duration, crawled, products, requests, retries, last_ok)
 
 
 def _category_name(code: str) -> str:

@@ -1,4 +1,4 @@
-"""The HTTP side: ``/metrics`` (Prometheus text format 0.0.4) and ``/healthz`` (JSON).
+"""The HTTP side: ``/metrics`` (Prometheus text, or OpenMetrics when asked) and ``/healthz`` (JSON).
 
 aiohttp on the process's own event loop, so a scrape needs no thread. Every request runs one
 bounded health check first, so the index and sync gauges are as fresh as the scrape. No access
@@ -12,7 +12,6 @@ import logging
 import os
 
 from aiohttp import web
-from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
 from indexer.config import MetricsSettings
 from indexer.monitoring.health import HealthCheck
@@ -68,7 +67,11 @@ class MonitoringServer:
 
     async def _metrics(self, request: web.Request) -> web.Response:
         self.metrics.update(await self.health.check())
-        return web.Response(body=self.metrics.render(), headers={"Content-Type": CONTENT_TYPE_PLAIN_0_0_4})
+        body, headers = self.metrics.exposition(
+            request.headers.get("Accept", ""),
+            request.headers.get("Accept-Encoding", ""),
+        )
+        return web.Response(body=body, headers=headers)
 
     async def _healthz(self, request: web.Request) -> web.Response:
         health = await self.health.check()

@@ -13,6 +13,7 @@ import contextlib
 import dataclasses
 import json
 import logging
+import os
 import shutil
 import sys
 import time
@@ -50,7 +51,7 @@ from qdrant_edge import (
 from indexer.config import StoreSettings
 from indexer.product import Product
 from indexer.store.catalog import Catalog
-from indexer.store.edge_layout import EdgeLayout, OwnerLock
+from indexer.store.edge_layout import EdgeLayout, OwnerLock, optimizer_pid_path
 from indexer.store.edge_shard import ShardHandle
 from indexer.store.engine import Backend, Hit, Record, RefPage
 from indexer.store.errors import CatalogError, CatalogLockedError
@@ -113,22 +114,32 @@ def edge_filter(
 
 
 async def run_optimizer(shard_dir: Path) -> dict[str, Any]:
-    """Build the shard's HNSW graph in a child process; the event loop stays free meanwhile."""
+    """Build the shard's HNSW graph in a child process; the event loop stays free meanwhile.
+
+    The child dies with this process (``edge_optimize.die_with_parent``) and its pid is recorded
+    beside the shard while it runs, so that a lock it holds can be traced to it.
+    """
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-P",  # do not put this package's folder first on the child's sys.path
         str(OPTIMIZER_SCRIPT),
         str(shard_dir),
+        str(os.getpid()),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
+    pid_file = optimizer_pid_path(shard_dir)
     try:
+        with contextlib.suppress(OSError):  # only a better error message depends on it
+            pid_file.write_text(f"{process.pid}\n", encoding="utf-8")
         out, err = await process.communicate()
     except BaseException:
         with contextlib.suppress(ProcessLookupError):
             process.kill()
         await process.wait()
         raise
+    finally:
+        pid_file.unlink(missing_ok=True)
     if process.returncode != 0:
         detail = err.decode("utf-8", "replace").strip()[-800:] or f"exit status {process.returncode}"
         raise CatalogError(f"building the search index of {shard_dir} failed: {detail}")

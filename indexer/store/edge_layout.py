@@ -6,6 +6,7 @@
   CURRENT                        name of the live version
   versions/<name>/version.json   model id, open_clip name, dimension, state (building | ready)
   versions/<name>/shard/         Qdrant Edge's own files
+  versions/<name>/optimizer.pid  the child process building the version's search index, while it runs
 ```
 
 A crash leaves the old pointer or the new one, never a half-written one; removed versions go
@@ -33,6 +34,7 @@ LOCK = ".lock"
 VERSIONS = "versions"
 METADATA = "version.json"
 SHARD = "shard"
+OPTIMIZER_PID = "optimizer.pid"
 TRASH_PREFIX = ".trash-"
 
 
@@ -83,6 +85,42 @@ class OwnerLock:
                 fcntl.flock(self._handle.fileno(), fcntl.LOCK_UN)
             self._handle.close()
             self._handle = None
+
+
+def optimizer_pid_path(shard_dir: Path) -> Path:
+    """Where the pid of the child building ``shard_dir``'s search index is kept while it runs."""
+    return shard_dir.parent / OPTIMIZER_PID
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    try:  # a zombie is dead for our purpose; /proc tells it apart where there is one
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii")
+        return stat.rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def shard_lock_owner(root: Path) -> str:
+    """Who holds a version's shard open when the owner lock is free: the pid of an index build
+    child (recorded in ``optimizer.pid``) that is still alive, else the pid in ``.lock`` if alive."""
+    for pid_file in sorted((root / VERSIONS).glob(f"*/{OPTIMIZER_PID}")):
+        try:
+            pid = int(pid_file.read_text(encoding="utf-8").strip())
+        except (OSError, ValueError):
+            continue
+        if process_alive(pid):
+            return f"{pid}, building the search index of version {pid_file.parent.name}"
+    try:
+        owner = int((root / LOCK).read_text(encoding="utf-8").strip())
+    except (OSError, ValueError):
+        return "unknown"
+    return str(owner) if owner != os.getpid() and process_alive(owner) else "unknown"
 
 
 def locked_message(root: Path, owner: str = "unknown") -> str:

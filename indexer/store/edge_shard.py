@@ -14,7 +14,7 @@ from typing import TypeVar
 
 from qdrant_edge import EdgeConfig, EdgeShard
 
-from indexer.store.edge_layout import locked_message
+from indexer.store.edge_layout import locked_message, shard_lock_owner
 from indexer.store.errors import CatalogClosedError, CatalogError, CatalogLockedError, VersionGoneError
 
 T = TypeVar("T")
@@ -26,7 +26,7 @@ def edge_error(exc: BaseException, what: str, label: str, root: Path) -> Catalog
     """Qdrant Edge raises bare ``Exception``s: name the folder and turn the known ones into advice."""
     message = str(exc)
     if WAL_LOCKED in message:
-        return CatalogLockedError(locked_message(root))
+        return CatalogLockedError(locked_message(root, shard_lock_owner(root)))
     return CatalogError(f"Qdrant Edge failed to {what} (index version {label} in {root}): {message}")
 
 

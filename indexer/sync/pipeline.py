@@ -36,6 +36,7 @@ from indexer.sync.diff import (
 )
 from indexer.sync.embedder import ImageEncoder, ImagePipeline
 from indexer.sync.progress import PlanCounts, SyncProgress
+from indexer.sync.readiness import explain_empty_index, sync_in_progress
 from indexer.sync.state import MissCounters
 from indexer.sync.summary import CategoryReport, SyncSummary, save_last_summary
 
@@ -91,6 +92,7 @@ async def run_sync(
     )
     try:
         async with contextlib.AsyncExitStack() as stack:
+            stack.enter_context(sync_in_progress(settings.data.dir))
             if musinsa_client is None:
                 musinsa_client = await stack.enter_async_context(
                     MusinsaClient(settings.musinsa, images=settings.images)
@@ -152,13 +154,16 @@ class _SyncRun:
         self.summary.version = version.name if version is not None else None
         self.summary.finish()
         save_last_summary(self.settings.data.dir, self.summary)
-        level = logging.INFO if self.summary.ok else logging.WARNING
+        level = logging.INFO if self.summary.complete else logging.WARNING
         counts = self.summary.to_json()
         # The counts as fields of their own in JSON logs ([logging] json_format).
         fields = {key: counts[key] for key in ("crawled", "added", "updated", "removed", "failed", "seconds")}
-        log.log(level, "%s", self.summary.headline(), extra={"sync": {**fields, "ok": self.summary.ok}})
+        verdict = {"ok": self.summary.ok, "complete": self.summary.complete}
+        log.log(level, "%s", self.summary.headline(), extra={"sync": {**fields, **verdict}})
         for note in self.summary.notes():
             log.log(level, "  %s", note)
+        if version is None:  # the bot can search nothing: say why and what to do
+            log.warning("%s", explain_empty_index(running=False, last=self.summary).line())
 
     async def execute(
         self, codes: list[str], pages: int, client: MusinsaClient, images: MusinsaClient
@@ -191,6 +196,7 @@ class _SyncRun:
                 pages=category.pages,
                 complete=category.complete,
                 reason=category.reason,
+                failed=category.failed,
             )
             for category in crawl.categories
         ]

@@ -1,7 +1,8 @@
 """What one sync did, as a record that the CLI prints, the log keeps and ``snapfit stats`` shows later.
 
 ``SyncSummary.to_json()`` is the shape of ``snapfit sync --json``: ``crawled, added,
-updated, unchanged, removed, failed, seconds`` plus the details below. ``from_json`` reads it
+updated, unchanged, removed, failed, seconds, ok, complete, incomplete_categories`` plus the
+details below. ``from_json`` reads it
 back from ``{data.dir}/state/last_sync.json`` so a later process (the bot's /stats, ``snapfit
 stats``) can show the last run without having made it.
 """
@@ -19,7 +20,7 @@ from indexer.sync.state import atomic_write_json, read_json, state_dir
 log = logging.getLogger(__name__)
 
 LAST_SYNC_FILE = "last_sync.json"
-# The last run that ended without an error: how fresh the index is, for /healthz and metrics.
+# The last run that ended without an error and complete: how fresh the index is, for /healthz and metrics.
 LAST_OK_SYNC_FILE = "last_ok_sync.json"
 # The summary keeps the first failures with their reason; the count is always exact.
 MAX_LISTED_FAILURES = 20
@@ -34,6 +35,7 @@ class CategoryReport:
     pages: int = 0
     complete: bool = False
     reason: str | None = None  # why the crawl is incomplete
+    failed: bool = False  # a fault cut the crawl short (a max_pages cut-off asked for is not one)
     indexed: int = 0  # products the index held under this code before the run
     removals_checked: bool = False  # absent products of this category had a miss counted
     removals_skipped: str | None = None  # why they did not
@@ -92,6 +94,16 @@ class SyncSummary:
     def ok(self) -> bool:
         return self.error is None
 
+    @property
+    def incomplete_categories(self) -> list[str]:
+        """Categories whose crawl a fault cut short; their absent products were kept, not removed."""
+        return [category.code for category in self.categories if category.failed]
+
+    @property
+    def complete(self) -> bool:
+        """The run ended without an error and crawled every category as far as it was asked to."""
+        return self.ok and not self.incomplete_categories
+
     def finish(self, now: datetime | None = None) -> None:
         self.finished_at = now or datetime.now(UTC)
         self.seconds = round((self.finished_at - self.started_at).total_seconds(), 3)
@@ -107,7 +119,20 @@ class SyncSummary:
         data["started_at"] = self.started_at.isoformat()
         data["finished_at"] = self.finished_at.isoformat() if self.finished_at else None
         data["ok"] = self.ok
-        order = ["crawled", "added", "updated", "unchanged", "removed", "failed", "seconds", "ok"]
+        data["complete"] = self.complete
+        data["incomplete_categories"] = self.incomplete_categories
+        order = [
+            "crawled",
+            "added",
+            "updated",
+            "unchanged",
+            "removed",
+            "failed",
+            "seconds",
+            "ok",
+            "complete",
+            "incomplete_categories",
+        ]
         return {key: data[key] for key in order} | {k: v for k, v in data.items() if k not in order}
 
     @classmethod
@@ -116,7 +141,7 @@ class SyncSummary:
         values["started_at"] = datetime.fromisoformat(values["started_at"])
         if values.get("finished_at"):
             values["finished_at"] = datetime.fromisoformat(values["finished_at"])
-        values["categories"] = [CategoryReport(**item) for item in values.get("categories", [])]
+        values["categories"] = [_category_report(item) for item in values.get("categories", [])]
         values["failures"] = [ImageFailure(**item) for item in values.get("failures", [])]
         return cls(**values)
 
@@ -129,7 +154,11 @@ class SyncSummary:
         )
         if self.embedded:
             counts += f" ({self.embedded} images embedded, {self.images_per_second:.2f} img/s)"
-        return f"sync {'finished' if self.ok else 'stopped'}: {counts}"
+        if not self.ok:
+            return f"sync stopped: {counts}"
+        if not self.complete:
+            return f"sync finished incomplete ({', '.join(self.incomplete_categories)} cut short): {counts}"
+        return f"sync finished: {counts}"
 
     def notes(self) -> list[str]:
         """Lines that explain anything unusual: incomplete categories, skipped removals, failures, errors."""
@@ -158,6 +187,14 @@ class SyncSummary:
         return lines
 
 
+def _category_report(item: dict[str, Any]) -> CategoryReport:
+    """A saved category verdict; one saved before ``failed`` existed failed unless it was a cut-off."""
+    if "failed" not in item:
+        cut_off = "more pages remain" in (item.get("reason") or "")
+        item = {**item, "failed": not item.get("complete", True) and not cut_off}
+    return CategoryReport(**item)
+
+
 def last_sync_path(data_dir: str | Path) -> Path:
     return state_dir(data_dir) / LAST_SYNC_FILE
 
@@ -167,9 +204,9 @@ def last_ok_sync_path(data_dir: str | Path) -> Path:
 
 
 def save_last_summary(data_dir: str | Path, summary: SyncSummary) -> None:
-    """Persist the summary atomically (a successful one also as the last successful run); a failure
-    to write is logged, never fatal to the sync."""
-    paths = [last_sync_path(data_dir)] + ([last_ok_sync_path(data_dir)] if summary.ok else [])
+    """Persist the summary atomically (a successful, complete one also as the last successful run); a
+    failure to write is logged, never fatal to the sync."""
+    paths = [last_sync_path(data_dir)] + ([last_ok_sync_path(data_dir)] if summary.complete else [])
     for path in paths:
         try:
             atomic_write_json(path, summary.to_json())
@@ -183,7 +220,7 @@ def load_last_summary(data_dir: str | Path) -> SyncSummary | None:
 
 
 def load_last_ok_summary(data_dir: str | Path) -> SyncSummary | None:
-    """The summary of the last run that ended without an error, or None."""
+    """The summary of the last run that ended without an error and complete, or None."""
     return _load(last_ok_sync_path(data_dir))
 
 

@@ -258,7 +258,7 @@ async def test_photos_refused_as_busy_cost_nothing_and_each_gets_an_answer(
             assert await searched(fake, app, ANN, since)
 
 
-async def test_an_empty_catalog_says_it_is_being_built(
+async def test_an_empty_catalog_that_no_sync_builds_says_search_is_unavailable(
     make_settings: Callable[..., Settings], fake_telegram: FakeTelegram, world: World, tmp_path: Path
 ) -> None:
     fake = fake_telegram
@@ -267,8 +267,10 @@ async def test_an_empty_catalog_says_it_is_being_built(
     async with running(build_application(make_settings(store=tmp_path / "empty-index"))):
         photo = world.musinsa.image_bytes(world.products[0].id)
         english = await reply_to(fake, ANN, lambda: fake.push_photo(ANN, photo))
-        assert english == "The catalog is being built right now — please try again in a little while."
+        assert (
+            english == "Search is unavailable for now: the product catalog is empty. Please try again later."
+        )
         korean = await reply_to(
             fake, MINJI, lambda: fake.push_message(MINJI, f"/similar {world.products[0].id}")
         )
-        assert korean == "지금 상품 목록을 만드는 중이에요. 잠시 후 다시 시도해 주세요."
+        assert korean == "지금은 검색할 수 없어요. 상품 목록이 비어 있어요. 나중에 다시 시도해 주세요."

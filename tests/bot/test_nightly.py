@@ -106,6 +106,30 @@ async def test_admin_sync_reports_its_summary_and_others_are_refused(
         assert "Next nightly sync: " in stats and "(Asia/Seoul)" in stats
 
 
+async def test_the_sync_report_says_when_a_category_could_not_be_crawled(
+    make_settings: Callable[..., Settings], fake_telegram: FakeTelegram, world: World
+) -> None:
+    fake = fake_telegram
+    fake.user(ADMIN, language_code="en")
+    broken = DEFAULT_CATEGORIES[0]
+    world.musinsa.faults.next(
+        Fault.http(404),
+        times=1000,
+        match=lambda request: request.path == LISTING_PATH and request.query.get("category") == broken,
+    )
+    try:
+        async with running(build_application(sync_settings(make_settings))) as app:
+            since = fake.mark()
+            fake.push_message(ADMIN, "/sync")
+            started = await next_text(fake, ADMIN, since)
+            report = message_text(await next_text(fake, ADMIN, started.index + 1))
+            summary = app.bot_data["snapfit.services"].nightly.last_summary
+    finally:
+        world.musinsa.faults.clear()
+    assert summary.ok and not summary.complete and summary.incomplete_categories == [broken]
+    assert f"⚠️ Incomplete: the crawl of {broken} was cut short" in report
+
+
 async def test_a_second_sync_while_one_runs_is_refused(
     make_settings: Callable[..., Settings], fake_telegram: FakeTelegram, world: World
 ) -> None:

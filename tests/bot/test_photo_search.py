@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from telegram.ext import Application
 
 from bot.app import build_application, services
-from indexer.config import Settings
+from indexer.config import ScheduleSettings, Settings
 from tests.bot.conftest import World
 from tests.bot.world import (
+    ADMIN,
     WAIT,
     buttons,
     message_text,
@@ -20,6 +22,7 @@ from tests.bot.world import (
     product_ids,
     running,
 )
+from tests.fakes.musinsa import LISTING_PATH, MUSINSA_ROBOTS, Fault
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.telegram_ptb import TEST_TOKEN
 
@@ -431,3 +434,68 @@ async def test_harmless_telegram_refusals_are_swallowed(
     assert not [
         c for c in fake.calls_of("sendMessage", since=0) if c.result and "Sorry" in c.result.get("text", "")
     ]
+
+
+# ------------------------------------------------------------------------------------ empty catalog
+
+
+async def answer_to_photo(fake: FakeTelegram, chat_id: int, photo: bytes) -> str:
+    since = fake.mark()
+    fake.push_photo(chat_id, photo)
+    return message_text(await next_text(fake, chat_id, since))
+
+
+async def test_an_empty_catalog_is_being_built_only_while_its_sync_runs(
+    make_settings: Callable[..., Settings], fake_telegram: FakeTelegram, world: World, tmp_path: Path
+) -> None:
+    fake = fake_telegram
+    fake.user(ANN, language_code="en")
+    photo = world.musinsa.image_bytes(world.products[0].id)
+    world.musinsa.faults.next(Fault.slow(3.0), match=LISTING_PATH)  # the start-up sync is certainly running
+    try:
+        settings = make_settings(
+            store=tmp_path / "empty-index", schedule=ScheduleSettings(sync_when_empty=True)
+        )
+        async with running(build_application(settings)) as app:
+            nightly = app.bot_data["snapfit.services"].nightly
+            await fake.wait_until(lambda: nightly.running, WAIT, "the start-up sync")
+            answer = await answer_to_photo(fake, ANN, photo)
+            assert answer == "The catalog is being built right now — please try again in a little while."
+    finally:
+        world.musinsa.faults.clear()
+
+
+async def test_after_a_failed_sync_users_hear_search_is_unavailable_and_admins_hear_why(
+    make_settings: Callable[..., Settings], fake_telegram: FakeTelegram, world: World, tmp_path: Path
+) -> None:
+    fake = fake_telegram
+    fake.user(ANN, language_code="en")
+    fake.user(ADMIN, language_code="en")
+    photo = world.musinsa.image_bytes(world.products[0].id)
+    allowed = world.musinsa.robots_txt
+    world.musinsa.robots_txt = MUSINSA_ROBOTS  # Musinsa's real robots.txt: Disallow: /
+    try:
+        settings = make_settings(
+            store=tmp_path / "empty-index", schedule=ScheduleSettings(sync_when_empty=True)
+        )
+        async with running(build_application(settings)) as app:
+            nightly = app.bot_data["snapfit.services"].nightly
+            await fake.wait_until(lambda: nightly.last_summary is not None, WAIT, "the start-up sync")
+            assert nightly.last_summary.error is not None
+            answer = await answer_to_photo(fake, ANN, photo)
+            assert (
+                answer
+                == "Search is unavailable for now: the product catalog is empty. Please try again later."
+            )
+
+            answer = await answer_to_photo(fake, ADMIN, photo)
+            assert answer.startswith("Search is unavailable for now")
+            assert "For admins: the index is empty: the last sync failed: robots.txt (" in answer
+            assert "Next step: check robots.txt permission (docs/crawling.md)" in answer
+
+            since = fake.mark()
+            fake.push_message(ADMIN, "/stats")
+            stats = message_text(await next_text(fake, ADMIN, since))
+            assert "the last sync failed: robots.txt (" in stats and "then run /sync" in stats
+    finally:
+        world.musinsa.robots_txt = allowed

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import subprocess
 import sys
 import textwrap
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +27,7 @@ from indexer.store import (
     open_catalog,
 )
 from indexer.store import edge as edge_module
-from indexer.store.edge_layout import EdgeLayout
+from indexer.store.edge_layout import EdgeLayout, optimizer_pid_path, process_alive
 from indexer.store.edge_shard import ShardHandle
 from indexer.store.versions import new_version_name
 
@@ -125,6 +127,96 @@ async def test_the_engines_wal_lock_becomes_the_same_clear_error(
     shard = layout_of(settings).shard_dir(edge.version.name)
     with pytest.raises(CatalogLockedError, match="in use by another snapfit process"):
         await ShardHandle.open(shard, None, "intruder", Path(settings.path))
+
+
+SLOW_OPTIMIZER = """
+import importlib.util, os, sys, time, types
+
+spec = importlib.util.spec_from_file_location("edge_optimize", {script!r})
+edge_optimize = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(edge_optimize)
+
+
+class EdgeShard:  # stands in for qdrant_edge's: a build that takes long (after die_with_parent ran)
+    @staticmethod
+    def load(path):
+        with open({ready!r}, "w") as ready:
+            ready.write(str(os.getpid()))
+        time.sleep(120)
+
+
+sys.modules["qdrant_edge"] = types.SimpleNamespace(EdgeShard=EdgeShard)
+sys.exit(edge_optimize.main(sys.argv))
+"""
+
+
+def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def test_an_index_build_child_dies_with_its_parent_and_its_pid_is_recorded(tmp_path: Path) -> None:
+    shard = tmp_path / "qdrant" / "versions" / "products_x" / "shard"
+    shard.mkdir(parents=True)
+    ready = tmp_path / "child.pid"
+    slow = tmp_path / "slow_optimizer.py"
+    slow.write_text(SLOW_OPTIMIZER.format(script=str(edge_module.OPTIMIZER_SCRIPT), ready=str(ready)))
+    parent_code = f"""
+        import asyncio
+        from pathlib import Path
+        from indexer.store import edge
+        edge.OPTIMIZER_SCRIPT = Path({str(slow)!r})
+        asyncio.run(edge.run_optimizer(Path({str(shard)!r})))
+        """
+    parent = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(parent_code)],
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    child = 0
+    try:
+        wait_for(lambda: ready.exists() and ready.read_text() != "", 60, "the index build to start")
+        child = int(ready.read_text())
+        assert optimizer_pid_path(shard).read_text().strip() == str(child)
+        parent.kill()  # SIGKILL: no clean-up of its own can run
+        parent.wait(30)
+        wait_for(lambda: not process_alive(child), 10, "the orphaned index build to die")
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+        if child and process_alive(child):
+            os.kill(child, signal.SIGKILL)
+
+
+async def test_a_shard_held_by_a_leftover_index_build_names_its_pid(
+    settings: StoreSettings, data: Data
+) -> None:
+    catalog = await open_catalog(settings)
+    version = await build(catalog, data)
+    await catalog.close()
+    shard = layout_of(settings).shard_dir(version.name)
+    # An index build that outlived its parent (where the kernel cannot kill it): it holds the WAL.
+    holder = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        "import sys, time\nfrom qdrant_edge import EdgeShard\n"
+        "shard = EdgeShard.load(sys.argv[1])\nprint('ready', flush=True)\ntime.sleep(120)\n",
+        str(shard),
+        stdout=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert holder.stdout is not None
+        assert (await asyncio.wait_for(holder.stdout.readline(), 60)).strip() == b"ready"
+        optimizer_pid_path(shard).write_text(f"{holder.pid}\n")  # as run_optimizer records its child
+        with pytest.raises(CatalogLockedError) as refused:
+            await ShardHandle.open(shard, None, version.name, Path(settings.path))
+        assert f"pid {holder.pid}, building the search index of version {version.name}" in str(refused.value)
+        assert "pid unknown" not in str(refused.value)
+    finally:
+        holder.kill()
+        await holder.wait()
 
 
 async def test_a_crash_in_the_middle_of_a_rebuild_keeps_the_old_version(

@@ -21,8 +21,8 @@ from indexer.categories import crawl_plan
 from indexer.config import StoreSettings, load_settings
 from indexer.store import open_catalog
 from indexer.store.edge_layout import OwnerLock
-from indexer.sync import load_last_summary, run_sync
-from tests.fakes.musinsa import IMAGE_PATH, LISTING_PATH, MUSINSA_ROBOTS, FakeMusinsa
+from indexer.sync import load_last_ok_summary, load_last_summary, run_sync
+from tests.fakes.musinsa import IMAGE_PATH, LISTING_PATH, MUSINSA_ROBOTS, FakeMusinsa, Fault
 from tests.sync.conftest import (
     COUNT,
     CountingEncoder,
@@ -141,6 +141,34 @@ def test_sync_options_choose_categories_and_pages(
     assert synced["categories"][0]["complete"] is False
 
 
+def test_a_sync_with_a_failed_category_says_incomplete_and_exits_3(
+    fake: FakeMusinsa, tmp_path: Path, tiny_model_dir: Path
+) -> None:
+    path = write_config(fake, tmp_path, tiny_model_dir)
+    # Every listing page of 002 is refused (a 404 is not retried): its crawl ends in a fault.
+    fake.faults.next(
+        Fault.http(404),
+        times=1000,
+        match=lambda request: request.path == LISTING_PATH and request.query.get("category") == "002",
+    )
+    result = runner.invoke(app, ["sync", "-c", str(path), "--json"])
+    assert result.exit_code == 3, result.stderr
+    assert "002 did not complete" in one_line_error(result)
+    synced = json.loads(result.stdout)
+    assert set(synced) >= DESIGN_KEYS | {"ok", "complete", "incomplete_categories"}
+    assert (synced["ok"], synced["complete"], synced["incomplete_categories"]) == (True, False, ["002"])
+    assert synced["added"] > 0  # what the other categories crawled is indexed
+    # Not a successful sync for /healthz: nothing was saved as the last successful run.
+    assert load_last_summary(tmp_path / "data") is not None
+    assert load_last_ok_summary(tmp_path / "data") is None
+
+    fake.faults.clear()
+    result = runner.invoke(app, ["sync", "-c", str(path)])
+    assert result.exit_code == 0, result.stderr
+    assert "sync finished:" in result.stdout
+    assert load_last_ok_summary(tmp_path / "data") is not None
+
+
 def test_stats_of_an_empty_index(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
     path.write_text(f'[store]\npath = "{tmp_path / "qdrant"}"\n[data]\ndir = "{tmp_path / "data"}"\n')
@@ -174,6 +202,11 @@ def test_a_robots_refusal_is_one_line_and_exit_1(
     assert synced["ok"] is False and "robots.txt" in synced["error"] and synced["crawled"] == 0
     saved = load_last_summary(tmp_path / "data")
     assert saved is not None and saved.error == synced["error"]
+    # snapfit stats tells why the index is empty and what to do next.
+    result = runner.invoke(app, ["stats", "-c", str(path)])
+    assert result.exit_code == 0, result.stderr
+    assert "The index is empty: the last sync failed: robots.txt (" in result.stdout
+    assert "next: check robots.txt permission (docs/crawling.md)" in result.stdout
 
 
 @pytest.mark.parametrize("command", [["sync"], ["stats"]])

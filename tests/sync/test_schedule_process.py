@@ -53,8 +53,13 @@ async def test_the_indexer_logs_json_and_serves_its_health(tmp_path: Path, tiny_
         try:
             url = await metrics_url(log_path, process)
             async with aiohttp.ClientSession() as http:
-                health = await wait_healthy(http, f"{url}/healthz")
+                health = await wait_started(http, f"{url}/healthz")
                 assert health["process"] == "indexer" and health["store"]["backend"] == "edge"
+                # An empty index that no sync builds (sync_when_empty = false) is unhealthy, and says why.
+                assert health["status"] == "unhealthy"
+                assert health["reasons"] == [
+                    "the index is empty and no sync has run yet; next: run snapfit sync (or /sync)"
+                ]
                 async with http.get(f"{url}/metrics") as response:
                     text = await response.text()
             assert 'snapfit_build_info{process="indexer"' in text
@@ -96,13 +101,13 @@ def logged_metrics_url(log_path: Path) -> str | None:
     return None
 
 
-async def wait_healthy(http: aiohttp.ClientSession, url: str) -> dict[str, object]:
+async def wait_started(http: aiohttp.ClientSession, url: str) -> dict[str, object]:
     """/healthz answers "starting" until the model is loaded and the index open."""
     deadline = time.monotonic() + STARTUP
     while True:
         async with http.get(url) as response:
             body = await response.json()
-        if response.status == 200:
+        if body["status"] != "starting":
             return body  # type: ignore[no-any-return]
-        assert body["status"] == "starting" and time.monotonic() < deadline, body
+        assert time.monotonic() < deadline, body
         await asyncio.sleep(0.2)
