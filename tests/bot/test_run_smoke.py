@@ -5,11 +5,13 @@ for ``snapfit run`` in webhook mode."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
 import socket
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from tests.bot.conftest import World
@@ -21,6 +23,47 @@ from tests.fakes.telegram_ptb import TEST_TOKEN
 REPO = Path(__file__).resolve().parents[2]
 ANN = 7171
 STARTUP = 180.0  # importing torch and open_clip in a fresh process on a busy machine
+
+
+@contextlib.asynccontextmanager
+async def snapfit_run(
+    config: Path, env: dict[str, str], cwd: Path
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    """``snapfit run`` as its own process, its output in ``cwd/snapfit.log``; killed if a check fails."""
+    with (cwd / "snapfit.log").open("wb") as log:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            "--config",
+            str(config),
+            cwd=cwd,
+            env=env,
+            stdout=log,
+            stderr=log,
+        )
+        try:
+            yield process
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+
+
+async def answers_a_photo_then_stops(
+    fake: FakeTelegram, world: World, process: asyncio.subprocess.Process, product: int
+) -> int:
+    """A photo of ``world.products[product]`` gets its album and buttons; SIGTERM then stops the process."""
+    fake.user(ANN, "Ann", language_code="en")
+    target = world.products[product]
+    since = fake.mark()
+    fake.push_photo(ANN, world.musinsa.image_bytes(target.id))
+    album = await next_album(fake, ANN, since)
+    assert product_ids(album)[0] == target.id
+    await next_text(fake, ANN, album.index, with_buttons=True)
+    process.send_signal(signal.SIGTERM)
+    return await asyncio.wait_for(process.wait(), 60)
 
 
 async def test_snapfit_sync_then_run_answers_a_photo_and_stops_cleanly(
@@ -48,41 +91,12 @@ async def test_snapfit_sync_then_run_answers_a_photo_and_stops_cleanly(
     summary = json.loads(out)
     on_musinsa = len(world.products) + len(world.not_indexed)
     assert (summary["crawled"], summary["added"], summary["failed"]) == (on_musinsa, on_musinsa, 0)
-    log_path = tmp_path / "snapfit.log"
-    with log_path.open("wb") as log:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "run",
-            "--config",
-            str(config),
-            cwd=tmp_path,
-            env=env,
-            stdout=log,
-            stderr=log,
-        )
-        try:
-            await fake.wait_for("deleteWebhook", timeout=STARTUP)
-            await fake.wait_for("getUpdates", timeout=30)
-            assert [c["command"] for c in fake.commands({"type": "all_private_chats"})][:2] == [
-                "start",
-                "help",
-            ]
-            fake.user(ANN, "Ann", language_code="en")
-            target = world.products[3]
-            since = fake.mark()
-            fake.push_photo(ANN, world.musinsa.image_bytes(target.id))
-            album = await next_album(fake, ANN, since)
-            assert product_ids(album)[0] == target.id
-            await next_text(fake, ANN, album.index, with_buttons=True)
-            process.send_signal(signal.SIGTERM)
-            returncode = await asyncio.wait_for(process.wait(), 60)
-        finally:
-            if process.returncode is None:
-                process.kill()
-                await process.wait()
-    output = log_path.read_text(encoding="utf-8", errors="replace")
+    async with snapfit_run(config, env, tmp_path) as process:
+        await fake.wait_for("deleteWebhook", timeout=STARTUP)
+        await fake.wait_for("getUpdates", timeout=30)
+        assert [c["command"] for c in fake.commands({"type": "all_private_chats"})][:2] == ["start", "help"]
+        returncode = await answers_a_photo_then_stops(fake, world, process, 3)
+    output = (tmp_path / "snapfit.log").read_text(encoding="utf-8", errors="replace")
     assert returncode == 0, output
     assert "Traceback" not in output
     assert TEST_TOKEN not in output and TEST_TOKEN.split(":", 1)[1] not in output
@@ -110,38 +124,12 @@ async def test_snapfit_run_in_webhook_mode_answers_a_photo_and_stops_cleanly(
         # The session's index was built in this process at fp32 (see tests/conftest.py).
         "SNAPFIT_MODEL__PRECISION": "fp32",
     }
-    log_path = tmp_path / "snapfit.log"
-    with log_path.open("wb") as log:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "run",
-            "--config",
-            str(config),
-            cwd=tmp_path,
-            env=env,
-            stdout=log,
-            stderr=log,
-        )
-        try:
-            registered = await fake.wait_for("setWebhook", ok=True, timeout=STARTUP)
-            secret = registered.params["secret_token"]
-            assert registered.params["url"] == "https://bot.example.test/hook" and len(secret) >= 32
-            fake.user(ANN, "Ann", language_code="en")
-            target = world.products[6]
-            since = fake.mark()
-            fake.push_photo(ANN, world.musinsa.image_bytes(target.id))
-            album = await next_album(fake, ANN, since)
-            assert product_ids(album)[0] == target.id
-            await next_text(fake, ANN, album.index, with_buttons=True)
-            process.send_signal(signal.SIGTERM)
-            returncode = await asyncio.wait_for(process.wait(), 60)
-        finally:
-            if process.returncode is None:
-                process.kill()
-                await process.wait()
-    output = log_path.read_text(encoding="utf-8", errors="replace")
+    async with snapfit_run(config, env, tmp_path) as process:
+        registered = await fake.wait_for("setWebhook", ok=True, timeout=STARTUP)
+        secret = registered.params["secret_token"]
+        assert registered.params["url"] == "https://bot.example.test/hook" and len(secret) >= 32
+        returncode = await answers_a_photo_then_stops(fake, world, process, 6)
+    output = (tmp_path / "snapfit.log").read_text(encoding="utf-8", errors="replace")
     assert returncode == 0, output
     assert "Traceback" not in output
     assert secret not in output and TEST_TOKEN.split(":", 1)[1] not in output
