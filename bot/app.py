@@ -105,6 +105,7 @@ def _post_init(settings: Settings) -> AppHook:
             app.bot_data[MONITORING_KEY] = monitoring
         services = await BotServices.open(settings)
         app.bot_data[SERVICES_KEY] = services
+        services.preload_garment_parser()  # in the background: no photo waits for the model
         await set_command_menus(app, settings.telegram.admin_ids)
         await start_nightly(app, services)
         services.stats_sections += [index_stats_section, sync_stats_section]

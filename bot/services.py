@@ -54,7 +54,7 @@ class BotServices:
     albums: AlbumGate = field(default_factory=AlbumGate)
     timings: TimingsLog = field(default_factory=TimingsLog)
     rate: PhotoRateLimit = field(default_factory=lambda: PhotoRateLimit(10))
-    # Garment pick: the parser (loaded on the first photo) and the photos waiting for a choice.
+    # Garment pick: the parser (the bot preloads it) and the photos waiting for a choice.
     garments: GarmentFinder = field(default_factory=GarmentFinder.disabled)
     pending: PendingPhotos = field(default_factory=PendingPhotos)
     # /stats shows these in order (bot.stats); the bot adds its sections in bot.app.
@@ -120,6 +120,11 @@ class BotServices:
             catalog.version.name if catalog.version else "empty",
         )
         return services
+
+    def preload_garment_parser(self) -> None:
+        """Start loading the garment parser in the background (the bot, at start-up)."""
+        if self.garments.enabled:
+            self.spawn(self.garments.preload(), "garment-parser-load")
 
     def spawn(self, work: Coroutine[object, object, None], name: str) -> None:
         """Run ``work`` in the background until it ends or the services close (then it is cancelled).
