@@ -145,3 +145,46 @@ def test_a_cached_garment_parser_loads_without_the_network(
     result = load_offline("parser", "someone/segformer-clothes", tmp_path / "cache", hub)
     assert result == {"ok": "someone/segformer-clothes"}
     assert hub.connections == 0
+
+
+def test_a_hub_that_answers_at_all_is_reachable(monkeypatch: pytest.MonkeyPatch) -> None:
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from huggingface_hub import constants
+
+    from indexer.hub import hub_access, probe_hub
+
+    class NotFound(BaseHTTPRequestHandler):
+        def do_HEAD(self) -> None:
+            self.send_response(404)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), NotFound)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setattr(constants, "ENDPOINT", f"http://127.0.0.1:{server.server_address[1]}")
+        monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+        monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+        assert probe_hub("someone/model") is None  # a 404 still means the Hub answers
+        assert hub_access("someone/model", cached=False) == "hub"
+        assert hub_access("someone/model", cached=True) == "cache"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_hf_hub_offline_fails_without_a_connection(
+    hub: ResettingServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from huggingface_hub import constants
+
+    from indexer.hub import HubUnreachableError, hub_access
+
+    monkeypatch.setattr(constants, "ENDPOINT", f"http://127.0.0.1:{hub.port}")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(HubUnreachableError, match="HF_HUB_OFFLINE is set and someone/model is not in"):
+        hub_access("someone/model", cached=False)
+    assert hub.connections == 0
