@@ -193,7 +193,7 @@ def test_hf_hub_offline_gives_the_local_dir_hint(monkeypatch: pytest.MonkeyPatch
 
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
     message = load_error("hf-hub:Marqo/marqo-fashionSigLIP", cache_dir=str(tmp_path / "hf-cache"))
-    assert "could not be loaded from the Hugging Face Hub or its cache" in message
+    assert "HF_HUB_OFFLINE is set and Marqo/marqo-fashionSigLIP is not in the Hugging Face cache" in message
     assert 'model.name = "local-dir:/path/to/that/folder"' in message
     assert "open_clip_model.safetensors" in message
 
