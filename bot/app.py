@@ -103,6 +103,7 @@ def _post_init(settings: Settings) -> AppHook:
             app.bot_data[MONITORING_KEY] = monitoring
         services = await BotServices.open(settings)
         app.bot_data[SERVICES_KEY] = services
+        services.preload_garment_parser()  # in the background: no photo waits for the model
         await set_everyones_menus(app.bot)
         admin_menus = AdminMenus(settings.telegram.admin_ids)
         app.bot_data[ADMIN_MENUS_KEY] = admin_menus

@@ -1,8 +1,10 @@
-"""``GarmentFinder``: the bot's way to the clothes parser: loaded lazily, parsing off the event loop.
+"""``GarmentFinder``: the bot's way to the clothes parser: loaded once, parsing off the event loop.
 
-``find(data)`` answers ``None`` when there is no parser (disabled, or its model failed to load:
-logged once, not retried until a restart) or it fails on the photo; the photo is then searched whole.
-Photos are decoded at the parser's input size.
+The bot loads the parser in the background at start-up (``preload``), so a photo never waits for
+the model (or for a Hub that does not answer); the CLI loads it on first use. ``find(data)``
+answers ``None`` when there is no parser (disabled, still loading in the background, or its model
+failed to load: logged once, not retried until a restart) or it fails on the photo; the photo is
+then searched whole. Photos are decoded at the parser's input size.
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ class GarmentFinder:
         self._images = images
         self.parser = parser or LazyGarmentParser(settings, ModelSettings())
         self._waiting = 0
+        self._preloading = False
+        self._said_loading = False
 
     @classmethod
     def from_settings(
@@ -58,9 +62,25 @@ class GarmentFinder:
     def enabled(self) -> bool:
         return self.settings.enabled
 
+    async def preload(self) -> None:
+        """Load the parser now, in a worker thread; until it is ready, photos are searched whole."""
+        if not self.settings.enabled or self.parser.state != "not_loaded":
+            return
+        self._preloading = True
+        try:
+            await asyncio.to_thread(self.parser.get)
+        finally:
+            self._preloading = False
+
     async def load(self) -> GarmentParser | None:
-        """The parser, loading it on first use (in a worker thread); None when disabled or unavailable."""
+        """The parser, loading it on first use (in a worker thread); None when disabled, unavailable
+        or still loading in the background."""
         if not self.settings.enabled or self.parser.state == "unavailable":
+            return None
+        if self._preloading and self.parser.state == "not_loaded":
+            if not self._said_loading:
+                self._said_loading = True
+                log.info("the garment parser is still loading: photos are searched whole until it is ready")
             return None
         return await asyncio.to_thread(self.parser.get)
 

@@ -34,6 +34,7 @@ from indexer.store import (
     ProductNotFoundError,
     ScoredProduct,
     SearchQuery,
+    same_model,
 )
 
 if TYPE_CHECKING:
@@ -376,7 +377,7 @@ class SearchService:
 
     async def _query_model(self) -> _QueryModel:
         version = self._require_index()
-        if version.model_id == self._main.model_id:
+        if same_model(version.model_id, self._main.model_id):
             if self._older:
                 await self.close()
             return self._main
@@ -401,7 +402,7 @@ class SearchService:
                     exc,
                 )
                 raise IndexRebuildingError(f"index {version.name} needs model {version.model_id}") from None
-            if encoder.model_id != version.model_id:
+            if not same_model(encoder.model_id, version.model_id):
                 self._unloadable.add(version.model_id)
                 log.warning(
                     "index %s was built with %s; loading %r gives %s instead: searches wait for the rebuild",

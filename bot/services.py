@@ -2,8 +2,9 @@
 
 ``post_init`` opens it into ``application.bot_data`` (handlers read ``context.services``); ``post_shutdown``
 closes it. The CLI's ``search``/``similar`` open the same object, so the bot and the CLI answer
-from the same code. Opening loads the encoder (seconds for a real model), opens the catalog (an
-Edge folder is owned by one process: ``CatalogLockedError`` otherwise) and the Musinsa clients.
+from the same code. Opening opens the catalog (an Edge folder is owned by one process:
+``CatalogLockedError`` otherwise), loads the encoder (seconds for a real model) and opens the
+Musinsa clients.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from bot.limits import ActiveSearches, AlbumGate, SearchRateLimit
 from bot.messages import Lang
 from bot.pending import PendingPhotos
 from bot.photos import ProductPhotos
-from bot.search import SearchService
+from bot.search import CatalogEmptyError, SearchService
 from bot.sessions import SearchSessions
 from bot.timing import TimingsLog
 from indexer.config import Settings
@@ -54,7 +55,7 @@ class BotServices:
     albums: AlbumGate = field(default_factory=AlbumGate)
     timings: TimingsLog = field(default_factory=TimingsLog)
     rate: SearchRateLimit = field(default_factory=lambda: SearchRateLimit(10))
-    # Garment pick: the parser (loaded on the first photo) and the photos waiting for a choice.
+    # Garment pick: the parser (the bot preloads it) and the photos waiting for a choice.
     garments: GarmentFinder = field(default_factory=GarmentFinder.disabled)
     pending: PendingPhotos = field(default_factory=PendingPhotos)
     # /stats shows these in order (bot.stats); the bot adds its sections in bot.app.
@@ -65,17 +66,23 @@ class BotServices:
     _stack: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack, repr=False)
 
     @classmethod
-    async def open(cls, settings: Settings) -> BotServices:
-        """Load the encoder, open the catalog and the Musinsa clients; closes what it opened on failure."""
+    async def open(cls, settings: Settings, *, require_index: bool = False) -> BotServices:
+        """Open the catalog, load the encoder, open the Musinsa clients; closes what it opened on failure.
+
+        The catalog goes first: a locked or unreachable store, or (``require_index``, the CLI's
+        searches) an empty one, is reported before seconds of model loading or a download.
+        """
         from indexer.embedding import Encoder, MicroBatcher
         from indexer.musinsa import MusinsaClient, image_client
         from indexer.store import open_catalog
 
         stack = contextlib.AsyncExitStack()
         try:
-            encoder = await asyncio.to_thread(Encoder.from_settings, settings.model)
             catalog = await open_catalog(settings.store)
             stack.push_async_callback(catalog.close)
+            if require_index and catalog.version is None:
+                raise CatalogEmptyError("nothing is indexed yet")
+            encoder = await asyncio.to_thread(Encoder.from_settings, settings.model)
             batcher = MicroBatcher(encoder)
             stack.push_async_callback(batcher.close)
             product_pages = await stack.enter_async_context(
@@ -120,6 +127,11 @@ class BotServices:
             catalog.version.name if catalog.version else "empty",
         )
         return services
+
+    def preload_garment_parser(self) -> None:
+        """Start loading the garment parser in the background (the bot, at start-up)."""
+        if self.garments.enabled:
+            self.spawn(self.garments.preload(), "garment-parser-load")
 
     def spawn(self, work: Coroutine[object, object, None], name: str) -> None:
         """Run ``work`` in the background until it ends or the services close (then it is cancelled).

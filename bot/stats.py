@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from bot.empty_catalog import empty_index_state, empty_state_text
 from bot.messages import Lang, escape, text
 from bot.render import category_name
+from indexer.store.versions import same_model
 
 if TYPE_CHECKING:
     from bot.services import BotServices
@@ -39,7 +40,7 @@ async def index_stats_section(services: BotServices, lang: Lang) -> str:
     ]
     for code, count in stats.by_category.items():
         lines.append(f"• {escape(category_name(lang, code))} <code>{escape(code)}</code>: {count:,}")
-    if stats.model_id != services.encoder.model_id:
+    if not same_model(stats.model_id, services.encoder.model_id):
         lines.append(text(lang, "stats_model_mismatch", configured=services.encoder.model_id))
     return "\n".join(lines)
 

@@ -131,3 +131,9 @@ def test_a_configuration_without_an_endpoint_is_exit_2(
 )
 def test_wildcard_listen_addresses_are_asked_on_loopback(host: str, url: str) -> None:
     assert health_url(host, 9108) == url
+
+
+def test_help_shows_the_metrics_section_name() -> None:
+    result = CliRunner().invoke(app, ["health", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    assert "[metrics] host and port" in result.stdout

@@ -32,7 +32,9 @@ def health(
     config: ConfigOption = None,
     url: Annotated[
         str | None,
-        typer.Option("--url", help="Ask this /healthz URL instead of the one [metrics] host and port name."),
+        typer.Option(
+            "--url", help="Ask this /healthz URL instead of the one \\[metrics] host and port name."
+        ),
     ] = None,
     timeout: Annotated[
         float, typer.Option("--timeout", min=0.1, help="Seconds to wait for an answer.")

@@ -57,14 +57,16 @@ def product_json(rank: int, scored: ScoredProduct) -> dict[str, Any]:
 
 
 def _with_search(settings: Settings, work: Callable[[SearchService], Awaitable[T]]) -> T:
-    """Open the services, run ``work`` on the search service, close; errors become one line."""
+    """Open the services, run ``work`` on the search service, close; errors become one line.
+
+    An empty index is reported before the model is loaded."""
     from bot.search import SearchError
     from bot.services import BotServices
     from indexer.embedding.errors import EncoderError
     from indexer.store import CatalogError
 
     async def go() -> T:
-        services = await BotServices.open(settings)
+        services = await BotServices.open(settings, require_index=True)
         try:
             return await work(services.search)
         finally:
@@ -76,6 +78,29 @@ def _with_search(settings: Settings, work: Callable[[SearchService], Awaitable[T
         raise fail(_describe(exc), EXIT_FAILED) from None
     except (EncoderError, CatalogError) as exc:
         raise fail(str(exc), EXIT_FAILED) from None
+
+
+def _require_index(settings: Settings) -> None:
+    """Exit with the empty-index line unless the index holds a version; loads no model."""
+    from bot.search import CatalogEmptyError
+    from indexer.store import CatalogError, open_catalog
+
+    if not settings.store.url and not Path(settings.store.path).expanduser().exists():
+        raise fail(_describe(CatalogEmptyError("nothing is indexed yet")), EXIT_FAILED)
+
+    async def indexed() -> bool:
+        catalog = await open_catalog(settings.store)
+        try:
+            return catalog.version is not None
+        finally:
+            await catalog.close()
+
+    try:
+        found = asyncio.run(indexed())
+    except CatalogError as exc:
+        raise fail(str(exc), EXIT_FAILED) from None
+    if not found:
+        raise fail(_describe(CatalogEmptyError("nothing is indexed yet")), EXIT_FAILED)
 
 
 def _describe(error: Exception) -> str:
@@ -97,8 +122,11 @@ def _emit(
     cells: Iterable[Sequence[str]],
     empty: str,
     overflow: OverflowMethod = "fold",
+    whole: Sequence[str] = (),
 ) -> None:
-    """``rows`` as JSON, or ``cells`` as a table under ``columns`` (``empty`` on stderr when none)."""
+    """``rows`` as JSON, or ``cells`` as a table under ``columns`` (``empty`` on stderr when none).
+
+    Columns named in ``whole`` are never folded or cut (a link must stay one clickable line)."""
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
@@ -107,7 +135,10 @@ def _emit(
 
     table = Table(title=title, title_justify="left")
     for column in columns:
-        table.add_column(column, overflow=overflow)
+        if column in whole:
+            table.add_column(column, overflow="ignore", no_wrap=True)
+        else:
+            table.add_column(column, overflow=overflow)
     for row in cells:
         table.add_row(*row)
     Console().print(table)
@@ -136,6 +167,7 @@ def _print(items: list[ScoredProduct], as_json: bool, title: str) -> None:
             for row in rows
         ),
         empty="no products found",
+        whole=("url",),
     )
 
 
@@ -198,6 +230,7 @@ def search(
         _print_garments(_find_garments(settings, data)[1], json_output, image.name)
         return
     if garment is not None:
+        _require_index(settings)  # before the garment parser loads
         items, title = _search_garment(settings, data, garment, code, limit, image.name)
         _print(items, json_output, title)
         return
@@ -205,18 +238,18 @@ def search(
 
 
 def _find_garments(settings: Settings, data: bytes) -> tuple[GarmentParser, list[Garment]]:
-    """Load the parser and parse the photo at the file's own resolution; one line on any failure."""
+    """Decode the photo at the file's own resolution, load the parser, parse; one line on any failure."""
     from indexer.clothes_parser import GarmentLoadError, GarmentParser
     from indexer.images import ImageDecoder, ImageError
 
+    try:  # a file that is no image fails before seconds of model loading
+        decoded = ImageDecoder(settings.images, None).decode(data)
+    except ImageError as exc:
+        raise fail(f"not a usable image ({exc.code}): {exc.message}", EXIT_FAILED) from None
     try:
         parser = GarmentParser.from_settings(settings.garments, settings.model)
     except GarmentLoadError as exc:
         raise fail(str(exc), EXIT_FAILED) from None
-    try:
-        decoded = ImageDecoder(settings.images, None).decode(data)
-    except ImageError as exc:
-        raise fail(f"not a usable image ({exc.code}): {exc.message}", EXIT_FAILED) from None
     return parser, parser.parse(decoded)
 
 

@@ -3,17 +3,30 @@
 ``--json`` prints one object: ``products``, ``by_category``, ``model``, ``dimension`` and
 ``last_sync`` (the saved summary of the last ``snapfit sync`` / nightly run, or null), plus
 ``model_name``, ``version``, ``backend`` and ``rebuild`` (an unfinished new index version, or null).
+It only reads: a store folder or data folder that does not exist yet is reported empty, not created.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 from typing import Any
 
 import typer
 
 from bot.cli import ConfigOption, JsonOption, app, load
+
+EMPTY_INDEX: dict[str, Any] = {
+    "products": 0,
+    "by_category": {},
+    "model": None,
+    "dimension": None,
+    "model_name": None,
+    "version": None,
+    "backend": "edge",
+    "rebuild": None,
+}
 
 
 @app.command("stats")
@@ -26,7 +39,12 @@ def stats(json_output: JsonOption = False, config: ConfigOption = None) -> None:
 
     settings = load(config)
 
+    # Nothing built yet: opening the store would create its folder, and stats only reads.
+    never_built = not settings.store.url and not Path(settings.store.path).expanduser().exists()
+
     async def read() -> dict[str, Any]:
+        if never_built:
+            return EMPTY_INDEX
         catalog = await open_store(settings.store)
         try:
             numbers = await catalog.stats()
@@ -50,7 +68,7 @@ def stats(json_output: JsonOption = False, config: ConfigOption = None) -> None:
             "rebuild": {"version": rebuild.name, "model": rebuild.model_id} if rebuild else None,
         }
 
-    report = asyncio.run(read())
+    report = dict(asyncio.run(read()))
     last = load_last_summary(settings.data.dir)
     report["last_sync"] = last.to_json() if last is not None else None
     if json_output:

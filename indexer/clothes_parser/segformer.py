@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from indexer.clothes_parser.errors import OFFLINE_HINT, GarmentLoadError
+from indexer.clothes_parser.errors import GarmentLoadError, offline_hint
 from indexer.embedding.errors import EncoderLoadError
 from indexer.embedding.policy import (
     autocast,
@@ -36,6 +36,7 @@ from indexer.embedding.policy import (
     resolve_device,
     resolve_precision,
 )
+from indexer.hub import HubUnreachableError, cached_file, first_cached, hub_access
 
 log = logging.getLogger(__name__)
 
@@ -137,21 +138,23 @@ def load_segmenter(
     except EncoderLoadError as exc:
         raise GarmentLoadError(str(exc)) from None
     location = _local_folder(source)
+    # A cached model loads from its snapshot folder, like a local one: no request to the Hub at all.
+    folder = location or _cached_snapshot(source, cache_dir)
     transformers_logging.disable_progress_bar()
     try:
-        processor = AutoImageProcessor.from_pretrained(str(location or source), cache_dir=cache_dir)
+        processor = AutoImageProcessor.from_pretrained(str(folder or source), cache_dir=cache_dir)
         model, info = AutoModelForSemanticSegmentation.from_pretrained(
-            str(location or source), cache_dir=cache_dir, output_loading_info=True
+            str(folder or source), cache_dir=cache_dir, output_loading_info=True
         )
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
         raise GarmentLoadError(
-            f"cannot load the garment parser {source!r}: {_first_line(exc)}; {OFFLINE_HINT}"
+            f"cannot load the garment parser {source!r}: {_first_line(exc)}; {offline_hint(source)}"
         ) from None
     missing = sorted(info.get("missing_keys") or ())
     if missing:
         raise GarmentLoadError(
             f"the garment parser {source!r} has no weights for {len(missing)} of its tensors "
-            f"(e.g. {missing[0]}): it would run on random numbers; {OFFLINE_HINT}"
+            f"(e.g. {missing[0]}): it would run on random numbers; {offline_hint(source)}"
         )
     labels = [str(name) for name in model.config.id2label.values()]
     if all(name.startswith("LABEL_") for name in labels):
@@ -163,21 +166,40 @@ def load_segmenter(
     return SegformerSegmenter(model, processor, name=name, device=device, precision=precision)
 
 
+def _cached_snapshot(repo: str, cache_dir: str | None) -> Path | None:
+    """The cached snapshot folder of ``repo`` when it holds every file the parser needs; else None
+    when the Hub answers (transformers downloads), or ``GarmentLoadError`` within seconds."""
+    config = cached_file(repo, CONFIG_FILE, cache_dir)
+    weights = first_cached(repo, WEIGHT_FILES, cache_dir)
+    processor = cached_file(repo, PROCESSOR_FILE, cache_dir)
+    cached = config is not None and weights is not None and processor is not None
+    try:
+        source = hub_access(repo, cached=cached)
+    except HubUnreachableError as exc:
+        hint = offline_hint(repo)
+        raise GarmentLoadError(f"cannot load the garment parser {repo!r}: {exc}; {hint}") from None
+    return config.parent if source == "cache" and config is not None else None
+
+
 def _local_folder(source: str) -> Path | None:
     """The folder ``source`` names, checked for the files transformers needs; None for a hub id."""
     path = Path(source).expanduser()
     looks_like_path = source.startswith(("/", ".", "~")) or "\\" in source or source.count("/") > 1
     if not path.exists():
         if looks_like_path:
-            raise GarmentLoadError(f"garment parser folder {source!r} does not exist; {OFFLINE_HINT}")
+            raise GarmentLoadError(f"garment parser folder {source!r} does not exist; {offline_hint(source)}")
         return None
     if not path.is_dir():
-        raise GarmentLoadError(f"[garments] model {source!r} is a file, not a model folder; {OFFLINE_HINT}")
+        raise GarmentLoadError(
+            f"[garments] model {source!r} is a file, not a model folder; {offline_hint(source)}"
+        )
     missing = [name for name in (CONFIG_FILE, PROCESSOR_FILE) if not (path / name).is_file()]
     if not any((path / name).is_file() for name in WEIGHT_FILES):
         missing.append(" or ".join(WEIGHT_FILES))
     if missing:
-        raise GarmentLoadError(f"garment parser folder {source!r} lacks {', '.join(missing)}; {OFFLINE_HINT}")
+        raise GarmentLoadError(
+            f"garment parser folder {source!r} lacks {', '.join(missing)}; {offline_hint(source)}"
+        )
     return path
 
 

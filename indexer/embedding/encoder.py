@@ -112,9 +112,11 @@ class Encoder:
         self._tokenizer: Any = None
         self._tokenizer_lock = threading.Lock()
         self._dimension = self._check_outputs(loaded)
+        # fp32, bf16 and fp16 vectors of the same weights agree (cosine >= 0.99): one index serves
+        # them all. int8 quantization changes the vectors, so it keeps an id of its own.
         self._model_id = (
             f"{loaded.label}@{loaded.weights}/{self._preprocess_cfg['resize_mode']}-"
-            f"{_preprocess_digest(self._preprocess_cfg)}/{'int8' if quantize == 'int8' else self._precision}"
+            f"{_preprocess_digest(self._preprocess_cfg)}{'/int8' if quantize == 'int8' else ''}"
         )
         log.info(
             "encoder ready: %s, %d-d, device %s, precision %s (%s), engine %s, %d torch threads",
@@ -147,7 +149,11 @@ class Encoder:
 
     @property
     def model_id(self) -> str:
-        """Model, weights, preprocessing and precision: vectors with different ids must not be mixed."""
+        """Model, weights, preprocessing and quantization: vectors with different ids must not be mixed.
+
+        The float precision is not part of it; ids stored before that ended in ``/fp32``, ``/bf16``
+        or ``/fp16`` (compare with ``indexer.store.versions.same_model``).
+        """
         return self._model_id
 
     @property

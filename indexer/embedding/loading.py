@@ -20,15 +20,18 @@ import torch
 
 from indexer.config import ModelSettings
 from indexer.embedding.errors import EncoderLoadError
+from indexer.hub import HubUnreachableError, cached_file, first_cached, hub_access
 from indexer.model_download import CONFIG_FILE, HF_HUB, LOCAL_DIR, choose_weight_file, config_problem
 
 log = logging.getLogger(__name__)
 
 OFFLINE_HINT = (
-    "to run offline, copy open_clip_config.json and open_clip_model.safetensors from the model's "
-    'Hugging Face repo into a folder and set model.name = "local-dir:/path/to/that/folder" '
-    "(or SNAPFIT_MODEL__NAME)"
+    "to run offline, put the model's open_clip_config.json, its weight file (open_clip_model.safetensors) "
+    "and tokenizer files in a folder (`snapfit model download`, where the Hub is reachable, fetches just "
+    'those) and set model.name = "local-dir:/path/to/that/folder" (or SNAPFIT_MODEL__NAME)'
 )
+# The weight files open_clip fetches for an hf-hub: model, in its order (download_pretrained_from_hf).
+HUB_WEIGHT_FILES = ("open_clip_model.safetensors", "open_clip_pytorch_model.bin")
 
 
 @dataclass(frozen=True)
@@ -108,24 +111,36 @@ def _load_local_dir(name: str, cache_dir: str | None) -> LoadedModel:
 
 
 def _load_hf_hub(name: str, cache_dir: str | None) -> LoadedModel:
+    """From the Hugging Face cache without the network when it holds the files; else from the Hub,
+    after one quick request shows it answers (an unreachable Hub is one line within seconds)."""
     repo = name.removeprefix(HF_HUB)
-    model = _create(
-        name,
-        None,
-        cache_dir,
-        failure=f"model.name = {name!r} could not be loaded from the Hugging Face Hub or its cache",
-        hint=OFFLINE_HINT,
-    )
-    from open_clip.pretrained import download_pretrained_from_hf
+    config = cached_file(repo, CONFIG_FILE, cache_dir)
+    weights = first_cached(repo, HUB_WEIGHT_FILES, cache_dir)
+    try:
+        source = hub_access(repo, cached=config is not None and weights is not None)
+    except HubUnreachableError as exc:
+        raise EncoderLoadError(f"model.name = {name!r}: {exc}; {OFFLINE_HINT}") from None
+    failure = f"model.name = {name!r} could not be loaded from the Hugging Face Hub or its cache"
+    if source == "cache" and config is not None:
+        snapshot = LOCAL_DIR + str(config.parent)  # the cached snapshot, loaded like a local folder
+        model = _create(snapshot, None, cache_dir, failure=failure, hint=OFFLINE_HINT)
+        weight_file = find_weight_file(config.parent)
+        tokenizer_name = snapshot
+    else:
+        model = _create(name, None, cache_dir, failure=failure, hint=OFFLINE_HINT)
+        from open_clip.pretrained import download_pretrained_from_hf
 
-    # Already downloaded by create_model: this resolves the cached file open_clip loaded.
-    weight_file = Path(download_pretrained_from_hf(repo, cache_dir=cache_dir))
+        # Already downloaded by create_model: this resolves the cached file open_clip loaded.
+        weight_file = Path(download_pretrained_from_hf(repo, cache_dir=cache_dir))
+        tokenizer_name = name
+    if weight_file is None:
+        raise EncoderLoadError(f"{failure} (no weight file in the cache); {OFFLINE_HINT}")
     return LoadedModel(
         model=model,
         label=name,
         weights=weights_digest(weight_file),
         preprocess_cfg=_preprocess_cfg(model),
-        tokenizer_name=name,
+        tokenizer_name=tokenizer_name,
         cache_dir=cache_dir,
     )
 
@@ -144,7 +159,8 @@ def _load_builtin(name: str, pretrained: str, cache_dir: str | None) -> LoadedMo
             "otherwise the model would be untrained"
         )
     weight_path = Path(pretrained).expanduser()
-    if open_clip.get_pretrained_cfg(builtin, pretrained):
+    if pretrained_cfg := open_clip.get_pretrained_cfg(builtin, pretrained):
+        _check_hub_weights(name, pretrained_cfg, cache_dir)
         source, weights = pretrained, pretrained
     elif weight_path.is_file():
         source, weights = str(weight_path), weights_digest(weight_path)
@@ -173,6 +189,23 @@ def _load_builtin(name: str, pretrained: str, cache_dir: str | None) -> LoadedMo
         tokenizer_name=builtin,
         cache_dir=cache_dir,
     )
+
+
+def _check_hub_weights(name: str, pretrained_cfg: dict[str, Any], cache_dir: str | None) -> None:
+    """Fail within seconds when a weights tag lives on an unreachable Hub and is not in the cache."""
+    hub_path = str(pretrained_cfg.get("hf_hub") or "")
+    if not hub_path:
+        return
+    repo, _, filename = hub_path.rpartition("/")  # open_clip splits it the same way (os.path.split)
+    files: tuple[str, ...] = (filename,)
+    if filename in ("", "open_clip_pytorch_model.bin"):
+        files = HUB_WEIGHT_FILES
+    elif filename.endswith((".bin", ".pth")):  # open_clip tries the .safetensors twin first
+        files = (filename[:-4] + ".safetensors", filename)
+    try:
+        hub_access(repo, cached=first_cached(repo, files, cache_dir) is not None)
+    except HubUnreachableError as exc:
+        raise EncoderLoadError(f"model {name!r}: {exc}; {OFFLINE_HINT}") from None
 
 
 def _create(

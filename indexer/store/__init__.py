@@ -34,7 +34,7 @@ from indexer.store.errors import (
 )
 from indexer.store.payload import Categories, product_fingerprint
 from indexer.store.query import SearchQuery
-from indexer.store.versions import CatalogVersion
+from indexer.store.versions import CatalogVersion, same_model
 
 if TYPE_CHECKING:
     from indexer.config import StoreSettings
@@ -63,6 +63,7 @@ __all__ = [
     "VersionGoneError",
     "open_catalog",
     "product_fingerprint",
+    "same_model",
 ]
 
 

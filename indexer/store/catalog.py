@@ -42,7 +42,7 @@ from indexer.store.payload import (
     from_payload,
 )
 from indexer.store.query import SearchQuery, check_page
-from indexer.store.versions import CatalogVersion, check_model, new_version_name
+from indexer.store.versions import CatalogVersion, check_model, new_version_name, same_model
 
 __all__ = [
     "Catalog",
@@ -115,7 +115,7 @@ class _Opened:
 
 
 def _guard_model(version: CatalogVersion, model_id: str | None) -> None:
-    if model_id is not None and model_id != version.model_id:
+    if model_id is not None and not same_model(model_id, version.model_id):
         raise ModelMismatchError(
             f"vectors of model {model_id!r} cannot be used with index version {version.name}, "
             f"built with {version.model_id!r}: rebuild the index or load that model"
@@ -396,7 +396,7 @@ class Catalog(ProductIndex):
                 for version in await self._engine.versions()
                 if version.state == "building"
                 and version.name != current
-                and version.model_id == model_id
+                and same_model(version.model_id, model_id)
                 and version.dimension == dimension
             ]
             handle = await self._engine.resume(resumable[-1]) if resumable else None

@@ -32,6 +32,22 @@ class CatalogVersion:
     state: VersionState = "building"
 
 
+# Precisions that older model ids carried: they round the same weights' vectors alike (cosine
+# >= 0.99), so one index serves them all. int8 stays in the id: quantization changes the vectors.
+FLOAT_PRECISIONS = ("fp32", "bf16", "fp16")
+
+
+def canonical_model_id(model_id: str) -> str:
+    """``model_id`` without the float precision that ids written before it was dropped ended in."""
+    head, _, last = model_id.rpartition("/")
+    return head if head and last in FLOAT_PRECISIONS else model_id
+
+
+def same_model(a: str | None, b: str | None) -> bool:
+    """Whether vectors of model ids ``a`` and ``b`` may share an index (None matches nothing)."""
+    return a is not None and b is not None and canonical_model_id(a) == canonical_model_id(b)
+
+
 def model_hash(model_id: str) -> str:
     return hashlib.sha256(model_id.encode("utf-8")).hexdigest()[:8]
 

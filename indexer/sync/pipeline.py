@@ -27,6 +27,7 @@ from indexer.musinsa.errors import BlockedError, MusinsaError, RobotsDisallowedE
 from indexer.product import Product
 from indexer.store.catalog import Catalog, CatalogRebuild, ProductIndex
 from indexer.store.errors import CatalogError
+from indexer.store.versions import same_model
 from indexer.sync.diff import (
     StoredRef,
     SyncPlan,
@@ -51,7 +52,7 @@ EXPECTED_ERRORS = (CatalogError, EncoderError, MusinsaError, OSError)
 def needs_rebuild(catalog: Catalog, encoder: ImageEncoder) -> bool:
     """True when the next sync writes a new index version (no index yet, or another model's)."""
     version = catalog.version
-    return version is None or version.model_id != encoder.model_id
+    return version is None or not same_model(version.model_id, encoder.model_id)
 
 
 async def run_sync(

@@ -149,6 +149,34 @@ def test_search_on_an_empty_index(world: World, tmp_path: Path) -> None:
     assert one_line(result) == "snapfit: nothing is indexed yet: build the index with `snapfit sync` first"
 
 
+def test_an_empty_index_is_reported_before_any_model_loads(world: World, tmp_path: Path) -> None:
+    """The model named here cannot load: the empty index must be said first, without trying."""
+    config = write_config(
+        tmp_path / "empty.toml", world, tmp_path / "no-index", model=f"local-dir:{tmp_path / 'no-model'}"
+    )
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text + f'[garments]\nmodel = "{tmp_path / "no-parser"}"\n', encoding="utf-8")
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(case("webp").data)
+    expected = "snapfit: nothing is indexed yet: build the index with `snapfit sync` first"
+    # No store folder yet (--garment), then an empty one (search opens the store, which creates it).
+    for extra in (["--garment", "pants"], [], ["--garment", "pants"]):
+        result = runner.invoke(app, ["search", str(photo), *extra, "--config", str(config)])
+        assert result.exit_code == 1
+        assert one_line(result) == expected, extra
+
+
+def test_the_search_table_keeps_each_link_on_one_line(config: Path, world: World, tmp_path: Path) -> None:
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(world.musinsa.image_bytes(world.products[9].id))
+    rows = json.loads(
+        runner.invoke(app, ["search", str(photo), "--json", "-n", "3", "-c", str(config)]).stdout
+    )
+    table = runner.invoke(app, ["search", str(photo), "-n", "3", "-c", str(config)], env={"COLUMNS": "80"})
+    assert table.exit_code == 0, table.output
+    assert all(row["url"] in table.stdout for row in rows)
+
+
 def test_run_without_a_token(config: Path) -> None:
     result = runner.invoke(app, ["run", "--config", str(config)])
     assert result.exit_code == 2

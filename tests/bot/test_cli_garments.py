@@ -148,6 +148,10 @@ def test_garment_errors_are_one_line(
     code, line = run(str(broken), "--garments")
     assert code == 1 and line.startswith("snapfit: not a usable image (truncated): ")
     missing = garment_config(tmp_path / "missing.toml", world, store_dir, tmp_path / "no-model")
+    # A file that is no image is said before the parser loads (this one cannot).
+    result = runner.invoke(app, ["search", str(broken), "--garments", "--config", str(missing)])
+    assert result.exit_code == 1
+    assert one_line(result).startswith("snapfit: not a usable image (truncated): ")
     result = runner.invoke(app, ["search", str(outfit), "--garments", "--config", str(missing)])
     assert result.exit_code == 1
     line = one_line(result)

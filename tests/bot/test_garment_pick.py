@@ -7,8 +7,10 @@ crops, pending photos, buttons, the search and the delivery are the production c
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -23,7 +25,7 @@ from bot.garment_finder import GarmentFinder
 from bot.pending import PendingPhoto, PendingPhotos
 from bot.render import GarmentButton
 from indexer.clothes_parser import GarmentParser, LazyGarmentParser
-from indexer.config import GarmentSettings, Settings
+from indexer.config import GarmentSettings, ImageSettings, Settings
 from tests.bot.conftest import World
 from tests.bot.world import WAIT, buttons, message_text, next_album, next_text, product_ids, running
 from tests.clothes_parser.planted import TOP_AND_PANTS, PlantedSegmenter
@@ -51,6 +53,9 @@ async def garment_bot(
     **garments: object,
 ) -> AsyncIterator[Application]:  # type: ignore[type-arg]
     """The production bot, its garment parser built around ``segmenter`` (loaded lazily, as in production)."""
+    # The model the bot preloads at start-up is a folder that is not there (fails at once, offline);
+    # the parser the photos use is the planted one.
+    garments.setdefault("model", "/nonexistent/segformer")
     settings = make_settings(garments=GarmentSettings(padding=0.0, pending_ttl_seconds=TTL, **garments))
     async with running(build_application(settings)) as app:
         bot_services = services(app)
@@ -388,3 +393,37 @@ async def test_a_parser_failure_costs_the_pick_not_the_search(
         assert not fake.calls_of("sendPhoto", since=since)
     assert "the garment parser failed on a photo: searching it whole" in caplog.text
     assert "out of memory (planted)" in caplog.text
+
+
+async def test_the_bot_loads_the_parser_at_start_up_not_on_the_first_photo(
+    make_settings: Callable[..., Settings], tiny_segformer_dir: Path
+) -> None:
+    settings = make_settings(garments=GarmentSettings(model=str(tiny_segformer_dir)))
+    async with running(build_application(settings)) as app:
+        parser = services(app).garments.parser
+        for _ in range(300):  # no photo is sent: only the start-up load can make it ready
+            if parser.state != "not_loaded":
+                break
+            await asyncio.sleep(0.1)
+        assert parser.state == "ready", parser.error
+
+
+async def test_a_photo_never_waits_for_the_parser_loading_in_the_background(world: World) -> None:
+    settings = GarmentSettings(padding=0.0)
+    release = threading.Event()
+
+    def slow_load() -> GarmentParser:
+        release.wait(60)  # a download, or a Hub that does not answer
+        return GarmentParser(PlantedSegmenter(TOP_AND_PANTS), settings)
+
+    finder = GarmentFinder(settings, ImageSettings(), LazyGarmentParser(settings, loader=slow_load))
+    loading = asyncio.create_task(finder.preload())
+    await asyncio.sleep(0.05)
+    try:
+        # Searched whole at once: find() does not block on the load (wait_for would time out).
+        assert await asyncio.wait_for(finder.find(an_outfit(world)), 10) is None
+    finally:
+        release.set()
+    await loading
+    found = await finder.find(an_outfit(world))
+    assert found is not None and [g.label for g in found.garments] == ["upper-clothes", "pants"]

@@ -18,7 +18,9 @@ from indexer.store import (
     RebuildInProgressError,
     SearchQuery,
     product_fingerprint,
+    same_model,
 )
+from indexer.store.versions import canonical_model_id
 
 from .conftest import (
     DIM,
@@ -27,6 +29,7 @@ from .conftest import (
     MODEL_C,
     Data,
     Harness,
+    Model,
     build,
     exact_ranking,
     make_data,
@@ -366,3 +369,23 @@ async def test_a_closed_catalog_refuses_calls(catalog: Catalog) -> None:
         await catalog.search(SearchQuery(QUERIES[0]))
     with pytest.raises(CatalogClosedError):
         await catalog.begin_rebuild(MODEL_A.id, MODEL_A.name, MODEL_A.dimension)
+
+
+async def test_an_id_that_names_a_float_precision_is_the_same_model(catalog: Catalog, data: Data) -> None:
+    """Indexes built before the precision left the model id keep serving the precision-free id."""
+    current = "tiny-clip@sha256-0123/squash-abcd"
+    await build(catalog, data, Model(f"{current}/bf16", "tiny-clip", DIM))
+    assert await catalog.search(SearchQuery(QUERIES[0], model_id=current))
+    assert await catalog.search(SearchQuery(QUERIES[0], model_id=f"{current}/fp32"))
+    assert await catalog.upsert(data.items()[:1], model_id=current) == 1
+    with pytest.raises(ModelMismatchError):  # int8 changes the vectors: another model
+        await catalog.search(SearchQuery(QUERIES[0], model_id=f"{current}/int8"))
+
+
+def test_same_model_ignores_only_the_float_precision() -> None:
+    assert same_model("m@w/squash-1/fp32", "m@w/squash-1")
+    assert same_model("m@w/squash-1/bf16", "m@w/squash-1/fp16")
+    assert not same_model("m@w/squash-1/int8", "m@w/squash-1")
+    assert not same_model("m@w/squash-1", "m@w/squash-2")
+    assert not same_model(None, "m@w/squash-1")
+    assert canonical_model_id("fp32") == "fp32"

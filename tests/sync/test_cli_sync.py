@@ -387,3 +387,14 @@ def test_sync_without_category_walks_what_the_nightly_run_walks(
     since = len(fake.requests)
     assert asyncio.run(nightly_sync()) == expanded
     assert sorted(walked_categories(fake, since)) == sorted(expanded)
+
+
+def test_stats_before_any_sync_creates_no_folder(
+    fake: FakeMusinsa, tmp_path: Path, tiny_model_dir: Path
+) -> None:
+    path = write_config(fake, tmp_path, tiny_model_dir)
+    result = runner.invoke(app, ["stats", "--config", str(path), "--json"])
+    assert result.exit_code == 0, result.stderr
+    stats = json.loads(result.stdout)
+    assert (stats["products"], stats["version"], stats["last_sync"]) == (0, None, None)
+    assert not (tmp_path / "qdrant").exists() and not (tmp_path / "data").exists()

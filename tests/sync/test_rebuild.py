@@ -159,3 +159,29 @@ async def test_an_incomplete_rebuild_is_kept_and_resumed_not_switched_to(
     assert encoder.images == COUNT - 20  # the kept version was resumed, not started over
     assert catalog.version is not None and catalog.version.model_id == other_encoder.model_id
     assert_matches_fake(await contents(catalog), fake)
+
+
+class OldIdEncoder(CountingEncoder):
+    """The tiny encoder under the id an index built before the precision left the id carries."""
+
+    @property
+    def model_id(self) -> str:
+        return f"{self.inner.model_id}/bf16"
+
+
+async def test_an_index_whose_id_carries_the_precision_is_kept_not_rebuilt(
+    fake: FakeMusinsa, catalog: Catalog, config: Settings, tiny_encoder: Any
+) -> None:
+    await run_sync(config, catalog=catalog, encoder=OldIdEncoder(tiny_encoder))
+    old = catalog.version
+    assert old is not None and old.model_id.endswith("/bf16")
+
+    encoder = CountingEncoder(tiny_encoder)
+    summary = await run_sync(config, catalog=catalog, encoder=encoder)
+
+    assert summary.ok and not summary.rebuild
+    assert catalog.version == old
+    assert encoder.images == 0  # nothing re-embedded: the old vectors serve the new id
+    target = sorted(fake.catalog.ids())[4]
+    query = SearchQuery(await stored_vector(catalog, target), limit=1, model_id=tiny_encoder.model_id)
+    assert (await catalog.search(query))[0].product.id == target
