@@ -36,6 +36,7 @@ def stats(json_output: JsonOption = False, config: ConfigOption = None) -> None:
 
     from bot.cli.indexing import open_store
     from indexer.sync import load_last_summary
+    from indexer.sync.readiness import sync_running
 
     settings = load(config)
 
@@ -74,10 +75,11 @@ def stats(json_output: JsonOption = False, config: ConfigOption = None) -> None:
     if json_output:
         typer.echo(json.dumps(report, ensure_ascii=False))
         return
-    print_stats(Console(), report)
+    print_stats(Console(), report, running=sync_running(settings.data.dir))
 
 
-def print_stats(console: Any, report: dict[str, Any]) -> None:
+def print_stats(console: Any, report: dict[str, Any], *, running: bool = False) -> None:
+    """The report as tables and lines; ``running``: a sync of any process sharing the data folder runs."""
     from rich.table import Table
 
     from bot.cli.sync_view import category_label
@@ -87,12 +89,11 @@ def print_stats(console: Any, report: dict[str, Any]) -> None:
     def say(text: str) -> None:
         console.print(text, highlight=False, soft_wrap=True, markup=False)
 
-    if report["version"] is None and report["last_sync"] is not None:
-        # Why it is empty (the last sync's error) and what to do next.
-        state = explain_empty_index(running=False, last=SyncSummary.from_json(report["last_sync"]))
+    if report["version"] is None:
+        # Why it is empty (a sync building it, no sync yet, the last sync's error) and what to do next.
+        last = SyncSummary.from_json(report["last_sync"]) if report["last_sync"] is not None else None
+        state = explain_empty_index(running=running, last=last)
         say(state.line()[:1].upper() + state.line()[1:])
-    elif report["version"] is None:
-        say("The index is empty: run `snapfit sync` to build it.")
     else:
         table = Table(title=f"{report['products']} products indexed", title_justify="left")
         table.add_column("category")

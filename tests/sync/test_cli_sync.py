@@ -22,6 +22,7 @@ from indexer.config import StoreSettings, load_settings
 from indexer.store import open_catalog
 from indexer.store.edge_layout import OwnerLock
 from indexer.sync import load_last_ok_summary, load_last_summary, run_sync
+from indexer.sync.readiness import sync_in_progress
 from tests.fakes.musinsa import IMAGE_PATH, LISTING_PATH, MUSINSA_ROBOTS, FakeMusinsa, Fault
 from tests.sync.conftest import (
     COUNT,
@@ -186,8 +187,18 @@ def test_stats_of_an_empty_index(tmp_path: Path) -> None:
         "last_sync": None,
     }
     result = runner.invoke(app, ["stats", "-c", str(path)])
-    assert "The index is empty: run `snapfit sync` to build it." in result.stdout
+    assert "The index is empty and no sync has run yet; next: run snapfit sync" in result.stdout
     assert "last sync: none yet" in result.stdout
+
+
+def test_stats_of_an_empty_index_while_a_sync_builds_it(tmp_path: Path) -> None:
+    """Another process's sync (it holds the sync lock) is told as building, not as "none yet"."""
+    path = tmp_path / "config.toml"
+    path.write_text(f'[store]\npath = "{tmp_path / "qdrant"}"\n[data]\ndir = "{tmp_path / "data"}"\n')
+    with sync_in_progress(tmp_path / "data"):
+        result = runner.invoke(app, ["stats", "-c", str(path)])
+    assert result.exit_code == 0, result.stderr
+    assert "The index is empty and a sync is building it now; next: wait for it to finish" in result.stdout
 
 
 def test_a_robots_refusal_is_one_line_and_exit_1(
