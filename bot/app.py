@@ -5,8 +5,8 @@ concurrent updates, HTML and the schedule's timezone as defaults, persisted per-
 (``bot.user_settings``: a damaged file is set aside), ``BotContext`` (handlers read
 ``context.services``) and the handlers. ``post_init`` starts ``[metrics]`` (``bot.search_metrics``),
 opens ``BotServices``, sets the command menus (``bot.menus``) and schedules the nightly sync;
-``post_shutdown`` stops them. Both run only inside ``run_polling``: code that drives the lifecycle
-itself (the tests) awaits ``app.post_init(app)`` and ``app.post_shutdown(app)``.
+``post_shutdown`` stops them. Both run only inside ``run_polling`` or ``run_webhook``: code that drives
+the lifecycle itself (the tests) awaits ``app.post_init(app)`` and ``app.post_shutdown(app)``.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from bot.services import BotServices
 from bot.stats import index_stats_section
 from bot.user_settings import UserSettingsPersistence
 from indexer.config import Settings
-from indexer.logs import protect_secrets
+from indexer.logs import protect_secrets, quiet_request_urls
 
 log = logging.getLogger(__name__)
 
@@ -59,10 +59,7 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
         )
     # PTB logs its API URL (token included) at DEBUG, httpx every request URL at INFO.
     protect_secrets([token])
-    for name in ("httpx", "httpcore"):
-        logger = logging.getLogger(name)
-        if logger.getEffectiveLevel() < logging.WARNING:
-            logger.setLevel(logging.WARNING)
+    quiet_request_urls()
 
     data_dir = settings.data.path
     data_dir.mkdir(parents=True, exist_ok=True)

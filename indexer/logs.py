@@ -172,6 +172,12 @@ def configure_logging(settings: LoggingSettings, secrets: Iterable[str] = ()) ->
         # Hugging Face's download progress bars (read when huggingface_hub is imported) stay off.
         logging.captureWarnings(True)
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    # httpx logs each request URL at INFO, and Telegram URLs contain the token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("httpcore").setLevel(logging.WARNING)
+    quiet_request_urls()
+
+
+def quiet_request_urls() -> None:
+    """httpx and httpcore log each request URL below WARNING, and Telegram's URLs hold the token."""
+    for name in ("httpx", "httpcore"):
+        logger = logging.getLogger(name)
+        if logger.getEffectiveLevel() < logging.WARNING:
+            logger.setLevel(logging.WARNING)
