@@ -113,9 +113,9 @@ TEXTS: dict[str, dict[Lang, str]] = {
     "garment_belt": {"en": "Belt", "ko": "벨트"},
     "garment_sunglasses": {"en": "Sunglasses", "ko": "선글라스"},
     "file_too_big": {
-        "en": "That file is too big for me to download ({size}; Telegram lets bots download up to 20 MB). "
+        "en": "That file is too big for me to download ({size}; Telegram lets bots download up to {limit}). "
         "Send it as a photo instead of a file, or send a smaller image.",
-        "ko": "파일이 너무 커서 받을 수 없어요 ({size}, 텔레그램 봇은 20MB까지만 받을 수 있어요). "
+        "ko": "파일이 너무 커서 받을 수 없어요 ({size}, 텔레그램 봇은 {limit}까지만 받을 수 있어요). "
         "파일 대신 사진으로 보내거나 더 작은 이미지를 보내 주세요.",
     },
     "download_failed": {

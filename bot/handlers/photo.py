@@ -22,6 +22,8 @@ from bot.messages import Lang, format_bytes, image_error_text, text
 from bot.timing import Outcome, StageTimings
 
 log = logging.getLogger(__name__)
+# Telegram's download limit for bots, as users read it ("20 MB").
+DOWNLOAD_LIMIT = f"{FileSizeLimit.FILESIZE_DOWNLOAD // 1_000_000} MB"
 
 
 async def photo_gate(update: Update, context: BotContext) -> None:
@@ -66,7 +68,9 @@ async def _search(
     chat_id = message.chat_id
     file_id, size = _incoming(message)
     if size is not None and size > FileSizeLimit.FILESIZE_DOWNLOAD:
-        await reply(update, context, text(lang, "file_too_big", size=format_bytes(size)))
+        await reply(
+            update, context, text(lang, "file_too_big", size=format_bytes(size), limit=DOWNLOAD_LIMIT)
+        )
         return "too_big"
     if size is not None and size > context.services.settings.images.max_bytes:
         await reply(update, context, image_error_text(lang, "too_many_bytes"))
@@ -77,7 +81,9 @@ async def _search(
             data = bytes(await telegram_file.download_as_bytearray())
     except BadRequest as exc:
         if "too big" in exc.message.lower():
-            await reply(update, context, text(lang, "file_too_big", size="> 20 MB"))
+            await reply(
+                update, context, text(lang, "file_too_big", size=f"> {DOWNLOAD_LIMIT}", limit=DOWNLOAD_LIMIT)
+            )
             return "too_big"
         log.warning("could not download a photo in chat %d: %s", chat_id, exc.message)
         await reply(update, context, text(lang, "download_failed"))
