@@ -15,7 +15,6 @@ from telegram import Update
 
 from bot.context import BotContext
 from bot.handlers.common import lang_of, reply
-from bot.menus import ADMIN_MENUS_KEY, AdminMenus
 from bot.messages import text
 from bot.nightly import report_when_done
 from bot.render import fit_message
@@ -48,7 +47,7 @@ def admin_only(handler: Handler) -> Handler:
 
 async def on_any_update(update: object, context: BotContext) -> None:
     """Group -2: an admin without their own command menu yet writes in private, so set it now."""
-    menus: AdminMenus | None = context.application.bot_data.get(ADMIN_MENUS_KEY)
+    menus = context.admin_menus
     if menus is None or not isinstance(update, Update):
         return
     user, chat = update.effective_user, update.effective_chat
