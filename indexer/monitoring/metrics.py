@@ -29,7 +29,8 @@ from prometheus_client.exposition import choose_encoder, gzip_accepted
 from prometheus_client.registry import Collector
 
 from indexer import __version__
-from indexer.monitoring.health import Health, Process, SyncStatus, finished_at
+from indexer.monitoring.health import Health, Process, SyncStatus
+from indexer.sync.summary import ended_at
 
 if TYPE_CHECKING:
     from indexer.embedding.batcher import BatcherStats
@@ -261,7 +262,7 @@ def _sync_families(sync: SyncStatus | None) -> Iterable[Metric]:
             success.add_metric([], 1 if last.ok else 0)
             complete.add_metric([], 1 if last.complete else 0)
             crawled.add_metric([], last.crawled)
-            finished.add_metric([], finished_at(last).timestamp())
+            finished.add_metric([], ended_at(last).timestamp())
             duration.add_metric([], last.seconds)
             for change in SYNC_CHANGES:
                 products.add_metric([change], getattr(last, change))
@@ -269,7 +270,7 @@ def _sync_families(sync: SyncStatus | None) -> Iterable[Metric]:
                 requests.add_metric([client], counts.get("requests", 0))
                 retries.add_metric([client], counts.get("retries", 0))
         if sync.last_ok is not None:
-            last_ok.add_metric([], finished_at(sync.last_ok).timestamp())
+            last_ok.add_metric([], ended_at(sync.last_ok).timestamp())
     return (running, success, complete, finished, duration, crawled, products, requests, retries, last_ok)
 
 
