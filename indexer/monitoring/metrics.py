@@ -9,7 +9,6 @@ counters and breakers and the micro-batcher's counters (``watch_http``, ``watch_
 
 from __future__ import annotations
 
-import gzip
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING
@@ -22,10 +21,8 @@ from prometheus_client import (
     PlatformCollector,
     ProcessCollector,
     disable_created_metrics,
-    generate_latest,
 )
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
-from prometheus_client.exposition import choose_encoder, gzip_accepted
 from prometheus_client.registry import Collector
 
 from indexer import __version__
@@ -133,20 +130,6 @@ class Metrics:
     def update(self, health: Health) -> None:
         """The index and sync gauges as ``health`` saw them."""
         self._snapshot.health = health
-
-    def render(self) -> bytes:
-        return generate_latest(self.registry)
-
-    def exposition(self, accept: str = "", accept_encoding: str = "") -> tuple[bytes, dict[str, str]]:
-        """The body and headers of one scrape, as prometheus_client's own handlers make them: the
-        format the scraper asks for (text 0.0.4, or OpenMetrics) and gzip when it is accepted."""
-        encoder, content_type = choose_encoder(accept)
-        body = encoder(self.registry)
-        headers = {"Content-Type": content_type}
-        if gzip_accepted(accept_encoding):
-            body = gzip.compress(body)
-            headers["Content-Encoding"] = "gzip"
-        return body, headers
 
 
 class _LiveCollector(Collector):
