@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.messages import Lang, escape, text
-from indexer.sync.readiness import EmptyIndex, explain_empty_index, latest_summary, sync_running
+from indexer.sync.readiness import EmptyIndex, explain_empty_index, sync_running
+from indexer.sync.summary import latest_summary
 
 if TYPE_CHECKING:
     from bot.services import BotServices

@@ -13,7 +13,7 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.search_metrics import SEARCH_KINDS, SEARCH_METRIC_NAMES, SearchMetrics
@@ -50,6 +50,11 @@ def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     return found
 
 
+def scrape(metrics: Metrics) -> str:
+    """The text exposition of a process's registry, as prometheus_client renders it for /metrics."""
+    return generate_latest(metrics.registry).decode()
+
+
 def value(text: str, name: str, **labels: str) -> float | None:
     return samples(text).get((name, tuple(sorted(labels.items()))))
 
@@ -83,7 +88,7 @@ def test_a_search_counts_once_and_lands_in_every_stage_histogram() -> None:
     searches.observe_search(
         "photo", "bad_image:corrupt", StageTimings(seconds={"download": 0.1, "decode": 0.002})
     )
-    text = metrics.render().decode()
+    text = scrape(metrics)
     assert value(text, "snapfit_requests_total", kind="photo", outcome="ok") == 1
     assert value(text, "snapfit_requests_total", kind="photo", outcome="bad_image:corrupt") == 1
     assert value(text, "snapfit_requests_total", kind="similar", outcome="ok") == 0  # present from the start
@@ -106,14 +111,14 @@ def test_client_and_batcher_counters_are_read_when_scraped() -> None:
     metrics.watch_batcher(lambda: batcher)
     pages.requests, pages.retries, pages.throttled = 7, 2, 1
     batcher.busy, batcher.batches, batcher.images = 3, 4, 9
-    text = metrics.render().decode()
+    text = scrape(metrics)
     assert value(text, "snapfit_musinsa_requests_total", client="product_pages") == 7
     assert value(text, "snapfit_musinsa_retries_total", client="product_pages") == 2
     assert value(text, "snapfit_musinsa_throttled_total", client="product_pages") == 1
     assert value(text, "snapfit_encoder_busy_rejections_total") == 3
     assert value(text, "snapfit_encoder_images_total") == 9
     pages.retries = 5
-    assert value(metrics.render().decode(), "snapfit_musinsa_retries_total", client="product_pages") == 5
+    assert value(scrape(metrics), "snapfit_musinsa_retries_total", client="product_pages") == 5
 
 
 async def test_each_sync_of_the_process_is_counted_with_its_requests() -> None:
@@ -132,7 +137,7 @@ async def test_each_sync_of_the_process_is_counted_with_its_requests() -> None:
     nightly.observers.append(metrics.observe_sync)
     await nightly.run("nightly")
     await nightly.run("admin /sync")
-    text = metrics.render().decode()
+    text = scrape(metrics)
     assert value(text, "snapfit_sync_runs_total", result="ok") == 1
     assert value(text, "snapfit_sync_runs_total", result="failed") == 1
     assert value(text, "snapfit_musinsa_requests_total", client="sync_listing") == 7
@@ -180,7 +185,7 @@ def test_the_last_sync_breakdown_sums_to_what_it_crawled_without_counting_twice(
     check = health_check(tmp_path, Clock(T0))
     metrics = Metrics("indexer")
     metrics.update(Health("indexer", "ok", [], T0, sync=replace(check.sync_status(), last=last)))
-    text = metrics.render().decode()
+    text = scrape(metrics)
     breakdown = {
         dict(labels)["change"]: number
         for (name, labels), number in samples(text).items()
@@ -236,7 +241,7 @@ async def test_sync_age_is_reported_and_judged_only_when_configured(tmp_path: Pa
         # The metrics show the same: the last run failed, the last success 30 h ago.
         metrics = Metrics("bot")
         metrics.update(health)
-        text = metrics.render().decode()
+        text = scrape(metrics)
         assert value(text, "snapfit_sync_last_success") == 0
         assert (
             value(text, "snapfit_sync_last_success_timestamp_seconds")
@@ -279,7 +284,7 @@ async def test_an_incomplete_sync_is_not_a_successful_one(tmp_path: Path) -> Non
         assert sync["last_success_at"] == (T0 - timedelta(hours=30)).isoformat()
         metrics = Metrics("bot")
         metrics.update(health)
-        text = metrics.render().decode()
+        text = scrape(metrics)
         assert value(text, "snapfit_sync_last_success") == 1
         assert value(text, "snapfit_sync_last_complete") == 0
         assert (
@@ -524,7 +529,7 @@ async def test_musinsa_breakers_are_a_gauge_and_an_informational_part_of_healthz
         before = await monitoring.health.check()
 
         def gauge(client: str) -> float | None:
-            return value(monitoring.metrics.render().decode(), "snapfit_musinsa_breaker_open", client=client)
+            return value(scrape(monitoring.metrics), "snapfit_musinsa_breaker_open", client=client)
 
         async def image_breaker() -> str:
             return (await monitoring.health.check()).to_json()["musinsa_breakers"]["images"]["state"]
@@ -569,6 +574,11 @@ async def test_metrics_are_served_by_prometheus_clients_own_content_negotiation(
                 assert response.headers["Content-Encoding"] == "gzip"
                 body = await response.text()  # aiohttp inflates it
             assert body.rstrip().endswith("# EOF") and "snapfit_store_up 1.0" in body
+            # Asked for nothing: the Prometheus text format, uncompressed.
+            async with http.get(url, skip_auto_headers=["Accept-Encoding"]) as response:
+                assert response.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+                assert "Content-Encoding" not in response.headers
+                assert "snapfit_store_up 1.0" in await response.text()
     finally:
         await monitoring.stop()
         await catalog.close()

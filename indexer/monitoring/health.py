@@ -20,7 +20,13 @@ from typing import TYPE_CHECKING, Any, Literal
 from indexer.config import MetricsSettings
 from indexer.store.errors import CatalogError
 from indexer.sync.readiness import explain_empty_index, sync_running
-from indexer.sync.summary import SyncSummary, load_last_ok_summary, load_last_summary
+from indexer.sync.summary import (
+    SyncSummary,
+    ended_at,
+    latest_summary,
+    load_last_ok_summary,
+    newest_summary,
+)
 
 if TYPE_CHECKING:
     from indexer.musinsa.pacing import BreakerStatus
@@ -72,12 +78,12 @@ class SyncStatus:
         return {
             "running": self.running_since is not None,
             "running_since": _iso(self.running_since),
-            "last_finished_at": _iso(finished_at(last)) if last else None,
+            "last_finished_at": _iso(ended_at(last)) if last else None,
             "last_ok": last.ok if last else None,
             "last_complete": last.complete if last else None,
             "last_incomplete_categories": last.incomplete_categories if last else [],
             "last_error": last.error if last else None,
-            "last_success_at": _iso(finished_at(self.last_ok)) if self.last_ok else None,
+            "last_success_at": _iso(ended_at(self.last_ok)) if self.last_ok else None,
             "age_hours": round(self.age_hours, 3) if self.age_hours is not None else None,
             "max_age_hours": self.max_age_hours,
             "stale": self.stale,
@@ -111,15 +117,6 @@ class Health:
             "sync": self.sync.to_json() if self.sync else None,
             "musinsa_breakers": {client: status.to_json() for client, status in self.breakers.items()},
         }
-
-
-def finished_at(summary: SyncSummary) -> datetime:
-    return summary.finished_at or summary.started_at
-
-
-def newest(*summaries: SyncSummary | None) -> SyncSummary | None:
-    present = [summary for summary in summaries if summary is not None]
-    return max(present, key=finished_at, default=None)
 
 
 class HealthCheck:
@@ -209,18 +206,17 @@ class HealthCheck:
     def sync_status(self, now: datetime | None = None) -> SyncStatus:
         now = now or self._clock()
         ran = self.nightly.last_summary if self.nightly is not None else None
-        saved = load_last_summary(self.data_dir) if self.data_dir is not None else None
         saved_ok = load_last_ok_summary(self.data_dir) if self.data_dir is not None else None
-        last = newest(ran, saved)
+        last = latest_summary(self.data_dir, ran)
         # A last_sync.json written before last_ok_sync.json existed still counts when it was a success.
         # Successful = complete: a sync that a fault cut short in some category leaves those stale.
-        last_ok = newest(
+        last_ok = newest_summary(
             ran if ran is not None and ran.complete else None,
             saved_ok if saved_ok is not None and saved_ok.complete else None,
             last if last and last.complete else None,
         )
         limit = self.settings.max_sync_age_hours
-        age = (now - finished_at(last_ok)).total_seconds() / 3600 if last_ok is not None else None
+        age = (now - ended_at(last_ok)).total_seconds() / 3600 if last_ok is not None else None
         if limit <= 0:
             stale = False
         elif age is not None:

@@ -9,7 +9,6 @@ counters and breakers and the micro-batcher's counters (``watch_http``, ``watch_
 
 from __future__ import annotations
 
-import gzip
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING
@@ -22,14 +21,13 @@ from prometheus_client import (
     PlatformCollector,
     ProcessCollector,
     disable_created_metrics,
-    generate_latest,
 )
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
-from prometheus_client.exposition import choose_encoder, gzip_accepted
 from prometheus_client.registry import Collector
 
 from indexer import __version__
-from indexer.monitoring.health import Health, Process, SyncStatus, finished_at
+from indexer.monitoring.health import Health, Process, SyncStatus
+from indexer.sync.summary import ended_at
 
 if TYPE_CHECKING:
     from indexer.embedding.batcher import BatcherStats
@@ -132,20 +130,6 @@ class Metrics:
     def update(self, health: Health) -> None:
         """The index and sync gauges as ``health`` saw them."""
         self._snapshot.health = health
-
-    def render(self) -> bytes:
-        return generate_latest(self.registry)
-
-    def exposition(self, accept: str = "", accept_encoding: str = "") -> tuple[bytes, dict[str, str]]:
-        """The body and headers of one scrape, as prometheus_client's own handlers make them: the
-        format the scraper asks for (text 0.0.4, or OpenMetrics) and gzip when it is accepted."""
-        encoder, content_type = choose_encoder(accept)
-        body = encoder(self.registry)
-        headers = {"Content-Type": content_type}
-        if gzip_accepted(accept_encoding):
-            body = gzip.compress(body)
-            headers["Content-Encoding"] = "gzip"
-        return body, headers
 
 
 class _LiveCollector(Collector):
@@ -261,7 +245,7 @@ def _sync_families(sync: SyncStatus | None) -> Iterable[Metric]:
             success.add_metric([], 1 if last.ok else 0)
             complete.add_metric([], 1 if last.complete else 0)
             crawled.add_metric([], last.crawled)
-            finished.add_metric([], finished_at(last).timestamp())
+            finished.add_metric([], ended_at(last).timestamp())
             duration.add_metric([], last.seconds)
             for change in SYNC_CHANGES:
                 products.add_metric([change], getattr(last, change))
@@ -269,7 +253,7 @@ def _sync_families(sync: SyncStatus | None) -> Iterable[Metric]:
                 requests.add_metric([client], counts.get("requests", 0))
                 retries.add_metric([client], counts.get("retries", 0))
         if sync.last_ok is not None:
-            last_ok.add_metric([], finished_at(sync.last_ok).timestamp())
+            last_ok.add_metric([], ended_at(sync.last_ok).timestamp())
     return (running, success, complete, finished, duration, crawled, products, requests, retries, last_ok)
 
 

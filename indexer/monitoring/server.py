@@ -12,6 +12,7 @@ import logging
 import os
 
 from aiohttp import web
+from prometheus_client.aiohttp import make_aiohttp_handler
 
 from indexer.config import MetricsSettings
 from indexer.monitoring.health import HealthCheck
@@ -29,6 +30,9 @@ class MonitoringServer:
         self.settings = settings
         self.metrics = metrics
         self.health = health
+        # prometheus_client's own handler: the format the scraper asks for (Accept: text 0.0.4 or
+        # OpenMetrics) and compression when its Accept-Encoding allows it.
+        self._exposition = make_aiohttp_handler(metrics.registry)
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
         self._last_status = "ok"
@@ -65,13 +69,10 @@ class MonitoringServer:
         if runner is not None:
             await runner.cleanup()
 
-    async def _metrics(self, request: web.Request) -> web.Response:
+    async def _metrics(self, request: web.Request) -> web.StreamResponse:
+        """Refresh the index and sync gauges with one health check, then let prometheus_client answer."""
         self.metrics.update(await self.health.check())
-        body, headers = self.metrics.exposition(
-            request.headers.get("Accept", ""),
-            request.headers.get("Accept-Encoding", ""),
-        )
-        return web.Response(body=body, headers=headers)
+        return await self._exposition(request)
 
     async def _healthz(self, request: web.Request) -> web.Response:
         health = await self.health.check()

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from indexer.sync.state import state_dir
-from indexer.sync.summary import SyncSummary, load_last_summary
+from indexer.sync.summary import SyncSummary
 
 log = logging.getLogger(__name__)
 
@@ -73,13 +73,6 @@ def _advice(error: str, sync_command: str) -> str:
             f"then run {sync_command}"
         )
     return f"fix the cause above, then run {sync_command}"
-
-
-def latest_summary(data_dir: str | Path | None, known: SyncSummary | None = None) -> SyncSummary | None:
-    """The newer of ``known`` (what this process ran) and what any process saved last."""
-    saved = load_last_summary(data_dir) if data_dir is not None else None
-    present = [summary for summary in (known, saved) if summary is not None]
-    return max(present, key=lambda summary: summary.finished_at or summary.started_at, default=None)
 
 
 @contextlib.contextmanager

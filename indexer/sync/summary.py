@@ -224,6 +224,22 @@ def load_last_ok_summary(data_dir: str | Path) -> SyncSummary | None:
     return _load(last_ok_sync_path(data_dir))
 
 
+def ended_at(summary: SyncSummary) -> datetime:
+    """When the run ended; its start for a summary saved before it finished."""
+    return summary.finished_at or summary.started_at
+
+
+def newest_summary(*summaries: SyncSummary | None) -> SyncSummary | None:
+    """The summary that ended last (``ended_at``), ignoring None; None when all are."""
+    present = [summary for summary in summaries if summary is not None]
+    return max(present, key=ended_at, default=None)
+
+
+def latest_summary(data_dir: str | Path | None, known: SyncSummary | None = None) -> SyncSummary | None:
+    """The newer of ``known`` (what this process ran) and what any process saved last in ``data_dir``."""
+    return newest_summary(known, load_last_summary(data_dir) if data_dir is not None else None)
+
+
 def _load(path: Path) -> SyncSummary | None:
     data = read_json(path)
     if data is None:
