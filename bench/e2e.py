@@ -309,8 +309,8 @@ async def bot_levels(
     settings_for: Callable[[Any], Settings], photos: list[bytes], counts: dict[int, int]
 ) -> list[Level]:
     """The full bot path: fake Telegram users send the photos as files; time to the buttons message."""
-    from bot.app import build_application, services
-    from tests.bot.world import next_album, next_text, running
+    from bot.app import build_application
+    from tests.bot.world import next_album, next_text, running, services
     from tests.fakes.telegram import FakeTelegram
     from tests.fakes.telegram_ptb import TEST_TOKEN
 

@@ -86,11 +86,6 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
     return app
 
 
-def services(app: Application) -> BotServices:  # type: ignore[type-arg]
-    """The running bot's services (after ``post_init``)."""
-    return app.bot_data[SERVICES_KEY]
-
-
 def _post_init(settings: Settings) -> AppHook:
     async def post_init(app: Application) -> None:  # type: ignore[type-arg]
         # /metrics and /healthz first: a taken port fails at once, and /healthz says "starting"

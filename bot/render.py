@@ -124,10 +124,6 @@ class GarmentButton:
         return cls(fields[0], int(fields[1])) if _NUMBER.match(fields[1]) else None
 
 
-Button = PageButton | SimilarButton | CategoryButton | CategoryMenuButton | GarmentButton
-BUTTON_KINDS = (PageButton, SimilarButton, CategoryButton, CategoryMenuButton, GarmentButton)
-
-
 def _data(*parts: object) -> str:
     data = ":".join([CALLBACK_VERSION, *(str(part) for part in parts)])
     if len(data.encode()) > InlineKeyboardButtonLimit.MAX_CALLBACK_DATA:
@@ -153,15 +149,6 @@ def category_menu_data() -> str:
 
 def garment_data(photo_id: str, number: int | None) -> str:
     return _data("g", photo_id, WHOLE if number is None else number)
-
-
-def parse_callback(data: object) -> Button | None:
-    """The button behind ``data``, or None for anything this version of the bot did not make."""
-    for kind in BUTTON_KINDS:
-        button = kind.parse(data)
-        if button is not None:
-            return button
-    return None
 
 
 # ------------------------------------------------------------------------------------- categories

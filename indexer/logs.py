@@ -1,7 +1,8 @@
 """Logging setup shared by every snapfit command: one stream of plain or JSON lines, secrets redacted.
 
 httpx logs every request URL, and Telegram URLs carry the bot token, so the token (and
-any other secret handed in) is masked in every record before it is written. Libraries that
+any other secret handed in) is masked in every record when it is created (``protect_secrets``),
+before any handler sees it. Libraries that
 install their own stderr handler (Hugging Face's) are routed to snapfit's one handler instead,
 so that each of their lines is written once, in snapfit's format.
 """
@@ -19,30 +20,6 @@ from typing import Any
 from indexer.config import LoggingSettings
 
 _STANDARD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
-
-
-class RedactingFilter(logging.Filter):
-    """Replaces each secret with a fixed mask in the formatted message and the arguments."""
-
-    def __init__(self, secrets: Iterable[str]) -> None:
-        super().__init__()
-        self._secrets = sorted({s for s in secrets if s and len(s) >= 6}, key=len, reverse=True)
-
-    def redact(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, "<redacted>")
-        return text
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if self._secrets:
-            record.msg = self.redact(record.getMessage())
-            record.args = None
-            if record.exc_info and record.exc_info[1] is not None:
-                # Keep a traceback another filter already redacted (with its own secrets) and add ours.
-                text = record.exc_text or logging.Formatter().formatException(record.exc_info)
-                record.exc_text = self.redact(text)
-                record.exc_info = None
-        return True
 
 
 # Loggers of the libraries snapfit uses (PTB is ``telegram``): each writes through snapfit's handler.
@@ -80,11 +57,12 @@ _base_factory: Callable[..., logging.LogRecord] | None = None
 def protect_secrets(secrets: Iterable[str]) -> None:
     """Mask ``secrets`` in every log record this process creates from now on, whoever writes it.
 
-    ``configure_logging`` redacts on snapfit's own handler; libraries log some secrets themselves
-    (python-telegram-bot logs its API URL, token included, at DEBUG), and other handlers (pytest's
-    log capture, a handler a deployment adds) never see that filter. Masking at record creation
-    covers them all (each record's message is formatted once, at creation, then masked).
-    Idempotent; secrets shorter than 6 characters are ignored.
+    The one masking mechanism (``configure_logging`` registers its secrets here too). Libraries log
+    some secrets themselves (python-telegram-bot logs its API URL, token included, at DEBUG), and
+    handlers besides snapfit's (pytest's log capture, one a deployment adds) write records too:
+    masking at record creation covers them all. Each record's message, and a traceback that holds
+    a secret, is formatted once, at creation, then masked. Idempotent; secrets shorter than 6
+    characters are ignored.
     """
     for secret in secrets:
         if secret and len(secret) >= 6 and secret not in _protected:
@@ -125,7 +103,8 @@ def _record_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
     if record.exc_info and record.exc_info[1] is not None:
         trace = logging.Formatter().formatException(record.exc_info)
         if any(secret in trace for secret in _protected):
-            record.exc_text = _redact(trace)
+            # Keep only the masked text: a formatter given the exception would format it again.
+            record.exc_text, record.exc_info = _redact(trace), None
     return record
 
 
@@ -142,22 +121,24 @@ class JsonFormatter(logging.Formatter):
         for key, value in vars(record).items():
             if key not in _STANDARD_ATTRS and not key.startswith("_"):
                 entry[key] = value
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        elif record.exc_text:
+        if record.exc_text:
             entry["exception"] = record.exc_text
+        elif record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
 def configure_logging(settings: LoggingSettings, secrets: Iterable[str] = ()) -> None:
-    """Install one stderr handler on the root logger (idempotent: replaces an earlier one)."""
+    """Install one stderr handler on the root logger (idempotent: replaces an earlier one).
+
+    ``secrets`` are masked in every record from now on, through ``protect_secrets``.
+    """
     handler = logging.StreamHandler(sys.stderr)
     handler.set_name("snapfit")
     if settings.json_format:
         handler.setFormatter(JsonFormatter())
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
-    handler.addFilter(RedactingFilter(secrets))
     root = logging.getLogger()
     for existing in list(root.handlers):
         if existing.get_name() == "snapfit":
@@ -166,7 +147,7 @@ def configure_logging(settings: LoggingSettings, secrets: Iterable[str] = ()) ->
     root.setLevel(settings.level)
     for library in LIBRARY_LOGGERS:
         route_library_logs(library)
-    _install_record_factory()  # routes the libraries imported later, on their first record
+    protect_secrets(secrets)  # also routes the libraries imported later, on their first record
     if settings.json_format:
         # Every stderr line is one JSON object: Python warnings become log records, and
         # Hugging Face's download progress bars (read when huggingface_hub is imported) stay off.

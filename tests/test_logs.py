@@ -55,6 +55,10 @@ transformers_logging.get_logger("transformers.modeling_utils").warning("transfor
 for name in ("httpx", "apscheduler.scheduler", "telegram.ext.Application"):
     logging.getLogger(name).warning("%s: bot%s", name.partition(".")[0], TOKEN)
 warnings.warn("py.warnings: bot" + TOKEN, FutureWarning)
+try:
+    raise RuntimeError("rejected bot" + TOKEN)
+except RuntimeError:
+    logging.getLogger("indexer.sync").exception("traceback: bot%s", TOKEN)
 """
 
 
@@ -75,7 +79,9 @@ def test_every_library_logs_once_as_json_with_the_token_masked(imported: str) ->
     entries = [json.loads(line) for line in lines]  # every line is one JSON object
     assert SECRET not in done.stderr
     libraries = ("huggingface_hub", "transformers", "httpx", "apscheduler", "telegram", "py.warnings")
+    libraries += ("traceback",)  # snapfit's own logger, an exception holding the token
     for library in libraries:
         mine = [entry for entry in entries if library + ": bot<redacted>" in entry["message"]]
         assert len(mine) == 1, f"{library}: {len(mine)} lines in {lines}"
     assert len(entries) == len(libraries)
+    assert "RuntimeError: rejected bot<redacted>" in entries[-1]["exception"]

@@ -6,6 +6,7 @@ stays fast.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.cli import fail
@@ -14,6 +15,14 @@ if TYPE_CHECKING:
     from indexer.config import ModelSettings, StoreSettings
     from indexer.embedding import Encoder
     from indexer.store import Catalog
+
+
+def never_built(settings: StoreSettings) -> bool:
+    """No store server and no store folder: nothing was ever indexed, and opening would create the folder.
+
+    The read-only commands (``stats``, ``search``, ``similar``) answer "empty" without opening it.
+    """
+    return not settings.url and not Path(settings.path).expanduser().exists()
 
 
 async def open_store(settings: StoreSettings) -> Catalog:

@@ -59,11 +59,16 @@ def product_json(rank: int, scored: ScoredProduct) -> dict[str, Any]:
 def _with_search(settings: Settings, work: Callable[[SearchService], Awaitable[T]]) -> T:
     """Open the services, run ``work`` on the search service, close; errors become one line.
 
-    An empty index is reported before the model is loaded."""
-    from bot.search import SearchError
+    The index is checked first, once: an empty one is reported before any model loads, and a
+    store that was never built is not created."""
+    from bot.cli.indexing import never_built
+    from bot.search import CatalogEmptyError, SearchError
     from bot.services import BotServices
     from indexer.embedding.errors import EncoderError
     from indexer.store import CatalogError
+
+    if never_built(settings.store):
+        raise fail(_describe(CatalogEmptyError("nothing is indexed yet")), EXIT_FAILED)
 
     async def go() -> T:
         services = await BotServices.open(settings, require_index=True)
@@ -78,29 +83,6 @@ def _with_search(settings: Settings, work: Callable[[SearchService], Awaitable[T
         raise fail(_describe(exc), EXIT_FAILED) from None
     except (EncoderError, CatalogError) as exc:
         raise fail(str(exc), EXIT_FAILED) from None
-
-
-def _require_index(settings: Settings) -> None:
-    """Exit with the empty-index line unless the index holds a version; loads no model."""
-    from bot.search import CatalogEmptyError
-    from indexer.store import CatalogError, open_catalog
-
-    if not settings.store.url and not Path(settings.store.path).expanduser().exists():
-        raise fail(_describe(CatalogEmptyError("nothing is indexed yet")), EXIT_FAILED)
-
-    async def indexed() -> bool:
-        catalog = await open_catalog(settings.store)
-        try:
-            return catalog.version is not None
-        finally:
-            await catalog.close()
-
-    try:
-        found = asyncio.run(indexed())
-    except CatalogError as exc:
-        raise fail(str(exc), EXIT_FAILED) from None
-    if not found:
-        raise fail(_describe(CatalogEmptyError("nothing is indexed yet")), EXIT_FAILED)
 
 
 def _describe(error: Exception) -> str:
@@ -230,7 +212,6 @@ def search(
         _print_garments(_find_garments(settings, data)[1], json_output, image.name)
         return
     if garment is not None:
-        _require_index(settings)  # before the garment parser loads
         items, title = _search_garment(settings, data, garment, code, limit, image.name)
         _print(items, json_output, title)
         return
@@ -256,20 +237,25 @@ def _find_garments(settings: Settings, data: bytes) -> tuple[GarmentParser, list
 def _search_garment(
     settings: Settings, data: bytes, label: str, code: str | None, limit: int, name: str
 ) -> tuple[list[ScoredProduct], str]:
+    """Search the crop of garment ``label``; the index is checked before the garment parser loads."""
     from bot.garment_finder import crop_jpeg
     from indexer.config import garment_label
 
     wanted = garment_label(label)
-    parser, found = _find_garments(settings, data)
-    if wanted not in parser.plan.garments:
-        known = ", ".join(parser.plan.garments)
-        raise fail(f"{label!r} is not one of the garment parser's garments ({known})", EXIT_USAGE)
-    garment = next((g for g in found if g.label == wanted), None)
-    if garment is None:
-        seen = ", ".join(g.label for g in found) or "none"
-        raise fail(f"no {wanted} found in {name} (garments found: {seen})", EXIT_FAILED)
-    items = _search_image(settings, crop_jpeg(garment.crop), code or garment.categories, limit)
-    return items, f"Products like the {wanted} in {name}"
+
+    async def work(service: SearchService) -> list[ScoredProduct]:
+        parser, found = _find_garments(settings, data)
+        if wanted not in parser.plan.garments:
+            known = ", ".join(parser.plan.garments)
+            raise fail(f"{label!r} is not one of the garment parser's garments ({known})", EXIT_USAGE)
+        garment = next((g for g in found if g.label == wanted), None)
+        if garment is None:
+            seen = ", ".join(g.label for g in found) or "none"
+            raise fail(f"no {wanted} found in {name} (garments found: {seen})", EXIT_FAILED)
+        scope = code or garment.categories
+        return (await service.search_image(crop_jpeg(garment.crop), category=scope, limit=limit)).items
+
+    return _with_search(settings, work), f"Products like the {wanted} in {name}"
 
 
 def _print_garments(found: list[Garment], as_json: bool, name: str) -> None:

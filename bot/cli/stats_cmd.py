@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from pathlib import Path
 from typing import Any
 
 import typer
@@ -34,17 +33,14 @@ def stats(json_output: JsonOption = False, config: ConfigOption = None) -> None:
     """Show the number of indexed products per category, the model, and the last sync's result."""
     from rich.console import Console
 
-    from bot.cli.indexing import open_store
+    from bot.cli.indexing import never_built, open_store
     from indexer.sync import load_last_summary
     from indexer.sync.readiness import sync_running
 
     settings = load(config)
 
-    # Nothing built yet: opening the store would create its folder, and stats only reads.
-    never_built = not settings.store.url and not Path(settings.store.path).expanduser().exists()
-
     async def read() -> dict[str, Any]:
-        if never_built:
+        if never_built(settings.store):  # stats only reads: it creates no folder
             return EMPTY_INDEX
         catalog = await open_store(settings.store)
         try:

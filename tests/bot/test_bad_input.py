@@ -8,11 +8,11 @@ from pathlib import Path
 
 from telegram.ext import Application
 
-from bot.app import build_application, services
+from bot.app import build_application
 from bot.messages import image_error_text, text
 from indexer.config import Settings
 from tests.bot.conftest import World
-from tests.bot.world import WAIT, message_text, next_album, next_text, product_ids, running
+from tests.bot.world import WAIT, message_text, next_album, next_text, product_ids, running, services
 from tests.fakes.telegram import FakeTelegram
 from tests.image_corpus import bad_cases, case
 

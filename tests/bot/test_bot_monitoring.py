@@ -13,13 +13,13 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from telegram.ext import Application
 
-from bot.app import build_application, services
+from bot.app import build_application
 from bot.search_metrics import MONITORING_KEY
 from bot.timing import STAGES
 from indexer.config import MetricsSettings, Settings
 from indexer.monitoring import Monitoring
 from tests.bot.conftest import World
-from tests.bot.world import WAIT, next_album, next_text, running
+from tests.bot.world import WAIT, next_album, next_text, running, services
 from tests.fakes.telegram import FakeTelegram
 
 ANN = 5151

@@ -159,8 +159,14 @@ def test_an_empty_index_is_reported_before_any_model_loads(world: World, tmp_pat
     photo = tmp_path / "photo.jpg"
     photo.write_bytes(case("webp").data)
     expected = "snapfit: nothing is indexed yet: build the index with `snapfit sync` first"
-    # No store folder yet (--garment), then an empty one (search opens the store, which creates it).
-    for extra in (["--garment", "pants"], [], ["--garment", "pants"]):
+    # No store folder yet (none is created), then an empty store.
+    for extra in (["--garment", "pants"], []):
+        result = runner.invoke(app, ["search", str(photo), *extra, "--config", str(config)])
+        assert result.exit_code == 1
+        assert one_line(result) == expected, extra
+    assert not (tmp_path / "no-index").exists()
+    (tmp_path / "no-index").mkdir()
+    for extra in (["--garment", "pants"], []):
         result = runner.invoke(app, ["search", str(photo), *extra, "--config", str(config)])
         assert result.exit_code == 1
         assert one_line(result) == expected, extra

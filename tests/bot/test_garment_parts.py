@@ -18,11 +18,11 @@ from bot.render import (
     garment_data,
     garment_keyboard,
     garment_name,
-    parse_callback,
     results_header,
     results_keyboard,
 )
 from indexer.clothes_parser import Garment
+from tests.bot.buttons import parse_callback
 
 
 class Clock:

@@ -20,14 +20,14 @@ import pytest
 from PIL import Image
 from telegram.ext import Application
 
-from bot.app import build_application, services
+from bot.app import build_application
 from bot.garment_finder import GarmentFinder
 from bot.pending import PendingPhoto, PendingPhotos
 from bot.render import GarmentButton
 from indexer.clothes_parser import GarmentParser, LazyGarmentParser
 from indexer.config import GarmentSettings, ImageSettings, Settings
 from tests.bot.conftest import World
-from tests.bot.world import WAIT, buttons, message_text, next_album, next_text, product_ids, running
+from tests.bot.world import WAIT, buttons, message_text, next_album, next_text, product_ids, running, services
 from tests.clothes_parser.planted import TOP_AND_PANTS, PlantedSegmenter
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.telegram.server import Call

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from telegram.ext import Application
 
-from bot.app import build_application, services
+from bot.app import build_application
 from indexer.config import ScheduleSettings, Settings
 from tests.bot.conftest import World
 from tests.bot.world import (
@@ -21,6 +21,7 @@ from tests.bot.world import (
     next_text,
     product_ids,
     running,
+    services,
 )
 from tests.fakes.musinsa import LISTING_PATH, MUSINSA_ROBOTS, Fault
 from tests.fakes.telegram import FakeTelegram

@@ -22,7 +22,6 @@ from bot.render import (
     category_menu_data,
     category_name,
     page_data,
-    parse_callback,
     results_keyboard,
     results_list,
     similar_data,
@@ -30,6 +29,7 @@ from bot.render import (
 )
 from indexer.images import ERROR_CODES
 from indexer.product import Product
+from tests.bot.buttons import parse_callback
 from tests.fakes.telegram.formatting import format_text
 
 

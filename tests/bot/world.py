@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot.context import SERVICES_KEY
 from bot.webhook import WebhookOptions
 from indexer.config import (
     DataSettings,
@@ -41,6 +42,7 @@ from tests.image_corpus import CORPUS_MAX_BYTES
 if TYPE_CHECKING:
     from telegram.ext import Application
 
+    from bot.services import BotServices
     from indexer.embedding import Encoder
 
 ADMIN = 900_001
@@ -118,6 +120,11 @@ def bot_settings(
         metrics=MetricsSettings(port=0),
         garments=garments or GarmentSettings(enabled=False),
     )
+
+
+def services(app: Application) -> BotServices:  # type: ignore[type-arg]
+    """The running bot's services (after ``post_init``)."""
+    return app.bot_data[SERVICES_KEY]
 
 
 @asynccontextmanager

@@ -1,0 +1,17 @@
+"""Callback data back to a button, through every kind the bot registers a handler for."""
+
+from __future__ import annotations
+
+from bot.render import CategoryButton, CategoryMenuButton, GarmentButton, PageButton, SimilarButton
+
+Button = PageButton | SimilarButton | CategoryButton | CategoryMenuButton | GarmentButton
+BUTTON_KINDS = (PageButton, SimilarButton, CategoryButton, CategoryMenuButton, GarmentButton)
+
+
+def parse_callback(data: object) -> Button | None:
+    """The button behind ``data``, or None for anything this version of the bot did not make (stale)."""
+    for kind in BUTTON_KINDS:
+        button = kind.parse(data)
+        if button is not None:
+            return button
+    return None
