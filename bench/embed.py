@@ -14,10 +14,7 @@ from __future__ import annotations
 import argparse
 import functools
 import io
-import statistics
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,7 +24,7 @@ if __package__ in (None, ""):  # run as `python bench/embed.py`
 import numpy as np
 from PIL import Image, ImageDraw
 
-from bench.report import markdown_table, write_section
+from bench.report import markdown_table, median_seconds, write_section
 from indexer.images import decode
 
 if TYPE_CHECKING:
@@ -79,15 +76,6 @@ def phone_photo_jpeg(width: int = 4000, height: int = 3000, seed: int = 0) -> by
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=90)
     return buffer.getvalue()
-
-
-def median_seconds(action: Callable[[], object], runs: int) -> float:
-    timings = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        action()
-        timings.append(time.perf_counter() - start)
-    return statistics.median(timings)
 
 
 def build_encoder(precision: str, threads: int) -> Encoder:

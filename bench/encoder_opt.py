@@ -40,7 +40,7 @@ import numpy as np
 import torch
 
 from bench.embed import ARCHITECTURE, SIGLIP_PREPROCESS, catalogue_images, phone_photo_jpeg
-from bench.report import markdown_table, write_section
+from bench.report import markdown_table, median_seconds, write_section
 from indexer.config import ImageSettings
 from indexer.images import ImageDecoder, decode
 
@@ -228,12 +228,12 @@ def bench_preprocessing(loaded: LoadedModel, runs: int) -> str:
     vectors = {}
     for label, draft in (("draft 2× (448, current)", 448), ("draft 1× (224)", 224), ("no draft", None)):
         image = decode(photo, draft_size=draft, **limits)
-        decode_ms = 1000 * median_of(lambda draft=draft: decode(photo, draft_size=draft, **limits), runs)
-        transform_ms = 1000 * median_of(lambda image=image: encoder.preprocess_image(image), runs)
+        decode_ms = 1000 * median_seconds(lambda draft=draft: decode(photo, draft_size=draft, **limits), runs)
+        transform_ms = 1000 * median_seconds(lambda image=image: encoder.preprocess_image(image), runs)
         vectors[label] = encoder.embed_image(image)
         rows.append([label, f"{image.width}×{image.height}", f"{decode_ms:.1f}", f"{transform_ms:.1f}"])
     catalogue = catalogue_images(1)[0]
-    catalogue_ms = 1000 * median_of(lambda: encoder.preprocess_image(catalogue), runs)
+    catalogue_ms = 1000 * median_seconds(lambda: encoder.preprocess_image(catalogue), runs)
     reference = vectors["draft 2× (448, current)"]
     notes = [
         "- cosine of the draft 1× vector to the current one: "
@@ -246,15 +246,6 @@ def bench_preprocessing(loaded: LoadedModel, runs: int) -> str:
         + "\n\n"
         + "\n".join(notes)
     )
-
-
-def median_of(action: Callable[[], object], runs: int) -> float:
-    timings = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        action()
-        timings.append(time.perf_counter() - started)
-    return statistics.median(timings)
 
 
 def main() -> None:
