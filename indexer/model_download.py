@@ -11,12 +11,13 @@ from __future__ import annotations
 import errno
 import json
 import logging
-import os
 import re
 import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+
+from indexer.hub import hub_offline
 
 log = logging.getLogger(__name__)
 
@@ -110,14 +111,6 @@ def choose_weight_file(names: Iterable[str]) -> str | None:
     if not candidates:
         return None
     return sorted(sorted(candidates), key=lambda name: not name.endswith(".safetensors"))[0]
-
-
-def hub_offline() -> bool:
-    """``HF_HUB_OFFLINE`` as huggingface_hub reads it (at import) or as the environment says now."""
-    from huggingface_hub import constants
-
-    value = os.environ.get("HF_HUB_OFFLINE", "")
-    return bool(constants.HF_HUB_OFFLINE) or value.strip().upper() in {"1", "ON", "YES", "TRUE"}
 
 
 def download_model(
