@@ -26,6 +26,7 @@ from indexer.musinsa import ImageDownloadError as DownloadError
 from indexer.musinsa import MusinsaError, ProductPageNotFoundError, ProductRefSyntaxError, parse_product_ref
 from indexer.product import Product
 from indexer.store import (
+    DEFAULT_FILTERS,
     Catalog,
     CatalogVersion,
     Categories,
@@ -33,6 +34,7 @@ from indexer.store import (
     ModelMismatchError,
     ProductNotFoundError,
     ScoredProduct,
+    SearchFilters,
     SearchQuery,
     same_model,
 )
@@ -141,6 +143,7 @@ class SearchResult:
     category: Categories
     limit: int
     offset: int
+    filters: SearchFilters = DEFAULT_FILTERS
 
 
 @dataclass(frozen=True)
@@ -154,6 +157,7 @@ class SimilarResult:
     category: str | None
     limit: int
     offset: int
+    filters: SearchFilters = DEFAULT_FILTERS
 
 
 @dataclass
@@ -218,6 +222,7 @@ class SearchService:
         data: bytes,
         *,
         category: Categories = None,
+        filters: SearchFilters = DEFAULT_FILTERS,
         limit: int = 10,
         offset: int = 0,
         timings: StageTimings | None = None,
@@ -225,17 +230,14 @@ class SearchService:
         """Products that look like the photo in ``data``, best first; ``category``: one code or several."""
         timings = timings if timings is not None else StageTimings()
         query = await self.embed_bytes(data, timings=timings)
+        scope = {"category": category, "filters": filters, "limit": limit, "offset": offset}
         try:
-            items = await self.search_vector(
-                query, category=category, limit=limit, offset=offset, timings=timings
-            )
+            items = await self.search_vector(query, timings=timings, **scope)
         except StaleSearchError:
             # The index switched models between embedding and searching: embed again, once.
             query = await self.embed_bytes(data, timings=timings)
-            items = await self.search_vector(
-                query, category=category, limit=limit, offset=offset, timings=timings
-            )
-        return SearchResult(items, query, category, limit, offset)
+            items = await self.search_vector(query, timings=timings, **scope)
+        return SearchResult(items, query, category, limit, offset, filters)
 
     async def embed_bytes(self, data: bytes, *, timings: StageTimings | None = None) -> QueryVector:
         """Decode and embed a photo with the model the current index was built with."""
@@ -258,6 +260,7 @@ class SearchService:
         query: QueryVector,
         *,
         category: Categories = None,
+        filters: SearchFilters = DEFAULT_FILTERS,
         limit: int = 10,
         offset: int = 0,
         exclude_ids: Sequence[int] = (),
@@ -275,6 +278,7 @@ class SearchService:
                         limit=limit,
                         offset=offset,
                         exclude_ids=exclude_ids,
+                        filters=filters,
                         model_id=query.model_id,
                     )
                 )
@@ -299,6 +303,7 @@ class SearchService:
         ref: str | int,
         *,
         category: str | None = None,
+        filters: SearchFilters = DEFAULT_FILTERS,
         limit: int = 10,
         offset: int = 0,
         timings: StageTimings | None = None,
@@ -312,12 +317,12 @@ class SearchService:
         if stored:
             try:
                 items = await self.similar_stored(
-                    goods_no, category=category, limit=limit, offset=offset, timings=timings
+                    goods_no, category=category, filters=filters, limit=limit, offset=offset, timings=timings
                 )
             except StaleSearchError:
                 pass  # removed between the two calls: look it up on Musinsa instead
             else:
-                return SimilarResult(stored[0].product, items, True, None, category, limit, offset)
+                return SimilarResult(stored[0].product, items, True, None, category, limit, offset, filters)
         product = await self._fetch_product(goods_no, timings)
         data = await self._fetch_image(product, timings)
         try:
@@ -327,15 +332,22 @@ class SearchService:
                 goods_no, f"the image of {goods_no} is unusable: {exc}"
             ) from None
         items = await self.search_vector(
-            query, category=category, limit=limit, offset=offset, exclude_ids=(goods_no,), timings=timings
+            query,
+            category=category,
+            filters=filters,
+            limit=limit,
+            offset=offset,
+            exclude_ids=(goods_no,),
+            timings=timings,
         )
-        return SimilarResult(product, items, False, query, category, limit, offset)
+        return SimilarResult(product, items, False, query, category, limit, offset, filters)
 
     async def similar_stored(
         self,
         goods_no: int,
         *,
         category: str | None = None,
+        filters: SearchFilters = DEFAULT_FILTERS,
         limit: int = 10,
         offset: int = 0,
         timings: StageTimings | None = None,
@@ -345,7 +357,9 @@ class SearchService:
         self._require_index()
         with timings.stage("search"):
             try:
-                return await self.catalog.similar(goods_no, category=category, limit=limit, offset=offset)
+                return await self.catalog.similar(
+                    goods_no, category=category, filters=filters, limit=limit, offset=offset
+                )
             except ProductNotFoundError:
                 raise StaleSearchError(f"product {goods_no} is no longer indexed") from None
 

@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from bot.search import QueryVector
+from indexer.store import SearchFilters
 
-SearchKind = Literal["photo", "similar"]
+SearchKind = Literal["photo", "similar", "text"]
 DEFAULT_MAX_SESSIONS = 4096  # live searches kept; the least recently used go first
 DEFAULT_TTL_SECONDS = 6 * 3600.0
 SEARCH_ID_BYTES = 6  # 8 URL-safe characters
@@ -38,6 +39,8 @@ class SearchSession:
     source_id: int | None = None  # similar: the product whose neighbours these are
     source_label: str = ""
     exclude_ids: tuple[int, ...] = ()
+    filters: SearchFilters = field(default_factory=SearchFilters)  # as they were when it was made
+    text: str | None = None  # a text search: the shopper's words
     photo_id: str | None = None  # a garment's search: the pending photo it was cropped from
     garment: str | None = None  # ... and the garment's label
     shown: list[int] = field(default_factory=list)
@@ -77,6 +80,8 @@ class SearchSessions:
         source_id: int | None = None,
         source_label: str = "",
         exclude_ids: tuple[int, ...] = (),
+        filters: SearchFilters | None = None,
+        text: str | None = None,
         photo_id: str | None = None,
         garment: str | None = None,
     ) -> SearchSession:
@@ -93,6 +98,8 @@ class SearchSessions:
             source_id=source_id,
             source_label=source_label,
             exclude_ids=exclude_ids,
+            filters=filters if filters is not None else SearchFilters(),
+            text=text,
             photo_id=photo_id,
             garment=garment,
             created=self._clock(),

@@ -14,9 +14,10 @@ from collections.abc import Awaitable, Callable
 from telegram import Update
 
 from bot.context import BotContext
-from bot.handlers.common import lang_of, reply
+from bot.handlers.common import reply
 from bot.messages import text
 from bot.nightly import report_when_done
+from bot.preferences import lang_of
 from bot.render import fit_message
 from bot.stats import render_stats
 
@@ -38,7 +39,7 @@ def admin_only(handler: Handler) -> Handler:
         if not is_admin(update, context):
             user = update.effective_user
             log.info("refused admin command from user %s", user.id if user else None)
-            await reply(update, context, text(lang_of(update), "not_allowed"))
+            await reply(update, context, text(lang_of(update, context), "not_allowed"))
             return
         await handler(update, context)
 
@@ -57,7 +58,7 @@ async def on_any_update(update: object, context: BotContext) -> None:
 @admin_only
 async def on_stats(update: Update, context: BotContext) -> None:
     """/stats: every section of the report (index size per category and model, then any added ones)."""
-    report = await render_stats(context.services, lang_of(update))
+    report = await render_stats(context.services, lang_of(update, context))
     await reply(update, context, fit_message(report))
 
 
@@ -65,7 +66,7 @@ async def on_stats(update: Update, context: BotContext) -> None:
 async def on_sync(update: Update, context: BotContext) -> None:
     """/sync: start a sync now (unless one is running) and send its summary here when it ends."""
     services = context.services
-    lang = lang_of(update)
+    lang = lang_of(update, context)
     nightly = services.nightly
     chat = update.effective_chat
     if nightly is None or chat is None:

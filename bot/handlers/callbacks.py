@@ -17,11 +17,12 @@ from telegram.ext import CallbackQueryHandler
 
 from bot.context import BotContext
 from bot.handlers.category import on_category_button, on_category_menu_button
-from bot.handlers.common import answer, lang_of
+from bot.handlers.common import answer
 from bot.handlers.garment_pick import on_garment_button
 from bot.handlers.results import on_more_button
 from bot.handlers.similar import on_similar_button
 from bot.messages import Lang, plain
+from bot.preferences import lang_of
 from bot.render import CategoryButton, CategoryMenuButton, GarmentButton, PageButton, SimilarButton
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ def button_handler(kind: ButtonKind[B], callback: ButtonCallback[B]) -> Callback
         if query is None or button is None:  # PTB lets a query without data through any pattern
             await on_stale_button(update, context)
             return
-        await callback(update, context, query, button, lang_of(update))
+        await callback(update, context, query, button, lang_of(update, context))
 
     return CallbackQueryHandler(handle, pattern=lambda data: kind.parse(data) is not None)
 
@@ -55,7 +56,7 @@ async def on_stale_button(update: Update, context: BotContext) -> None:
     if query is None:
         return
     log.info("stale or unknown callback data %r", query.data)
-    await answer(query, plain(lang_of(update), "search_again"))
+    await answer(query, plain(lang_of(update, context), "search_again"))
 
 
 def button_handlers() -> list[CallbackQueryHandler]:  # type: ignore[type-arg]

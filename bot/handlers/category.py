@@ -5,17 +5,9 @@ from __future__ import annotations
 from telegram import CallbackQuery, InlineKeyboardMarkup, Update
 
 from bot.context import BotContext
-from bot.handlers.common import (
-    answer,
-    chat_id_of,
-    edit_text,
-    lang_of,
-    reply,
-    send,
-    set_user_category,
-    user_category,
-)
+from bot.handlers.common import answer, chat_id_of, edit_text, reply, send
 from bot.messages import Lang, text
+from bot.preferences import lang_of, set_user_category, user_category
 from bot.render import CategoryButton, CategoryMenuButton, category_choices, category_keyboard, category_name
 from indexer.categories import UnknownCategoryError, category_code, suggest
 
@@ -41,7 +33,7 @@ def category_prompt(context: BotContext, lang: Lang) -> tuple[str, InlineKeyboar
 
 
 async def on_category(update: Update, context: BotContext) -> None:
-    lang = lang_of(update)
+    lang = lang_of(update, context)
     argument = " ".join(context.args or []).strip()
     if not argument:
         prompt, markup = category_prompt(context, lang)

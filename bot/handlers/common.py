@@ -14,39 +14,13 @@ from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, TelegramError
 
 from bot.context import BotContext
-from bot.messages import Lang, language_of, plain, text
+from bot.messages import Lang, plain, text
 from bot.timing import Outcome, SearchKind, StageTimings
-from indexer.categories import is_known_code
 
 log = logging.getLogger(__name__)
 
-CATEGORY_KEY = "category"
 CHAT_ACTION_SECONDS = 4.5  # an action shows for at most 5 s (or until the next message)
 _HARMLESS = ("message is not modified", "query is too old", "query id is invalid")
-
-
-def lang_of(update: Update) -> Lang:
-    user = update.effective_user
-    return language_of(user.language_code if user else None)
-
-
-def user_category(context: BotContext) -> str | None:
-    """The user's chosen category code (None: all), as stored in their persisted settings."""
-    data = context.user_data
-    value = data.get(CATEGORY_KEY) if data is not None else None
-    if is_known_code(value):
-        return value
-    return None
-
-
-def set_user_category(context: BotContext, code: str | None) -> None:
-    data = context.user_data
-    if data is None:
-        return
-    if code is None:
-        data.pop(CATEGORY_KEY, None)
-    else:
-        data[CATEGORY_KEY] = code
 
 
 async def send(

@@ -15,8 +15,9 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.context import BotContext
-from bot.handlers.common import is_harmless, lang_of
+from bot.handlers.common import is_harmless
 from bot.messages import plain, text
+from bot.preferences import lang_of
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ async def on_error(update: object, context: BotContext) -> None:
     )
     if not isinstance(update, Update) or update.effective_chat is None:
         return
-    lang = lang_of(update)
+    lang = lang_of(update, context)
     query = update.callback_query
     try:
         if query is not None:

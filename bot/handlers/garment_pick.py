@@ -22,10 +22,11 @@ from telegram.error import BadRequest
 
 from bot.context import BotContext
 from bot.garment_finder import pending_garment
-from bot.handlers.common import answer, chat_id_of, claim_for_button, send, user_category, user_search
+from bot.handlers.common import answer, chat_id_of, claim_for_button, send, user_search
 from bot.handlers.results import search_failed, show_first_page
 from bot.messages import Lang, plain, text
 from bot.pending import PendingPhoto
+from bot.preferences import user_category
 from bot.preview import draw_preview
 from bot.render import GarmentButton, garment_keyboard
 from bot.search import SearchError

@@ -8,8 +8,9 @@ from telegram import Update
 from telegram.ext import MessageHandler, filters
 
 from bot.context import BotContext
-from bot.handlers.common import lang_of, reply
+from bot.handlers.common import reply
 from bot.messages import text
+from bot.preferences import lang_of
 
 PRIVATE = filters.ChatType.PRIVATE
 
@@ -30,7 +31,7 @@ def answer_with(key: str) -> Callable[[Update, BotContext], Awaitable[None]]:
     """A handler that answers with the ``key`` text in the user's language."""
 
     async def answer(update: Update, context: BotContext) -> None:
-        await reply(update, context, text(lang_of(update), key))
+        await reply(update, context, text(lang_of(update, context), key))
 
     return answer
 

@@ -16,9 +16,10 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import ApplicationHandlerStop
 
 from bot.context import BotContext
-from bot.handlers.common import claim_for_message, lang_of, reply, user_search
+from bot.handlers.common import claim_for_message, reply, user_search
 from bot.handlers.garment_pick import search_photo
 from bot.messages import Lang, format_bytes, image_error_text, text
+from bot.preferences import lang_of
 from bot.timing import Outcome, StageTimings
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ async def on_photo(update: Update, context: BotContext) -> None:
     message, user, chat = update.effective_message, update.effective_user, update.effective_chat
     if message is None or user is None or chat is None:
         return
-    lang = lang_of(update)
+    lang = lang_of(update, context)
     if not await claim_for_message(update, context, user.id, lang):
         return
     async with user_search(context, user.id, chat.id, "photo") as run:

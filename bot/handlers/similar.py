@@ -5,17 +5,10 @@ from __future__ import annotations
 from telegram import CallbackQuery, Update
 
 from bot.context import BotContext
-from bot.handlers.common import (
-    answer,
-    claim_for_button,
-    claim_for_message,
-    lang_of,
-    reply,
-    user_category,
-    user_search,
-)
+from bot.handlers.common import answer, claim_for_button, claim_for_message, reply, user_search
 from bot.handlers.results import pressed_session, search_failed, show_first_page
 from bot.messages import Lang, plain, text
+from bot.preferences import lang_of, user_category
 from bot.render import SimilarButton, product_summary
 from bot.search import SearchError
 from bot.timing import Outcome, StageTimings
@@ -25,7 +18,7 @@ async def on_similar(update: Update, context: BotContext) -> None:
     chat, user = update.effective_chat, update.effective_user
     if chat is None or user is None:
         return
-    lang = lang_of(update)
+    lang = lang_of(update, context)
     ref = " ".join(context.args or []).strip()
     if not ref:
         await reply(update, context, text(lang, "similar_usage"))

@@ -7,8 +7,9 @@ from telegram import Update
 from bot.commands import help_lines
 from bot.context import BotContext
 from bot.handlers.admin import is_admin
-from bot.handlers.common import lang_of, reply, user_category
+from bot.handlers.common import reply
 from bot.messages import Lang, text
+from bot.preferences import lang_of, user_category
 from bot.render import category_name
 
 
@@ -27,7 +28,7 @@ def help_text(lang: Lang, *, category: str | None, admin: bool, per_minute: int)
 
 async def on_help(update: Update, context: BotContext) -> None:
     services = context.services
-    lang = lang_of(update)
+    lang = lang_of(update, context)
     await reply(
         update,
         context,

@@ -32,6 +32,7 @@ from indexer.store.errors import (
     StoreUnavailableError,
     VersionGoneError,
 )
+from indexer.store.filters import DEFAULT_FILTERS, GENDERS, NO_FILTERS, FilterError, Gender, SearchFilters
 from indexer.store.payload import Categories, product_fingerprint
 from indexer.store.query import SearchQuery
 from indexer.store.versions import CatalogVersion, same_model
@@ -40,6 +41,9 @@ if TYPE_CHECKING:
     from indexer.config import StoreSettings
 
 __all__ = [
+    "DEFAULT_FILTERS",
+    "GENDERS",
+    "NO_FILTERS",
     "Catalog",
     "CatalogClosedError",
     "CatalogError",
@@ -49,6 +53,8 @@ __all__ = [
     "CatalogVersion",
     "Categories",
     "DimensionMismatchError",
+    "FilterError",
+    "Gender",
     "ModelMismatchError",
     "NoIndexError",
     "PayloadUpdate",
@@ -57,6 +63,7 @@ __all__ = [
     "ProductRef",
     "RebuildInProgressError",
     "ScoredProduct",
+    "SearchFilters",
     "SearchQuery",
     "StoreUnavailableError",
     "StoredProduct",

@@ -31,6 +31,7 @@ from indexer.store.errors import (
     RebuildInProgressError,
     VersionGoneError,
 )
+from indexer.store.filters import DEFAULT_FILTERS, SearchFilters
 from indexer.store.payload import (
     Categories,
     check_categories,
@@ -262,7 +263,13 @@ class ProductIndex(ABC):
         return await self._read(nearest, list)
 
     async def similar(
-        self, product_id: int, *, category: Categories = None, limit: int = 10, offset: int = 0
+        self,
+        product_id: int,
+        *,
+        category: Categories = None,
+        filters: SearchFilters = DEFAULT_FILTERS,
+        limit: int = 10,
+        offset: int = 0,
     ) -> list[ScoredProduct]:
         """Neighbours of a stored product, never the product itself (``ProductNotFoundError``)."""
         (checked,) = check_ids([product_id])
@@ -273,7 +280,7 @@ class ProductIndex(ABC):
             found = await target.handle.retrieve([checked], True)
             if not found or found[0][2] is None:
                 raise ProductNotFoundError(checked)
-            query = SearchQuery(found[0][2], category, limit, offset, exclude_ids=(checked,))
+            query = SearchQuery(found[0][2], category, limit, offset, exclude_ids=(checked,), filters=filters)
             return _scored(await target.handle.query(query))
 
         def nothing_stored() -> list[ScoredProduct]:

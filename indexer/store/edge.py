@@ -55,6 +55,7 @@ from indexer.store.edge_layout import EdgeLayout, OwnerLock, optimizer_pid_path
 from indexer.store.edge_shard import ShardHandle
 from indexer.store.engine import Backend, Hit, Record, RefPage
 from indexer.store.errors import CatalogError, CatalogLockedError
+from indexer.store.filters import NO_FILTERS, SearchFilters
 from indexer.store.payload import INDEXED_FIELDS, REF_FIELDS, VECTOR_NAME, stored_vector, to_payload
 from indexer.store.query import SearchQuery
 from indexer.store.versions import CatalogVersion, new_version_name
@@ -94,23 +95,28 @@ def edge_config(dimension: int, quantization: str) -> EdgeConfig:
 
 def edge_filter(
     categories: Sequence[str],
-    min_price: int | None = None,
-    max_price: int | None = None,
+    filters: SearchFilters = NO_FILTERS,
     exclude_ids: Sequence[int] = (),
 ) -> Filter | None:
     must: list[Any] = []
+    must_not: list[Any] = []
     if len(categories) == 1:
         must.append(FieldCondition(key="category_path", match=MatchValue(categories[0])))
     elif categories:
         must.append(FieldCondition(key="category_path", match=MatchAny(list(categories))))
-    if min_price is not None or max_price is not None:
-        low = float(min_price) if min_price is not None else None
-        high = float(max_price) if max_price is not None else None
+    if filters.has_price:
+        low = float(filters.min_price) if filters.min_price is not None else None
+        high = float(filters.max_price) if filters.max_price is not None else None
         must.append(FieldCondition(key="effective_price", range=RangeFloat(gte=low, lte=high)))
-    must_not = [HasIdCondition(set(exclude_ids))] if exclude_ids else None
+    if not filters.include_sold_out:
+        must.append(FieldCondition(key="sold_out", match=MatchValue(False)))
+    if filters.excluded_gender_label is not None:
+        must_not.append(FieldCondition(key="gender", match=MatchValue(filters.excluded_gender_label)))
+    if exclude_ids:
+        must_not.append(HasIdCondition(set(exclude_ids)))
     if not must and not must_not:
         return None
-    return Filter(must=must or None, must_not=must_not)
+    return Filter(must=must or None, must_not=must_not or None)
 
 
 async def run_optimizer(shard_dir: Path) -> dict[str, Any]:
@@ -258,7 +264,7 @@ class EdgeVersion:
             limit=query.limit,
             offset=query.offset,
             query=Query.Nearest(query.vector.tolist(), using=VECTOR_NAME),
-            filter=edge_filter(query.categories or (), query.min_price, query.max_price, query.exclude_ids),
+            filter=edge_filter(query.categories or (), query.filters, query.exclude_ids),
             with_payload=True,
             with_vector=False,
             params=SearchParams(

@@ -31,6 +31,7 @@ INDEXED_FIELDS: tuple[tuple[str, str], ...] = (
     ("effective_price", "integer"),
     ("brand", "keyword"),
     ("sold_out", "bool"),
+    ("gender", "keyword"),
 )
 REF_FIELDS = ["image_url", "fingerprint"]
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from indexer.store.filters import SearchFilters
 from indexer.store.payload import Categories, check_categories, check_ids, check_vector
 
 MAX_LIMIT = 1000
@@ -20,7 +20,7 @@ class SearchQuery:
 
     ``categories``: one code or several; a product matches when its category is any of them or below
     one of them ('001' also matches '001004'); stored as a tuple, () meaning every category.
-    ``min_price``/``max_price`` bound ``Product.effective_price`` (inclusive). ``model_id``, when
+    ``filters``: price range, gender, sold-out (hidden by default; see ``SearchFilters``). ``model_id``, when
     given, must be the index version's model (``ModelMismatchError`` otherwise); the vector's length
     is checked against the version when the search runs.
     """
@@ -30,8 +30,7 @@ class SearchQuery:
     limit: int = 10
     offset: int = 0
     exclude_ids: Sequence[int] = ()
-    min_price: int | None = None
-    max_price: int | None = None
+    filters: SearchFilters = field(default_factory=SearchFilters)
     model_id: str | None = None
 
     def __post_init__(self) -> None:
@@ -39,21 +38,10 @@ class SearchQuery:
         vector.setflags(write=False)
         object.__setattr__(self, "vector", vector)
         object.__setattr__(self, "categories", check_categories(self.categories))
-        check_prices(self.min_price, self.max_price)
+        if not isinstance(self.filters, SearchFilters):
+            raise TypeError(f"filters must be SearchFilters, got {type(self.filters).__name__}")
         object.__setattr__(self, "exclude_ids", tuple(check_ids(self.exclude_ids)))
         check_page(self.limit, self.offset)
-
-
-def check_prices(min_price: int | None, max_price: int | None) -> None:
-    for name, value in (("min_price", min_price), ("max_price", max_price)):
-        if value is not None and (
-            isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)
-        ):
-            raise ValueError(f"{name} must be a number of won, got {value!r}")
-        if value is not None and value < 0:
-            raise ValueError(f"{name} must not be negative, got {value}")
-    if min_price is not None and max_price is not None and min_price > max_price:
-        raise ValueError(f"min_price {min_price} is above max_price {max_price}")
 
 
 def check_page(limit: int, offset: int) -> None:

@@ -25,6 +25,7 @@ from indexer.product import Product
 from indexer.store.catalog import Catalog
 from indexer.store.engine import Backend, Hit, Record, RefPage
 from indexer.store.errors import CatalogError, StoreUnavailableError, VersionGoneError
+from indexer.store.filters import NO_FILTERS, SearchFilters
 from indexer.store.payload import INDEXED_FIELDS, REF_FIELDS, VECTOR_NAME, stored_vector, to_payload
 from indexer.store.query import SearchQuery
 from indexer.store.versions import CatalogVersion, version_from_json, version_pattern, version_to_json
@@ -76,24 +77,27 @@ async def call(request: Awaitable[T], what: str, url: str, collection: str | Non
 
 def server_filter(
     categories: Sequence[str],
-    min_price: int | None = None,
-    max_price: int | None = None,
+    filters: SearchFilters = NO_FILTERS,
     exclude_ids: Sequence[int] = (),
 ) -> models.Filter | None:
     must: list[models.Condition] = []
+    must_not: list[models.Condition] = []
     if len(categories) == 1:
         match_one = models.MatchValue(value=categories[0])
         must.append(models.FieldCondition(key="category_path", match=match_one))
     elif categories:
         match_any = models.MatchAny(any=list(categories))
         must.append(models.FieldCondition(key="category_path", match=match_any))
-    if min_price is not None or max_price is not None:
-        must.append(
-            models.FieldCondition(key="effective_price", range=models.Range(gte=min_price, lte=max_price))
-        )
-    must_not: list[models.Condition] = (
-        [models.HasIdCondition(has_id=list(exclude_ids))] if exclude_ids else []
-    )
+    if filters.has_price:
+        price_range = models.Range(gte=filters.min_price, lte=filters.max_price)
+        must.append(models.FieldCondition(key="effective_price", range=price_range))
+    if not filters.include_sold_out:
+        must.append(models.FieldCondition(key="sold_out", match=models.MatchValue(value=False)))
+    if filters.excluded_gender_label is not None:
+        excluded = models.MatchValue(value=filters.excluded_gender_label)
+        must_not.append(models.FieldCondition(key="gender", match=excluded))
+    if exclude_ids:
+        must_not.append(models.HasIdCondition(has_id=list(exclude_ids)))
     if not must and not must_not:
         return None
     return models.Filter(must=must or None, must_not=must_not or None)
@@ -208,9 +212,7 @@ class ServerCollection:
                 self._name,
                 query=query.vector.tolist(),
                 using=VECTOR_NAME,
-                query_filter=server_filter(
-                    query.categories or (), query.min_price, query.max_price, query.exclude_ids
-                ),
+                query_filter=server_filter(query.categories or (), query.filters, query.exclude_ids),
                 limit=query.limit,
                 offset=query.offset,
                 with_payload=True,
