@@ -267,6 +267,43 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "en": "I found product {goods_no}, but couldn't get its photo to compare. Please try again later.",
         "ko": "상품 {goods_no}은(는) 찾았지만 비교할 사진을 받지 못했어요. 나중에 다시 시도해 주세요.",
     },
+    # --- text search, pasted links, similar within a kind (flows18) ---
+    "how_to_words": {
+        "en": "You can also type what you want (<code>black wide slacks</code>, <code>나이키 후드</code>), "
+        "or paste a Musinsa product link or number to see similar products.",
+        "ko": "원하는 상품을 글로 적어도 돼요 (<code>검정 와이드 슬랙스</code>, <code>nike hoodie</code>). "
+        "무신사 상품 링크나 번호를 붙여 넣으면 비슷한 상품을 찾아 드려요.",
+    },
+    "text_results_for": {"en": "🔤 “{words}”", "ko": "🔤 “{words}”"},
+    "text_empty": {
+        "en": "Type a few words to search, like <code>black hoodie</code>, or send a photo.",
+        "ko": "검색할 단어를 적어 주세요 (예: <code>검정 후드</code>). 사진을 보내도 돼요.",
+    },
+    "text_no_words": {
+        "en": "I found no words to search in that. Try product words like <code>black hoodie</code> "
+        "or <code>나이키 후드</code>, or send a photo.",
+        "ko": "검색할 단어를 찾지 못했어요. <code>검정 후드</code>, <code>nike hoodie</code>처럼 "
+        "상품을 말로 적거나 사진을 보내 주세요.",
+    },
+    "text_too_long": {
+        "en": "That's too long to search ({length} characters, at most {limit}). Try a few words, "
+        "like <code>black wide slacks</code>.",
+        "ko": "검색하기에 너무 길어요 ({length}자, 최대 {limit}자). <code>검정 와이드 슬랙스</code>처럼 "
+        "몇 단어로 적어 주세요.",
+    },
+    "text_no_results": {
+        "en": "No products match “{words}” in <b>{category}</b>. Try fewer words, "
+        "or loosen your filters with /filter.",
+        "ko": "<b>{category}</b>에서 “{words}”에 맞는 상품을 찾지 못했어요. 단어를 줄이거나 "
+        "/filter로 필터를 풀어 보세요.",
+    },
+    "other_shop_link": {
+        "en": "Only Musinsa product links work here ({host} is another shop). Send a link like "
+        "https://www.musinsa.com/products/3783092, or the product number.",
+        "ko": "무신사 상품 링크만 찾을 수 있어요 ({host}은(는) 다른 쇼핑몰이에요). "
+        "https://www.musinsa.com/products/3783092 같은 링크나 상품 번호를 보내 주세요.",
+    },
+    "widen_button": {"en": "🌐 Widen to all categories", "ko": "🌐 모든 카테고리로 넓히기"},
     # --- other input ---
     "text_hint": {
         "en": "Send me a photo of an outfit and I'll find similar products on Musinsa. "

@@ -14,8 +14,12 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from indexer.clothes_parser.regions import Box
+
+if TYPE_CHECKING:
+    from bot.scope import SearchScope
 
 PHOTO_ID_BYTES = 6  # 8 URL-safe characters, like a search id
 DEFAULT_PER_USER = 3
@@ -41,6 +45,7 @@ class PendingPhoto:
     data: bytes  # the photo as the user sent it ("Whole photo" searches exactly this)
     garments: tuple[PendingGarment, ...]  # garments[n - 1] is the garment numbered n
     created: float
+    scope: SearchScope | None = None  # where the photo is to be searched, as it was when sent
 
     @property
     def size(self) -> int:
@@ -75,12 +80,20 @@ class PendingPhotos:
         """Bytes held (photos and crops)."""
         return self._bytes
 
-    def add(self, user_id: int, data: bytes, garments: Sequence[PendingGarment]) -> PendingPhoto:
-        """Hold a photo for ``user_id``; forgets their oldest beyond ``per_user`` and anything expired."""
+    def add(
+        self,
+        user_id: int,
+        data: bytes,
+        garments: Sequence[PendingGarment],
+        *,
+        scope: SearchScope | None = None,
+    ) -> PendingPhoto:
+        """Hold a photo for ``user_id`` (to be searched in ``scope``); forgets their oldest beyond
+        ``per_user`` and anything expired."""
         photo_id = secrets.token_urlsafe(PHOTO_ID_BYTES)
         while photo_id in self._photos:
             photo_id = secrets.token_urlsafe(PHOTO_ID_BYTES)
-        photo = PendingPhoto(photo_id, user_id, bytes(data), tuple(garments), self._clock())
+        photo = PendingPhoto(photo_id, user_id, bytes(data), tuple(garments), self._clock(), scope)
         self._photos[photo_id] = photo
         self._bytes += photo.size
         self._prune(user_id)

@@ -8,6 +8,7 @@ caption fits (the product name is shortened when needed), every value is HTML-es
 - ``v1:s:<search_id>:<n>``     products similar to result ``#n`` of a search
 - ``v1:c:<code>`` / ``v1:c:all`` / ``v1:c:menu``  choose a category / show the category choices
 - ``v1:g:<photo_id>:<n>`` / ``v1:g:<photo_id>:w``  search garment ``n`` of a pending photo / the whole photo
+- ``v1:w:<search_id>``     a similar search again, over all categories ("Widen")
 
 Anything else (an older version, a forged value) parses to ``None`` and is answered as stale.
 """
@@ -124,6 +125,18 @@ class GarmentButton:
         return cls(fields[0], int(fields[1])) if _NUMBER.match(fields[1]) else None
 
 
+@dataclass(frozen=True)
+class WidenButton:
+    """'Widen to all categories' under a similar search kept to its source's kind of product."""
+
+    search_id: str
+
+    @classmethod
+    def parse(cls, data: object) -> WidenButton | None:
+        fields = _fields(data, "w", 1)
+        return cls(fields[0]) if fields is not None and _SEARCH_ID.match(fields[0]) else None
+
+
 def _data(*parts: object) -> str:
     data = ":".join([CALLBACK_VERSION, *(str(part) for part in parts)])
     if len(data.encode()) > InlineKeyboardButtonLimit.MAX_CALLBACK_DATA:
@@ -137,6 +150,10 @@ def page_data(search_id: str, page: int) -> str:
 
 def similar_data(search_id: str, rank: int) -> str:
     return _data("s", search_id, rank)
+
+
+def widen_data(search_id: str) -> str:
+    return _data("w", search_id)
 
 
 def category_data(code: str | None) -> str:
@@ -290,9 +307,11 @@ def results_keyboard(
     next_page: int | None,
     category: str | Sequence[str] | None,
     whole_photo: str | None = None,
+    widen: bool = False,
 ) -> InlineKeyboardMarkup:
     """'Similar #n' for each shown result, 'More' when another page may exist, the category to change;
-    'Whole photo' (of pending photo ``whole_photo``) after a garment's search."""
+    'Whole photo' (of pending photo ``whole_photo``) after a garment's search; 'Widen to all
+    categories' (``widen``) after a similar search kept to its source's category."""
     similar = [
         InlineKeyboardButton(
             plain(lang, "similar_button", n=rank), callback_data=similar_data(search_id, rank)
@@ -304,6 +323,8 @@ def results_keyboard(
         rows.append(
             [InlineKeyboardButton(plain(lang, "more_button"), callback_data=page_data(search_id, next_page))]
         )
+    if widen:
+        rows.append([InlineKeyboardButton(plain(lang, "widen_button"), callback_data=widen_data(search_id))])
     if whole_photo is not None:
         rows.append(
             [

@@ -172,6 +172,12 @@ class _QueryModel:
         return self.encoder.model_id
 
 
+def top_category(product: Product) -> str | None:
+    """The product's top-level category code ('001' for a hoodie in '001004'); None when it has none."""
+    path = product.category_path
+    return path[0] if path else None
+
+
 # --------------------------------------------------------------------------------------------- service
 
 
@@ -303,27 +309,35 @@ class SearchService:
         ref: str | int,
         *,
         category: str | None = None,
+        same_kind: bool = False,
         filters: SearchFilters = DEFAULT_FILTERS,
         limit: int = 10,
         offset: int = 0,
         timings: StageTimings | None = None,
     ) -> SimilarResult:
-        """Products that look like the product ``ref`` (an id or a Musinsa link), never itself."""
+        """Products that look like the product ``ref`` (an id or a Musinsa link), never itself.
+
+        ``same_kind``: search the source product's own top-level category (a hoodie's neighbours are
+        tops, not shoes), in place of ``category``; the result's ``category`` says which it was.
+        """
         timings = timings if timings is not None else StageTimings()
         goods_no = self.parse_ref(ref)
         self._require_index()
         with timings.stage("search"):
             stored = await self.catalog.get([goods_no])
         if stored:
+            source = stored[0].product
+            scope = top_category(source) if same_kind else category
             try:
                 items = await self.similar_stored(
-                    goods_no, category=category, filters=filters, limit=limit, offset=offset, timings=timings
+                    goods_no, category=scope, filters=filters, limit=limit, offset=offset, timings=timings
                 )
             except StaleSearchError:
                 pass  # removed between the two calls: look it up on Musinsa instead
             else:
-                return SimilarResult(stored[0].product, items, True, None, category, limit, offset, filters)
+                return SimilarResult(source, items, True, None, scope, limit, offset, filters)
         product = await self._fetch_product(goods_no, timings)
+        category = top_category(product) if same_kind else category
         data = await self._fetch_image(product, timings)
         try:
             query = await self.embed_bytes(data, timings=timings)

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from indexer.config import Settings
 
 MONITORING_KEY = "snapfit.monitoring"  # where the bot keeps its BotMonitoring in application.bot_data
-SEARCH_KINDS: tuple[SearchKind, ...] = ("photo", "similar", "more", "garment")
+SEARCH_KINDS: tuple[SearchKind, ...] = ("photo", "similar", "more", "garment", "text")
 # Seconds: a search stage takes from a millisecond (the index) to tens of seconds (a slow download).
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 

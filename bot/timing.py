@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 Stage = Literal["download", "parse", "decode", "embed", "search", "reply"]
 STAGES: tuple[Stage, ...] = ("download", "parse", "decode", "embed", "search", "reply")
-SearchKind = Literal["photo", "similar", "more", "garment"]
+SearchKind = Literal["photo", "similar", "more", "garment", "text"]
 # "ok", "no_results", "asked" (garments offered, waiting for the user's choice), or an error code
 Outcome = str
 

@@ -3,7 +3,8 @@
 ``register_handlers(app)`` wires them in order. Group -2 sees every update (an admin's first message
 sets their command menu); group -1 holds the album gate (an album's extra photos
 stop there with ``ApplicationHandlerStop``); group 0 holds everything else,
-first match wins. Admin commands are registered like the others and checked in ``admin_only``.
+first match wins: commands, buttons, photos, plain text (``handlers.text``), then the rest.
+Admin commands are registered like the others and checked in ``admin_only``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from bot.handlers.other import other_handlers
 from bot.handlers.photo import on_photo, photo_gate
 from bot.handlers.similar import on_similar
 from bot.handlers.start import on_help, on_start
+from bot.handlers.text import text_handler
 
 PHOTOS = filters.PHOTO | filters.Document.IMAGE
 
@@ -36,5 +38,6 @@ def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("sync", on_sync))
     app.add_handlers(button_handlers())
     app.add_handler(MessageHandler(PHOTOS, on_photo))
+    app.add_handler(text_handler())
     app.add_handlers(other_handlers())
     app.add_error_handler(on_error)

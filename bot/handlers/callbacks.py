@@ -20,10 +20,17 @@ from bot.handlers.category import on_category_button, on_category_menu_button
 from bot.handlers.common import answer
 from bot.handlers.garment_pick import on_garment_button
 from bot.handlers.results import on_more_button
-from bot.handlers.similar import on_similar_button
+from bot.handlers.similar import on_similar_button, on_widen_button
 from bot.messages import Lang, plain
 from bot.preferences import lang_of
-from bot.render import CategoryButton, CategoryMenuButton, GarmentButton, PageButton, SimilarButton
+from bot.render import (
+    CategoryButton,
+    CategoryMenuButton,
+    GarmentButton,
+    PageButton,
+    SimilarButton,
+    WidenButton,
+)
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +71,7 @@ def button_handlers() -> list[CallbackQueryHandler]:  # type: ignore[type-arg]
     return [
         button_handler(PageButton, on_more_button),
         button_handler(SimilarButton, on_similar_button),
+        button_handler(WidenButton, on_widen_button),
         button_handler(CategoryButton, on_category_button),
         button_handler(CategoryMenuButton, on_category_menu_button),
         button_handler(GarmentButton, on_garment_button),

@@ -7,8 +7,10 @@ After a photo is downloaded (``search_photo``):
 - exactly one: its crop is searched at once, and the results offer "Whole photo";
 - none, or no parser (disabled, or its model cannot be loaded): the whole photo is searched.
 
-A garment's crop is searched in its categories (``[garments.categories]``), unless the user chose one
-with /category. A press on a photo that is no longer pending asks the user to send it again.
+A garment's crop is searched in its categories (``[garments.categories]``), unless the search's scope
+names one (the user's /category, or a caption's); the scope's filters apply either way, and a pending
+photo keeps the scope it was sent with until its garment is picked. A press on a photo that is no
+longer pending asks the user to send it again.
 """
 
 from __future__ import annotations
@@ -26,9 +28,9 @@ from bot.handlers.common import answer, chat_id_of, claim_for_button, send, user
 from bot.handlers.results import search_failed, show_first_page
 from bot.messages import Lang, plain, text
 from bot.pending import PendingPhoto
-from bot.preferences import user_category
 from bot.preview import draw_preview
 from bot.render import GarmentButton, garment_keyboard
+from bot.scope import SearchScope, user_scope
 from bot.search import SearchError
 from bot.timing import Outcome, StageTimings
 
@@ -36,19 +38,26 @@ log = logging.getLogger(__name__)
 
 
 async def search_photo(
-    context: BotContext, chat_id: int, user_id: int, lang: Lang, data: bytes, timings: StageTimings
+    context: BotContext,
+    chat_id: int,
+    user_id: int,
+    lang: Lang,
+    data: bytes,
+    timings: StageTimings,
+    scope: SearchScope,
 ) -> Outcome:
-    """The photo flow after the download: ask which garment, search the only one, or the whole photo."""
+    """The photo flow after the download: ask which garment, search the only one, or the whole photo,
+    in ``scope`` (the user's category and filters, perhaps refined by a caption)."""
     services = context.services
     try:
         found = await services.garments.find(data, timings=timings)
     except SearchError as exc:
         return await search_failed(context, chat_id, lang, exc)
     if found is None or not found.garments:
-        return await whole_photo_search(context, chat_id, user_id, lang, data, timings)
+        return await whole_photo_search(context, chat_id, user_id, lang, data, scope, timings)
     with timings.stage("parse"):
         garments = await asyncio.to_thread(lambda: [pending_garment(g) for g in found.garments])
-    photo = services.pending.add(user_id, data, garments)
+    photo = services.pending.add(user_id, data, garments, scope=scope)
     if len(garments) == 1:
         return await garment_search(context, chat_id, lang, photo, 1, timings)
     with timings.stage("reply"):
@@ -66,18 +75,30 @@ async def search_photo(
 
 
 async def whole_photo_search(
-    context: BotContext, chat_id: int, user_id: int, lang: Lang, data: bytes, timings: StageTimings
+    context: BotContext,
+    chat_id: int,
+    user_id: int,
+    lang: Lang,
+    data: bytes,
+    scope: SearchScope,
+    timings: StageTimings,
 ) -> Outcome:
-    """Search the whole photo in the user's category (the flow without a garment parser)."""
-    return await _search_image(context, chat_id, user_id, lang, data, user_category(context), timings)
+    """Search the whole photo in ``scope`` (the flow without a garment parser, or "Whole photo")."""
+    return await _search_image(context, chat_id, user_id, lang, data, scope, timings)
+
+
+def photo_scope(context: BotContext, photo: PendingPhoto) -> SearchScope:
+    """The scope ``photo`` was sent with (the user's saved one for a photo kept without it)."""
+    return photo.scope if isinstance(photo.scope, SearchScope) else user_scope(context)
 
 
 async def garment_search(
     context: BotContext, chat_id: int, lang: Lang, photo: PendingPhoto, number: int, timings: StageTimings
 ) -> Outcome:
-    """Search garment ``number`` (1-based) of ``photo`` in its categories, or in the user's own."""
+    """Search garment ``number`` (1-based) of ``photo`` in its categories, or in the scope's own."""
     garment = photo.garments[number - 1]
-    scope = user_category(context) or garment.categories
+    scope = photo_scope(context, photo)
+    scope = scope.replace(category=scope.category or garment.categories)
     return await _search_image(
         context,
         chat_id,
@@ -97,7 +118,7 @@ async def _search_image(
     user_id: int,
     lang: Lang,
     data: bytes,
-    scope: str | tuple[str, ...] | None,
+    scope: SearchScope,
     timings: StageTimings,
     **details: str,
 ) -> Outcome:
@@ -105,12 +126,26 @@ async def _search_image(
     services = context.services
     try:
         result = await services.search.search_image(
-            data, category=scope, limit=services.settings.telegram.results_per_page, timings=timings
+            data,
+            category=scope.category,
+            filters=scope.filters,
+            limit=services.settings.telegram.results_per_page,
+            timings=timings,
         )
     except SearchError as exc:
         return await search_failed(context, chat_id, lang, exc)
     return await show_first_page(
-        context, chat_id, user_id, lang, "photo", result, timings, category=scope, **details
+        context,
+        chat_id,
+        user_id,
+        lang,
+        "photo",
+        result.items,
+        timings,
+        category=scope.category,
+        filters=scope.filters,
+        query=result.query,
+        **details,
     )
 
 
@@ -137,6 +172,8 @@ async def on_garment_button(
         return
     async with user_search(context, user.id, chat_id, "garment") as run:
         if button.number is None:
-            run.outcome = await whole_photo_search(context, chat_id, user.id, lang, photo.data, run.timings)
+            run.outcome = await whole_photo_search(
+                context, chat_id, user.id, lang, photo.data, photo_scope(context, photo), run.timings
+            )
         else:
             run.outcome = await garment_search(context, chat_id, lang, photo, button.number, run.timings)

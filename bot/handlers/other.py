@@ -1,4 +1,5 @@
-"""Everything that is not a photo or a known command gets a short, specific answer (private chats)."""
+"""Everything that is not a photo, a plain text or a known command gets a short, specific answer
+(private chats). Plain texts are searched (``handlers.text``)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,6 @@ PRIVATE = filters.ChatType.PRIVATE
 # never get here (they are searched like photos), so a document is a file that is not an image.
 ANSWERS: tuple[tuple[filters.BaseFilter, str], ...] = (
     (filters.COMMAND, "unknown_command"),
-    (filters.TEXT, "text_hint"),
     (filters.Sticker.ALL, "sticker"),
     (filters.VIDEO | filters.ANIMATION | filters.VIDEO_NOTE, "video"),
     (filters.VOICE | filters.AUDIO, "voice"),

@@ -20,6 +20,7 @@ from bot.handlers.common import claim_for_message, reply, user_search
 from bot.handlers.garment_pick import search_photo
 from bot.messages import Lang, format_bytes, image_error_text, text
 from bot.preferences import lang_of
+from bot.scope import user_scope
 from bot.timing import Outcome, StageTimings
 
 log = logging.getLogger(__name__)
@@ -95,4 +96,4 @@ async def _search(
         return "download_failed"
 
     user_id = update.effective_user.id if update.effective_user else chat_id
-    return await search_photo(context, chat_id, user_id, lang, data, timings)
+    return await search_photo(context, chat_id, user_id, lang, data, timings, user_scope(context))

@@ -1,4 +1,8 @@
-"""Pages of results: the first page of a search, "More", and what to say when there are none."""
+"""Pages of results: the first page of a search, "More", and what to say when there are none.
+
+A search's session keeps what made it (category, filters, query vector or source product, words),
+so "More" pages on with exactly that, whatever the user changed since.
+"""
 
 from __future__ import annotations
 
@@ -12,17 +16,10 @@ from bot.empty_catalog import empty_catalog_text
 from bot.handlers.common import answer, chat_id_of, claim_for_button, edit_markup, editable, send, user_search
 from bot.messages import Lang, image_error_text, plain, text
 from bot.render import PageButton, category_name, results_header, results_keyboard, without_more
-from bot.search import (
-    BadImageError,
-    CatalogEmptyError,
-    InvalidProductRefError,
-    SearchError,
-    SearchResult,
-    SimilarResult,
-)
-from bot.sessions import SearchSession
-from bot.timing import Outcome, SearchKind, StageTimings
-from indexer.store import ScoredProduct
+from bot.search import BadImageError, CatalogEmptyError, InvalidProductRefError, SearchError
+from bot.sessions import SearchKind, SearchSession
+from bot.timing import Outcome, StageTimings
+from indexer.store import ScoredProduct, SearchFilters
 
 # SearchError code -> text key (errors with their own rendering are handled in error_text).
 _ERROR_TEXTS = {
@@ -69,24 +66,26 @@ async def show_first_page(
     user_id: int,
     lang: Lang,
     kind: SearchKind,
-    result: SearchResult | SimilarResult,
+    items: list[ScoredProduct],
     timings: StageTimings,
     *,
     category: str | tuple[str, ...] | None,
+    filters: SearchFilters,
     **details: Any,
 ) -> Outcome:
-    """Keep ``result`` as ``user_id``'s new search session (for "More" and "Similar #n") and show its
-    first page."""
+    """Keep a search as ``user_id``'s new session (for "More" and "Similar #n"), made with ``category``
+    and ``filters`` (and ``details``: its query vector, source product, words...), and show ``items``,
+    its first page."""
     services = context.services
     session = services.sessions.create(
         kind,
         user_id=user_id,
         category=category,
         page_size=services.settings.telegram.results_per_page,
-        query=result.query,
+        filters=filters,
         **details,
     )
-    return await show_page(context, chat_id, lang, session, result.items, timings)
+    return await show_page(context, chat_id, lang, session, items, timings)
 
 
 async def show_page(
@@ -102,8 +101,7 @@ async def show_page(
     with timings.stage("reply"):
         if not items:
             session.exhausted = True
-            key = "no_results" if session.pages_sent == 0 else "no_more_results"
-            await send(context, chat_id, text(lang, key, category=category_name(lang, session.category)))
+            await send(context, chat_id, _none_found(lang, session))
             return "no_results"
         first_rank = len(session.shown) + 1
         shown = await send_products(
@@ -126,6 +124,8 @@ async def show_page(
             similar_to=session.source_label or None,
             garment=session.garment,
         )
+        if session.text is not None:
+            header = text(lang, "text_results_for", words=session.text) + "\n" + header
         markup = results_keyboard(
             lang,
             search_id=session.id,
@@ -134,9 +134,20 @@ async def show_page(
             next_page=None if session.exhausted else session.pages_sent + 1,
             category=session.category,
             whole_photo=session.photo_id if session.garment is not None else None,
+            widen=session.kind == "similar" and session.category is not None,
         )
         await send(context, chat_id, header, markup)
     return "ok"
+
+
+def _none_found(lang: Lang, session: SearchSession) -> str:
+    """Nothing (more) to show: the end of a search, or what to try when its first page is empty."""
+    category = category_name(lang, session.category)
+    if session.pages_sent > 0:
+        return text(lang, "no_more_results")
+    if session.text is not None:
+        return text(lang, "text_no_results", words=session.text, category=category)
+    return text(lang, "no_results", category=category)
 
 
 async def pressed_session(
@@ -190,10 +201,21 @@ async def _next_page(
     context: BotContext, session: SearchSession, timings: StageTimings
 ) -> list[ScoredProduct]:
     search = context.services.search
+    if session.text is not None:  # the words again, with the first page's query vector (no re-embed)
+        return await search.search_text_page(
+            session.text,
+            session.query,
+            category=session.category,
+            filters=session.filters,
+            limit=session.page_size,
+            offset=session.next_offset,
+            timings=timings,
+        )
     if session.query is not None:
         return await search.search_vector(
             session.query,
             category=session.category,
+            filters=session.filters,
             limit=session.page_size,
             offset=session.next_offset,
             exclude_ids=session.exclude_ids,
@@ -203,6 +225,7 @@ async def _next_page(
     return await search.similar_stored(
         session.source_id,
         category=session.category,
+        filters=session.filters,
         limit=session.page_size,
         offset=session.next_offset,
         timings=timings,

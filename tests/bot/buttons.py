@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from bot.render import CategoryButton, CategoryMenuButton, GarmentButton, PageButton, SimilarButton
+from bot.render import (
+    CategoryButton,
+    CategoryMenuButton,
+    GarmentButton,
+    PageButton,
+    SimilarButton,
+    WidenButton,
+)
 
-Button = PageButton | SimilarButton | CategoryButton | CategoryMenuButton | GarmentButton
-BUTTON_KINDS = (PageButton, SimilarButton, CategoryButton, CategoryMenuButton, GarmentButton)
+Button = PageButton | SimilarButton | CategoryButton | CategoryMenuButton | GarmentButton | WidenButton
+BUTTON_KINDS = (PageButton, SimilarButton, CategoryButton, CategoryMenuButton, GarmentButton, WidenButton)
 
 
 def parse_callback(data: object) -> Button | None:

@@ -42,6 +42,15 @@ class World:
     def in_category(self, prefix: str) -> list[Product]:
         return [product for product in self.products if product.category.startswith(prefix)]
 
+    @property
+    def on_sale(self) -> list[Product]:
+        """The indexed products a default search can find (sold-out ones are hidden unless asked for)."""
+        return [product for product in self.products if not product.sold_out]
+
+    @property
+    def sold_out(self) -> list[Product]:
+        return [product for product in self.products if product.sold_out]
+
 
 @pytest.fixture(scope="session")
 def world(

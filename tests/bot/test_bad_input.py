@@ -181,12 +181,13 @@ async def test_searches_per_minute(
         since = fake.mark()
         fake.push_photo(ANN, photo)
         fake.push_photo(ANN, photo)
-        fake.push_message(ANN, "hi")
+        fake.push_message(ANN, "hoodie")  # a text search counts like a photo
+        fake.push_message(ANN, "/help")
         assert message_text(await next_text(fake, ANN, since)) == notice
         await fake.wait_for(
-            "sendMessage", lambda c: c.result["text"].startswith("Send me a photo"), WAIT, since=since
+            "sendMessage", lambda c: c.result["text"].startswith("👋 snapfit"), WAIT, since=since
         )
-        assert len(fake.calls_of("sendMessage", since=since)) == 2  # one notice for the burst, and the hint
+        assert len(fake.calls_of("sendMessage", since=since)) == 2  # one notice for the burst, and /help
         assert not fake.calls_of("getFile", since=since)
         # Other users are not affected.
         since = fake.mark()
@@ -221,9 +222,10 @@ async def test_similar_and_result_buttons_share_the_budget(
         for _ in range(3):
             fake.push_message(ANN, f"/similar {world.products[2].id}")
         assert message_text(await next_text(fake, ANN, since)) == notice
-        fake.push_message(ANN, "hi")
+        fake.push_message(ANN, "black hoodie")  # a text search is a search: refused without a word
+        fake.push_message(ANN, "/help")  # ... while answers that search nothing still come
         await fake.wait_for(
-            "sendMessage", lambda c: c.result["text"].startswith("Send me a photo"), WAIT, since=since
+            "sendMessage", lambda c: c.result["text"].startswith("👋 snapfit"), WAIT, since=since
         )
         assert len(fake.calls_of("sendMessage", since=since)) == 2
         assert not fake.calls_of("sendMediaGroup", since=since) and not fake.calls_of(

@@ -209,10 +209,12 @@ async def test_a_damaged_settings_file_is_set_aside_and_the_bot_starts(
 async def test_similar_by_id_and_link(bot: Application, fake_telegram: FakeTelegram, world: World) -> None:
     fake = fake_telegram
     fake.user(ANN, language_code="en")
-    target = world.products[6]
-    expected = [
-        item.product.id for item in await bot.bot_data["snapfit.services"].catalog.similar(target.id, limit=6)
-    ]
+    target = world.products[6]  # a sold-out T-shirt: its neighbours can be shown, itself is never hidden
+    assert target.sold_out and target.category.startswith("001")
+    catalog = bot.bot_data["snapfit.services"].catalog
+    # Within its own top-level category (tops), sold-out products hidden.
+    expected = [item.product.id for item in await catalog.similar(target.id, category="001", limit=6)]
+    assert len(expected) == 6 and all(world.product(i).category.startswith("001") for i in expected)
     for ref in (
         str(target.id),
         f"{world.musinsa.url}/products/{target.id}",
@@ -224,7 +226,7 @@ async def test_similar_by_id_and_link(bot: Application, fake_telegram: FakeTeleg
         assert product_ids(album) == expected
         header = await next_text(fake, ANN, album.index, with_buttons=True)
         assert message_text(header).startswith(f"🔁 Similar to {target.brand_name} · ")
-        assert message_text(header).endswith("· results 1–6 · All")
+        assert message_text(header).endswith("· results 1–6 · tops")
 
 
 async def test_similar_of_a_product_only_musinsa_knows(
@@ -233,17 +235,20 @@ async def test_similar_of_a_product_only_musinsa_knows(
     fake = fake_telegram
     fake.user(ANN, language_code="en")
     goods_no = world.not_indexed[1]
+    assert world.musinsa.catalog.get(goods_no).category.startswith("001")  # a T-shirt
+    tops = {product.id for product in world.in_category("001") if not product.sold_out}
     since = fake.mark()
     fake.push_message(ANN, f"/similar {goods_no}")
     album = await next_album(fake, ANN, since)
     ids = product_ids(album)
-    assert len(ids) == 6 and goods_no not in ids
+    assert len(ids) == 6 and goods_no not in ids and set(ids) <= tops
     header = await next_text(fake, ANN, album.index, with_buttons=True)
     more = next(b for b in buttons(header) if b["text"] == "More ▶")
     since = fake.mark()
     fake.press(header.result, more["callback_data"])
     second = product_ids(await next_album(fake, ANN, since))
-    assert len(second) == 6 and not set(second) & set(ids) and goods_no not in second
+    # The second page holds the rest of the tops on sale: the category and filters were kept.
+    assert not set(second) & set(ids) and set(ids) | set(second) == tops
 
 
 async def test_similar_errors(bot: Application, fake_telegram: FakeTelegram) -> None:

@@ -128,7 +128,7 @@ async def test_snapfit_run_in_webhook_mode_answers_a_photo_and_stops_cleanly(
         registered = await fake.wait_for("setWebhook", ok=True, timeout=STARTUP)
         secret = registered.params["secret_token"]
         assert registered.params["url"] == "https://bot.example.test/hook" and len(secret) >= 32
-        returncode = await answers_a_photo_then_stops(fake, world, process, 6)
+        returncode = await answers_a_photo_then_stops(fake, world, process, 7)
     output = (tmp_path / "snapfit.log").read_text(encoding="utf-8", errors="replace")
     assert returncode == 0, output
     assert "Traceback" not in output
