@@ -1,4 +1,5 @@
-"""/start and /help: what the bot does, how to use it, an example, the current category, the commands."""
+"""/start and /help: what the bot does, how to use it (photos, words, links), an example, the current
+category, the commands."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ def help_text(lang: Lang, *, category: str | None, admin: bool, per_minute: int)
     parts = [
         text(lang, "intro"),
         text(lang, "how_to"),
+        text(lang, "how_to_words"),
         text(lang, "example"),
         text(lang, "current_category", category=category_name(lang, category)),
         "\n".join([text(lang, "commands_header"), *help_lines(lang, admin=admin)]),
