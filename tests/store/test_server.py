@@ -123,7 +123,9 @@ async def test_collections_are_set_up_before_the_first_upload(client: AsyncQdran
         "category_top": models.PayloadSchemaType.KEYWORD,
         "effective_price": models.PayloadSchemaType.INTEGER,
         "brand": models.PayloadSchemaType.KEYWORD,
-        "sold_out": models.PayloadSchemaType.BOOL,
+        "stock": models.PayloadSchemaType.KEYWORD,
+        "gender": models.PayloadSchemaType.KEYWORD,
+        "text_terms": models.PayloadSchemaType.INTEGER,
     }
     created = next(kwargs for name, _, kwargs in calls if name == "create_collection")
     assert (created["shard_number"], created["replication_factor"]) == (6, 2)
