@@ -304,6 +304,11 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "https://www.musinsa.com/products/3783092 같은 링크나 상품 번호를 보내 주세요.",
     },
     "widen_button": {"en": "🌐 Widen to all categories", "ko": "🌐 모든 카테고리로 넓히기"},
+    "text_index_pending": {
+        "en": "Searching by words isn't ready yet: the catalog gets it at its next update. "
+        "Send a photo meanwhile.",
+        "ko": "아직 글로 검색할 수 없어요. 다음 상품 목록 업데이트 때 준비돼요. 그동안 사진을 보내 주세요.",
+    },
     # --- other input ---
     "text_hint": {
         "en": "Send me a photo of an outfit and I'll find similar products on Musinsa. "

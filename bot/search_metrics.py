@@ -52,7 +52,7 @@ class SearchMetrics:
         )
         self.stage_seconds = Histogram(
             "snapfit_stage_duration_seconds",
-            "Wall time of one stage of a search (download, parse, decode, embed, search, reply)",
+            "Wall time of one stage of a search (download, parse, analyse, decode, embed, search, reply)",
             ["kind", "stage"],
             buckets=LATENCY_BUCKETS,
             registry=registry,

@@ -1,8 +1,9 @@
 """Stage timing of one search, kept in one place so metrics and benchmarks can build on it.
 
-A search passes through up to six stages: ``download`` (the user's photo from Telegram, or a
+A search passes through up to seven stages: ``download`` (the user's photo from Telegram, or a
 product page and its image from Musinsa), ``parse`` (finding the garments in the photo),
-``decode``, ``embed``, ``search`` (the vector index) and ``reply`` (album and buttons sent).
+``analyse`` (a text search's words into terms), ``decode``, ``embed``, ``search`` (the index) and
+``reply`` (album and buttons sent).
 Each stage's wall time is added to a ``StageTimings`` that travels with the request;
 ``TimingsLog.record`` logs one line per search and hands it to its observers (metrics, benchmarks).
 """
@@ -18,8 +19,8 @@ from typing import Literal
 
 log = logging.getLogger(__name__)
 
-Stage = Literal["download", "parse", "decode", "embed", "search", "reply"]
-STAGES: tuple[Stage, ...] = ("download", "parse", "decode", "embed", "search", "reply")
+Stage = Literal["download", "parse", "analyse", "decode", "embed", "search", "reply"]
+STAGES: tuple[Stage, ...] = ("download", "parse", "analyse", "decode", "embed", "search", "reply")
 SearchKind = Literal["photo", "similar", "more", "garment", "text"]
 # "ok", "no_results", "asked" (garments offered, waiting for the user's choice), or an error code
 Outcome = str

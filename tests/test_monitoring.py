@@ -94,8 +94,10 @@ def test_a_search_counts_once_and_lands_in_every_stage_histogram() -> None:
     assert value(text, "snapfit_requests_total", kind="similar", outcome="ok") == 0  # present from the start
     assert value(text, "snapfit_request_duration_seconds_count", kind="photo") == 2
     assert value(text, "snapfit_request_duration_seconds_sum", kind="photo") == pytest.approx(1.714 + 0.102)
-    for stage in STAGES:
+    for stage in timings.seconds:
         assert value(text, "snapfit_stage_duration_seconds_bucket", kind="photo", stage=stage, le="+Inf") >= 1
+    for stage in STAGES:  # every kind's stages are there from the start, at 0 until one is timed
+        assert value(text, "snapfit_stage_duration_seconds_count", kind="text", stage=stage) == 0
     # 0.3 s of embedding is above the 0.25 bucket and within the 0.5 one.
     assert value(text, "snapfit_stage_duration_seconds_bucket", kind="photo", stage="embed", le="0.25") == 0
     assert value(text, "snapfit_stage_duration_seconds_bucket", kind="photo", stage="embed", le="0.5") == 1

@@ -30,6 +30,7 @@ _ERROR_TEXTS = {
     "unknown_product": "unknown_product",
     "musinsa_unavailable": "musinsa_unavailable",
     "product_image_unavailable": "product_image_unavailable",
+    "text_index_pending": "text_index_pending",
 }
 
 
