@@ -57,8 +57,10 @@ TEXTS: dict[str, dict[Lang, str]] = {
     "commands_header": {"en": "<b>Commands</b>", "ko": "<b>명령어</b>"},
     "admin_commands_header": {"en": "<b>Admin commands</b>", "ko": "<b>관리자 명령어</b>"},
     "limits": {
-        "en": "I run one search at a time, up to {per_minute} a minute (photos, /similar and buttons).",
-        "ko": "검색은 한 번에 하나씩, 1분에 {per_minute}번까지 할 수 있어요 (사진, /similar, 버튼).",
+        "en": "I run one search at a time, up to {per_minute} a minute (photos, words, links, /similar "
+        "and buttons).",
+        "ko": "검색은 한 번에 하나씩, 1분에 {per_minute}번까지 할 수 있어요 "
+        "(사진, 글, 링크, /similar, 버튼).",
     },
     # --- command menu descriptions (setMyCommands and /help) ---
     "cmd_start": {"en": "What snapfit does", "ko": "snapfit 소개"},

@@ -184,3 +184,25 @@ async def test_sold_out_products_are_hidden_unless_the_user_asks_for_them(
     assert ids and sold_out.id not in ids and not {p.id for p in world.sold_out} & set(ids)
     assert message_text(keyboard).startswith(f"🔁 Similar to {sold_out.brand_name} · ")
     await fake.wait_until(lambda: ANN not in services(bot).active, WAIT, "the search to end")
+
+
+def test_widen_callback_data() -> None:
+    from bot.render import widen_data
+
+    data = widen_data("AbC-_123")
+    assert data == "v1:w:AbC-_123" and WidenButton.parse(data) == WidenButton("AbC-_123")
+    for forged in ("v1:w:", "v1:w:bad!", "v1:w:AbC-_123:2", "v0:w:AbC-_123", "v1:W:AbC-_123", None, 7):
+        assert WidenButton.parse(forged) is None and parse_callback(forged) is None
+
+
+async def test_a_widen_button_of_a_forgotten_search_asks_to_search_again(
+    bot: Application, fake_telegram: FakeTelegram, world: World
+) -> None:
+    fake = fake_telegram
+    fake.user(ANN, language_code="en")
+    _, keyboard = await results(fake, ANN, lambda: fake.push_message(ANN, f"/similar {world.products[0].id}"))
+    since = fake.mark()
+    qid = fake.press(keyboard.result, "v1:w:zzzzzzzz", check_button=False)["callback_query"]["id"]
+    await fake.wait_until(lambda: fake.callback_answer(qid), WAIT, "an answer")
+    assert fake.callback_answer(qid)["text"] == "This search has expired — please send the photo again."
+    assert not fake.calls_of("sendMediaGroup", since=since)
