@@ -243,6 +243,115 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "en": "I don't know the category “{name}”. Pick one from the list with /category.",
         "ko": "“{name}” 카테고리를 찾지 못했어요. /category로 목록에서 골라 주세요.",
     },
+    # --- filters, captions and settings (/filter, /settings) ---
+    "cmd_filter": {"en": "Price, gender and sold-out filters", "ko": "가격·성별·품절 필터"},
+    "arg_filter": {"en": "[price range]", "ko": "[가격 범위]"},
+    "cmd_settings": {"en": "Language, filters and category", "ko": "언어, 필터, 카테고리 설정"},
+    "caption_tip": {
+        "en": "Add a caption to a photo to narrow that one search: "
+        "<code>women pants under 50000</code> or <code>여성 바지 5만원 이하</code>.",
+        "ko": "사진에 캡션을 붙이면 그 검색만 좁힐 수 있어요: "
+        "<code>여성 바지 5만원 이하</code>, <code>신발 3~5만원</code>.",
+    },
+    "price_error_empty": {
+        "en": "Type a price range after /filter.",
+        "ko": "/filter 뒤에 가격 범위를 적어 주세요.",
+    },
+    "price_error_unreadable": {
+        "en": "I couldn't read “{text}” as a price range.",
+        "ko": "“{text}”을(를) 가격 범위로 읽지 못했어요.",
+    },
+    "price_error_negative": {
+        "en": "A price can't be negative ({amount}).",
+        "ko": "가격은 0보다 작을 수 없어요 ({amount}).",
+    },
+    "price_error_too_high": {
+        "en": "{amount} is more than any product costs (at most {limit}).",
+        "ko": "{amount}은(는) 너무 커요. 상품 가격은 최대 {limit}이에요.",
+    },
+    "price_error_min_above_max": {
+        "en": "The lowest price ({low}) is above the highest ({high}).",
+        "ko": "최저 가격({low})이 최고 가격({high})보다 높아요.",
+    },
+    "price_error_too_low": {
+        "en": "{amount} is too low for a price — did you mean {suggestion}?",
+        "ko": "{amount}은(는) 가격으로 너무 낮아요. {suggestion}을(를) 말씀하신 건가요?",
+    },
+    "filter_bad_range": {
+        "en": "{reason} Try for example <code>/filter 3-8만원</code>, <code>/filter 30000-80000</code> "
+        "or <code>/filter under 50000</code>.",
+        "ko": "{reason} 예: <code>/filter 3-8만원</code>, <code>/filter 5만원 이하</code>, "
+        "<code>/filter 10만원 이상</code>",
+    },
+    "filter_prompt": {
+        "en": "<b>Filters</b> (for every search)\nPrice: <b>{price}</b>\nGender: <b>{gender}</b>\n"
+        "Sold-out items: <b>{sold_out}</b>\n\nTap to change, or type a range: <code>/filter 3-8만원</code>",
+        "ko": "<b>필터</b> (모든 검색에 적용)\n가격: <b>{price}</b>\n성별: <b>{gender}</b>\n"
+        "품절 상품: <b>{sold_out}</b>\n\n버튼을 누르거나 범위를 적어 보내세요: <code>/filter 3-8만원</code>",
+    },
+    "filter_price_set": {
+        "en": "Price filter set: <b>{price}</b>. Filters now: {filters}. Send a photo to search.",
+        "ko": "가격 필터를 <b>{price}</b>(으)로 정했어요. 현재 필터: {filters}. 사진을 보내 검색해 보세요.",
+    },
+    "price_any": {"en": "any price", "ko": "모든 가격"},
+    "price_up_to": {"en": "up to {high}", "ko": "{high} 이하"},
+    "price_from": {"en": "{low} and up", "ko": "{low} 이상"},
+    "price_between": {"en": "{low}–{high}", "ko": "{low}~{high}"},
+    "gender_all": {"en": "all", "ko": "전체"},
+    "gender_men": {"en": "men", "ko": "남성"},
+    "gender_women": {"en": "women", "ko": "여성"},
+    "sold_out_hidden": {"en": "hidden", "ko": "숨김"},
+    "sold_out_shown": {"en": "shown", "ko": "표시"},
+    "incl_sold_out": {"en": "incl. sold out", "ko": "품절 포함"},
+    "no_filters": {"en": "none", "ko": "없음"},
+    "filter_preset_up_to_30k": {"en": "~₩30k", "ko": "~3만원"},
+    "filter_preset_up_to_50k": {"en": "~₩50k", "ko": "~5만원"},
+    "filter_preset_up_to_100k": {"en": "~₩100k", "ko": "~10만원"},
+    "filter_preset_from_100k": {"en": "₩100k+", "ko": "10만원+"},
+    "filter_any_price_button": {"en": "Any price", "ko": "모든 가격"},
+    "filter_gender_all_button": {"en": "All genders", "ko": "성별 전체"},
+    "filter_gender_men_button": {"en": "Men", "ko": "남성"},
+    "filter_gender_women_button": {"en": "Women", "ko": "여성"},
+    "filter_hide_sold_out_button": {"en": "Hide sold-out", "ko": "품절 숨기기"},
+    "filter_show_sold_out_button": {"en": "Show sold-out", "ko": "품절 보기"},
+    "filter_clear_all_button": {"en": "✖ Clear all", "ko": "✖ 모두 지우기"},
+    "filters_line": {"en": "Filters: {filters}", "ko": "필터: {filters}"},
+    "caption_line": {"en": "From your caption: {parts}", "ko": "캡션에서: {parts}"},
+    "clear_filters_button": {"en": "✖ Clear filters", "ko": "✖ 필터 지우기"},
+    "filters_cleared": {
+        "en": "Filters cleared: every price and gender, sold-out items hidden. Search again to see more.",
+        "ko": "필터를 지웠어요: 모든 가격과 성별, 품절 상품은 숨김. 다시 검색해 보세요.",
+    },
+    "filters_cleared_note": {"en": "Filters cleared", "ko": "필터를 지웠어요"},
+    "filters_already_clear": {"en": "No saved filters to clear", "ko": "지울 필터가 없어요"},
+    "filters_no_results_hint": {
+        "en": "Your filters ({filters}) may hide matches: /filter changes them.",
+        "ko": "필터({filters}) 때문에 결과가 적을 수 있어요. /filter로 바꿀 수 있어요.",
+    },
+    "caption_not_understood": {
+        "en": "I searched the photo alone: I found no price, gender or category in your caption. "
+        "A caption can say, for example, <code>under 50000</code>, <code>3~5만원</code>, "
+        "<code>women</code>, <code>남성</code>, <code>pants</code> or <code>신발</code>.",
+        "ko": "캡션에서 가격·성별·카테고리를 찾지 못해 사진만으로 검색했어요. "
+        "캡션 예: <code>5만원 이하</code>, <code>3~5만원</code>, <code>여성</code>, <code>men</code>, "
+        "<code>바지</code>, <code>shoes</code>",
+    },
+    "caption_price_problem": {
+        "en": "I left out the caption's price: {reason}",
+        "ko": "캡션의 가격은 빼고 검색했어요: {reason}",
+    },
+    "settings_prompt": {
+        "en": "<b>Settings</b>\nLanguage: <b>{language}</b>\nFilters: <b>{filters}</b>\n"
+        "Category: <b>{category}</b>",
+        "ko": "<b>설정</b>\n언어: <b>{language}</b>\n필터: <b>{filters}</b>\n카테고리: <b>{category}</b>",
+    },
+    "language_auto": {"en": "auto (Telegram's)", "ko": "자동 (텔레그램 언어)"},
+    "language_ko": {"en": "한국어", "ko": "한국어"},
+    "language_en": {"en": "English", "ko": "English"},
+    "language_auto_button": {"en": "Auto", "ko": "자동"},
+    "language_set": {"en": "Language: {language}", "ko": "언어: {language}"},
+    "settings_filters_button": {"en": "⚙️ Filters", "ko": "⚙️ 필터"},
+    "settings_category_button": {"en": "🗂 Category", "ko": "🗂 카테고리"},
     # --- /similar ---
     "similar_usage": {
         "en": "Send /similar with a Musinsa product number or link, for example:\n"
