@@ -14,12 +14,8 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from indexer.clothes_parser.regions import Box
-
-if TYPE_CHECKING:
-    from bot.scope import SearchScope
 
 PHOTO_ID_BYTES = 6  # 8 URL-safe characters, like a search id
 DEFAULT_PER_USER = 3
@@ -45,7 +41,9 @@ class PendingPhoto:
     data: bytes  # the photo as the user sent it ("Whole photo" searches exactly this)
     garments: tuple[PendingGarment, ...]  # garments[n - 1] is the garment numbered n
     created: float
-    scope: SearchScope | None = None  # where the photo is to be searched, as it was when sent
+    # Where the photo is to be searched, as it was when sent: the garment flow's ``SearchScope``
+    # (kept opaque here: bot.scope reaches this module through the services).
+    scope: object = None
 
     @property
     def size(self) -> int:
@@ -86,7 +84,7 @@ class PendingPhotos:
         data: bytes,
         garments: Sequence[PendingGarment],
         *,
-        scope: SearchScope | None = None,
+        scope: object = None,
     ) -> PendingPhoto:
         """Hold a photo for ``user_id`` (to be searched in ``scope``); forgets their oldest beyond
         ``per_user`` and anything expired."""

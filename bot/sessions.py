@@ -1,10 +1,11 @@
 """Server-side state behind result buttons: callback_data holds only a short search id.
 
-Buttons carry ``v1:p:<search_id>:<page>`` or ``v1:s:<search_id>:<n>`` (64 bytes at most), and the
-search itself — its query vector or source product, category, what was shown — lives here, in
-memory, bounded (LRU) and with a time limit. After a restart, or once a search has expired, its
-id is unknown and the button answers "please search again". A search belongs to the user who made it
-(``user_id``): another user's press (in a group, or on a forwarded message) is answered "not yours".
+Buttons carry ``v1:p:<search_id>:<page>``, ``v1:s:<search_id>:<n>`` or ``v1:w:<search_id>`` (64 bytes
+at most), and the search itself — its query vector, source product or words, category, filters, what
+was shown — lives here, in memory, bounded (LRU) and with a time limit. After a restart, or once a
+search has expired, its id is unknown and the button answers "please search again". A search belongs
+to the user who made it (``user_id``): another user's press (in a group, or on a forwarded message)
+is answered "not yours".
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class SearchSession:
     exclude_ids: tuple[int, ...] = ()
     filters: SearchFilters = field(default_factory=SearchFilters)  # as they were when it was made
     text: str | None = None  # a text search: the shopper's words
+    understood: tuple[str, ...] = ()  # a caption's parts applied to this search, as written
     photo_id: str | None = None  # a garment's search: the pending photo it was cropped from
     garment: str | None = None  # ... and the garment's label
     shown: list[int] = field(default_factory=list)
@@ -82,6 +84,7 @@ class SearchSessions:
         exclude_ids: tuple[int, ...] = (),
         filters: SearchFilters | None = None,
         text: str | None = None,
+        understood: tuple[str, ...] = (),
         photo_id: str | None = None,
         garment: str | None = None,
     ) -> SearchSession:
@@ -100,6 +103,7 @@ class SearchSessions:
             exclude_ids=exclude_ids,
             filters=filters if filters is not None else SearchFilters(),
             text=text,
+            understood=understood,
             photo_id=photo_id,
             garment=garment,
             created=self._clock(),

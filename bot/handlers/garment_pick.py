@@ -145,6 +145,7 @@ async def _search_image(
         category=scope.category,
         filters=scope.filters,
         query=result.query,
+        understood=scope.understood,
         **details,
     )
 

@@ -1,5 +1,8 @@
 """Photos in, products out: the album gate and the photo search itself.
 
+A caption refines that one search (``bot.caption.refine``: price, gender, category, sold-out
+over the user's saved scope); a caption with none of them is said so, and the photo searched as sent.
+
 Albums: Telegram delivers each photo of an album as its own update with a shared
 ``media_group_id``. The first of them that arrives is searched (with a note saying so); the
 others are dropped silently and do not count against the rate limit. The user's search slot and
@@ -15,12 +18,13 @@ from telegram.constants import FileSizeLimit
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ApplicationHandlerStop
 
+from bot.caption import refine
 from bot.context import BotContext
 from bot.handlers.common import claim_for_message, reply, user_search
 from bot.handlers.garment_pick import search_photo
 from bot.messages import Lang, format_bytes, image_error_text, text
 from bot.preferences import lang_of
-from bot.scope import user_scope
+from bot.scope import SearchScope, user_scope
 from bot.timing import Outcome, StageTimings
 
 log = logging.getLogger(__name__)
@@ -48,7 +52,22 @@ async def on_photo(update: Update, context: BotContext) -> None:
     async with user_search(context, user.id, chat.id, "photo") as run:
         if message.media_group_id:
             await reply(update, context, text(lang, "album_note"))
-        run.outcome = await _search(update, context, message, lang, run.timings)
+        scope = await _scope(update, context, message.caption, lang)
+        run.outcome = await _search(update, context, message, lang, scope, run.timings)
+
+
+async def _scope(update: Update, context: BotContext, caption: str | None, lang: Lang) -> SearchScope:
+    """The user's saved scope, refined by the photo's caption for this search; what of the caption
+    could not be used is told first."""
+    scope = user_scope(context)
+    if not caption or not caption.strip():
+        return scope
+    reading = refine(scope, caption)
+    if reading.problem is not None:
+        await reply(update, context, text(lang, "caption_price_problem", reason=reading.problem.reason(lang)))
+    elif not reading.understood:
+        await reply(update, context, text(lang, "caption_not_understood"))
+    return reading.scope
 
 
 def _incoming(message: Message) -> tuple[str, int | None]:
@@ -65,6 +84,7 @@ async def _search(
     context: BotContext,
     message: Message,
     lang: Lang,
+    scope: SearchScope,
     timings: StageTimings,
 ) -> Outcome:
     chat_id = message.chat_id
@@ -96,4 +116,4 @@ async def _search(
         return "download_failed"
 
     user_id = update.effective_user.id if update.effective_user else chat_id
-    return await search_photo(context, chat_id, user_id, lang, data, timings, user_scope(context))
+    return await search_photo(context, chat_id, user_id, lang, data, timings, scope)

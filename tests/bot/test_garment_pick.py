@@ -324,6 +324,26 @@ async def test_the_users_category_wins_over_the_garments(
         assert message_text(keyboard).startswith("🔎 👖 Pants · results 1–")
 
 
+async def test_a_picked_garment_is_searched_with_the_photos_caption_and_filters(
+    make_settings: Callable[..., Settings], fake_telegram: FakeTelegram, world: World
+) -> None:
+    """The pending photo keeps the scope it was sent with: the caption's price and the saved filters
+    apply to the garment picked later, in the garment's own categories."""
+    fake = fake_telegram
+    fake.user(ANN, language_code="en")
+    async with garment_bot(make_settings, PlantedSegmenter(TOP_AND_PANTS)) as app:
+        since = fake.mark()
+        fake.push_photo(ANN, an_outfit(world), caption="under 100000")
+        asked = await question(fake, ANN, since)
+        assert pending_photo(app, asked).scope.filters.max_price == 100_000
+        since = fake.mark()
+        fake.press(asked.result, text="1 👕 Top")
+        album = await next_album(fake, ANN, since)
+        ids = product_ids(album)
+        assert in_categories(world, ids, "001", "002")
+        assert all(world.product(i).effective_price <= 100_000 and not world.product(i).sold_out for i in ids)
+
+
 async def test_an_image_sent_as_a_file_gets_the_same_question(
     make_settings: Callable[..., Settings], fake_telegram: FakeTelegram, world: World
 ) -> None:
