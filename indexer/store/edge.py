@@ -65,12 +65,9 @@ from indexer.store.filters import NO_FILTERS, SearchFilters
 from indexer.store.payload import (
     INDEXED_FIELDS,
     REF_FIELDS,
-    SOLD_OUT,
-    STOCK_FIELD,
     TERMS_FIELD,
     TEXT_VECTOR,
     VECTOR_NAME,
-    stock_value,
     stored_vector,
     to_payload,
 )
@@ -128,8 +125,9 @@ def edge_filter(
         low = float(filters.min_price) if filters.min_price is not None else None
         high = float(filters.max_price) if filters.max_price is not None else None
         must.append(FieldCondition(key="effective_price", range=RangeFloat(gte=low, lte=high)))
-    if not filters.include_sold_out:  # on the keyword: MatchValue(False) matches nothing on Edge
-        must_not.append(FieldCondition(key=STOCK_FIELD, match=MatchValue(SOLD_OUT)))
+    if not filters.include_sold_out:
+        # qdrant-edge-py reads a Python bool as an integer (never a JSON boolean); numpy's bool as a bool.
+        must.append(FieldCondition(key="sold_out", match=MatchValue(np.False_)))
     if filters.excluded_gender_label is not None:
         must_not.append(FieldCondition(key="gender", match=MatchValue(filters.excluded_gender_label)))
     if exclude_ids:
@@ -160,11 +158,11 @@ def _vectors(row: np.ndarray, terms: SparseTerms | None) -> dict[str, Any]:
     return vectors
 
 
-def _set_text_operations(
-    products: list[Product], terms: list[SparseTerms], payloads: list[dict[str, Any]] | None
+def _text_operations(
+    products: list[Product], terms: list[SparseTerms], with_payload: bool
 ) -> list[UpdateOperation]:
-    """Write each product's text vector (removed when it has no terms) and, unless its whole payload
-    is being overwritten (``payloads``), its ``text_terms`` and ``stock``."""
+    """Each product's text vector (removed when it has no terms), and its ``text_terms`` when
+    ``with_payload`` (otherwise its whole payload is overwritten beside)."""
     operations = []
     with_terms = [(p, t) for p, t in zip(products, terms, strict=True) if t]
     if with_terms:
@@ -176,9 +174,9 @@ def _set_text_operations(
     without = [p.id for p, t in zip(products, terms, strict=True) if not t]
     if without:
         operations.append(UpdateOperation.delete_vectors(without, [TEXT_VECTOR]))
-    if payloads is None:
+    if with_payload:
         for product, term in zip(products, terms, strict=True):
-            fields = {TERMS_FIELD: list(term.indices), STOCK_FIELD: stock_value(product)}
+            fields = {TERMS_FIELD: list(term.indices)}
             operations.append(UpdateOperation.set_payload([product.id], fields))
     return operations
 
@@ -308,7 +306,7 @@ class EdgeVersion:
                     shard.update(UpdateOperation.overwrite_payload([chunk[i].id], to_payload(chunk[i], text)))
                 if texts is not None:
                     kept_products = [chunk[i] for i in kept]
-                    for operation in _set_text_operations(kept_products, [texts[i] for i in kept], []):
+                    for operation in _text_operations(kept_products, [texts[i] for i in kept], False):
                         shard.update(operation)
                 return [product.id for product in chunk if product.id not in stored]
 
@@ -328,8 +326,8 @@ class EdgeVersion:
 
     async def set_text(self, products: list[Product], terms: list[SparseTerms]) -> None:
         for start in range(0, len(products), PAYLOAD_BATCH):
-            operations = _set_text_operations(
-                products[start : start + PAYLOAD_BATCH], terms[start : start + PAYLOAD_BATCH], None
+            operations = _text_operations(
+                products[start : start + PAYLOAD_BATCH], terms[start : start + PAYLOAD_BATCH], True
             )
 
             def apply(shard: EdgeShard, operations: list[UpdateOperation] = operations) -> None:
