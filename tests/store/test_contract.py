@@ -230,6 +230,7 @@ async def test_stats_count_top_level_categories(filled: Catalog, data: Data) -> 
     assert stats.total == len(data.ids)
     assert (stats.model_id, stats.model_name, stats.dimension) == (MODEL_A.id, MODEL_A.name, DIM)
     assert filled.version is not None and stats.version == filled.version.name
+    assert stats.text_index
 
 
 async def test_bad_writes_are_refused_whole(filled: Catalog, data: Data) -> None:
