@@ -111,6 +111,7 @@ class CatalogStats:
     dimension: int | None
     version: str | None
     backend: Backend
+    text_index: bool = False  # the version has text search (older ones get it from the next sync)
 
 
 @dataclass(frozen=True)
@@ -396,6 +397,7 @@ class ProductIndex(ABC):
                 dimension=version.dimension,
                 version=version.name,
                 backend=self.backend,
+                text_index=version.text_index,
             )
 
         return await self._read(summed, lambda: CatalogStats(0, {}, None, None, None, None, self.backend))

@@ -38,7 +38,7 @@ class VersionHandle(Protocol):
         """Add the sparse "text" vector (IDF) and the payload indexes that older versions lack."""
 
     async def set_text(self, products: list[Product], terms: list[SparseTerms]) -> None:
-        """Store the text vector and ``text_terms`` (and ``stock``) of stored products, nothing else."""
+        """Store the text vector and ``text_terms`` of stored products, nothing else."""
 
     async def query_text(self, query: TextQuery, every_term: bool, limit: int) -> list[Hit]:
         """The first ``limit`` hits of one tier: products holding every term of the query, or the others."""

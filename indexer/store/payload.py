@@ -2,10 +2,9 @@
 
 Besides the product's own fields the payload holds the keys the engines filter on:
 ``category_path`` (every ancestor code, so '001' matches '001004'), ``category_top`` (counts per
-category), ``effective_price`` (the price filter), ``stock`` (the sold-out filter: qdrant-edge-py
-0.9 turns a Python bool in ``MatchValue`` into an integer, so a bool field cannot be matched on Edge),
-``text_terms`` (the term ids of the name and brand: text search ranks products holding every query
-term first) and ``fingerprint`` (sync's change detector).
+category), ``effective_price`` (the price filter), ``text_terms`` (the term ids of the name and
+brand: text search ranks products holding every query term first) and ``fingerprint`` (sync's
+change detector).
 """
 
 from __future__ import annotations
@@ -29,8 +28,6 @@ Categories = str | Sequence[str] | None
 VECTOR_NAME = "image"
 TEXT_VECTOR = "text"  # the sparse vector of the name and brand terms (IDF modifier)
 TERMS_FIELD = "text_terms"
-STOCK_FIELD = "stock"
-SOLD_OUT = "sold_out"  # the STOCK_FIELD value of a sold-out product ("in_stock" otherwise)
 
 # Payload keys with an engine index: (key, kind). Created before the first point is written.
 INDEXED_FIELDS: tuple[tuple[str, str], ...] = (
@@ -38,7 +35,7 @@ INDEXED_FIELDS: tuple[tuple[str, str], ...] = (
     ("category_top", "keyword"),
     ("effective_price", "integer"),
     ("brand", "keyword"),
-    (STOCK_FIELD, "keyword"),
+    ("sold_out", "bool"),
     ("gender", "keyword"),
     (TERMS_FIELD, "integer"),
 )
@@ -51,10 +48,6 @@ def product_fingerprint(product: Product) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
 
 
-def stock_value(product: Product) -> str:
-    return SOLD_OUT if product.sold_out else "in_stock"
-
-
 def to_payload(product: Product, terms: SparseTerms | None = None) -> dict[str, Any]:
     """The stored payload; ``terms`` (the product's ``indexer.text.product_terms``) when the version
     has text search."""
@@ -63,7 +56,6 @@ def to_payload(product: Product, terms: SparseTerms | None = None) -> dict[str, 
     payload["category_path"] = path
     payload["category_top"] = path[0] if path else product.category
     payload["effective_price"] = product.effective_price
-    payload[STOCK_FIELD] = stock_value(product)
     if terms is not None:
         payload[TERMS_FIELD] = list(terms.indices)
     payload["fingerprint"] = product_fingerprint(product)

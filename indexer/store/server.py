@@ -29,12 +29,9 @@ from indexer.store.filters import NO_FILTERS, SearchFilters
 from indexer.store.payload import (
     INDEXED_FIELDS,
     REF_FIELDS,
-    SOLD_OUT,
-    STOCK_FIELD,
     TERMS_FIELD,
     TEXT_VECTOR,
     VECTOR_NAME,
-    stock_value,
     stored_vector,
     to_payload,
 )
@@ -104,8 +101,8 @@ def server_filter(
     if filters.has_price:
         price_range = models.Range(gte=filters.min_price, lte=filters.max_price)
         must.append(models.FieldCondition(key="effective_price", range=price_range))
-    if not filters.include_sold_out:  # the same keyword as on Edge (see payload.py)
-        must_not.append(models.FieldCondition(key=STOCK_FIELD, match=models.MatchValue(value=SOLD_OUT)))
+    if not filters.include_sold_out:
+        must.append(models.FieldCondition(key="sold_out", match=models.MatchValue(value=False)))
     if filters.excluded_gender_label is not None:
         excluded = models.MatchValue(value=filters.excluded_gender_label)
         must_not.append(models.FieldCondition(key="gender", match=excluded))
@@ -143,7 +140,7 @@ def _vectors(row: np.ndarray, terms: SparseTerms | None) -> dict[str, models.Vec
 def _text_operations(
     products: list[Product], terms: list[SparseTerms], with_payload: bool
 ) -> list[models.UpdateOperation]:
-    """Each product's text vector (removed when it has no terms), and its ``text_terms`` and ``stock``
+    """Each product's text vector (removed when it has no terms), and its ``text_terms``
     when ``with_payload`` (otherwise its whole payload is overwritten beside)."""
     operations: list[models.UpdateOperation] = []
     with_terms = [(p, t) for p, t in zip(products, terms, strict=True) if t]
@@ -167,7 +164,7 @@ def _text_operations(
         )
     if with_payload:
         for product, term in zip(products, terms, strict=True):
-            fields = {TERMS_FIELD: list(term.indices), STOCK_FIELD: stock_value(product)}
+            fields = {TERMS_FIELD: list(term.indices)}
             operations.append(
                 models.SetPayloadOperation(set_payload=models.SetPayload(payload=fields, points=[product.id]))
             )

@@ -1,10 +1,12 @@
-"""One sync run: crawl → diff → payload updates → download/decode/embed/upsert → retire → switch.
+"""One sync run: crawl → text upgrade → diff → payloads → embed/upsert → retire → switch.
 
 ``run_sync`` is the one entry point (the CLI, the nightly schedule and the bot call it). Its
 steps are ordered so that a run cut short anywhere leaves a consistent index that the next run
 completes: a refused or blocked crawl touches nothing, nothing stored is embedded again,
-removals follow only complete crawls, and a rebuild goes live only when complete. The summary
-is saved to ``{data.dir}/state/last_sync.json``.
+removals follow only complete crawls, and a rebuild goes live only when complete. An index version
+made before text search gets its text vectors first, in place, from the stored names (the
+"text upgrade": ``Catalog.add_text_index``; no image is embedded again). The summary is saved to
+``{data.dir}/state/last_sync.json``.
 """
 
 from __future__ import annotations
@@ -230,6 +232,7 @@ class _SyncRun:
                 f"{self.rebuild.version.name} for model {self.encoder.model_id}"
             )
 
+        await self._add_text_index(target)
         stored = {ref.id: StoredRef(ref.image_url, ref.fingerprint) async for ref in target.refs()}
         indexed = {report.code: await target.count(report.code) for report in summary.categories}
         for report in summary.categories:
@@ -256,6 +259,16 @@ class _SyncRun:
             await self.catalog.optimize()
         if self.rebuild is None:
             await self.catalog.flush()
+
+    async def _add_text_index(self, target: ProductIndex) -> None:
+        """Give a version made before text search its text vectors, before anything else is written."""
+        version = self.rebuild.version if self.rebuild is not None else self.catalog.version
+        if version is None or version.text_index:
+            return
+        self.progress.step(f"adding text search to index version {version.name} (no image is embedded again)")
+        added = await target.add_text_index()
+        self.summary.text_indexed = added
+        self.wrote = self.wrote or added > 0
 
     async def _update_payloads(self, target: ProductIndex, products: list[Product]) -> None:
         for start in range(0, len(products), WRITE_CHUNK):

@@ -78,6 +78,7 @@ class SyncSummary:
     embedded: int = 0
     reembedded: int = 0
     payload_updates: int = 0
+    text_indexed: int = 0  # stored products given text search in place (an index made before it)
     missing: int = 0
     seconds: float = 0.0
     crawl_seconds: float = 0.0
@@ -170,6 +171,11 @@ class SyncSummary:
                 lines.append(f"new index version {self.version} is live (model {self.model_id})")
             elif self.rebuild_pending:
                 lines.append(f"new index not switched to yet: {self.rebuild_pending}")
+        if self.text_indexed:
+            lines.append(
+                f"text search added to {self.text_indexed} indexed products (from their stored names; "
+                "no image embedded again)"
+            )
         for category in self.categories:
             if not category.complete:
                 lines.append(f"{category.code}: crawl incomplete: {category.reason}")

@@ -230,6 +230,7 @@ async def test_stats_count_top_level_categories(filled: Catalog, data: Data) -> 
     assert stats.total == len(data.ids)
     assert (stats.model_id, stats.model_name, stats.dimension) == (MODEL_A.id, MODEL_A.name, DIM)
     assert filled.version is not None and stats.version == filled.version.name
+    assert stats.text_index
 
 
 async def test_bad_writes_are_refused_whole(filled: Catalog, data: Data) -> None:
@@ -404,3 +405,31 @@ def test_same_model_ignores_only_the_float_precision() -> None:
     assert not same_model("m@w/squash-1", "m@w/squash-2")
     assert not same_model(None, "m@w/squash-1")
     assert canonical_model_id("fp32") == "fp32"
+
+
+async def test_sold_out_is_hidden_unless_asked_and_gender_keeps_unisex(catalog: Catalog) -> None:
+    genders = ["남성", "여성", "공용", None]
+    products = [
+        make_product(3000 + i, "001004", sold_out=i % 3 == 0, gender=genders[i % 4]) for i in range(24)
+    ]
+    vectors = random_vectors(len(products), seed=17)
+    await build(catalog, Data(products, vectors))
+    every = {p.id for p in products}
+    on_sale = {p.id for p in products if not p.sold_out}
+    assert 0 < len(on_sale) < len(every)
+    hidden = await catalog.search(SearchQuery(QUERIES[0], limit=100))  # DEFAULT_FILTERS
+    assert {hit.product.id for hit in hidden} == on_sale
+    shown = await catalog.search(
+        SearchQuery(QUERIES[0], limit=100, filters=SearchFilters(include_sold_out=True))
+    )
+    assert {hit.product.id for hit in shown} == every
+    men = await catalog.search(SearchQuery(QUERIES[0], limit=100, filters=SearchFilters(gender="men")))
+    assert {hit.product.id for hit in men} == {
+        p.id for p in products if not p.sold_out and p.gender != "여성"
+    }
+    women = ALL.replace(gender="women")
+    assert {hit.product.id for hit in await catalog.search(ranked(QUERIES[0], limit=100, filters=women))} == {
+        p.id for p in products if p.gender != "남성"
+    }
+    neighbours = await catalog.similar(products[1].id, limit=100)  # similar hides sold-out too
+    assert {hit.product.id for hit in neighbours} == on_sale - {products[1].id}

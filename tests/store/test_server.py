@@ -123,7 +123,7 @@ async def test_collections_are_set_up_before_the_first_upload(client: AsyncQdran
         "category_top": models.PayloadSchemaType.KEYWORD,
         "effective_price": models.PayloadSchemaType.INTEGER,
         "brand": models.PayloadSchemaType.KEYWORD,
-        "stock": models.PayloadSchemaType.KEYWORD,
+        "sold_out": models.PayloadSchemaType.BOOL,
         "gender": models.PayloadSchemaType.KEYWORD,
         "text_terms": models.PayloadSchemaType.INTEGER,
     }

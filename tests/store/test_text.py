@@ -213,7 +213,7 @@ async def test_a_version_made_before_text_search_gets_it_in_place(harness: Harne
     rebuild = await catalog.begin_rebuild(MODEL_A.id, MODEL_A.name, MODEL_A.dimension, text_index=False)
     await rebuild.upsert(words.items())
     old = await rebuild.commit()
-    assert not old.text_index
+    assert not old.text_index and not (await catalog.stats()).text_index
     with pytest.raises(TextIndexMissingError, match="next sync"):
         await catalog.search_text(text_query("슬랙스"))
     before = {item.product.id: item.vector for item in await catalog.get(words.ids, with_vectors=True)}
@@ -241,3 +241,35 @@ async def test_a_text_vector_refused_by_the_index_reports_the_model(indexed: Cat
     wrong = np.ones(DIM + 1, dtype=np.float32)
     with pytest.raises(DimensionMismatchError, match=f"expects {DIM}"):
         await indexed.search_text(text_query("슬랙스", vector=wrong))
+
+
+async def test_text_search_survives_an_optimized_copy(indexed: Catalog) -> None:
+    vector = random_vectors(1, seed=3)[0]
+    before = [
+        ids(await indexed.search_text(text_query("검정 와이드 슬랙스", vector=v, limit=20)))
+        for v in (None, vector)
+    ]
+    await indexed.optimize(force=True)  # Edge: a copy indexed in a child process, then switched to
+    assert indexed.version is not None and indexed.version.text_index
+    after = [
+        ids(await indexed.search_text(text_query("검정 와이드 슬랙스", vector=v, limit=20)))
+        for v in (None, vector)
+    ]
+    assert after == before
+
+
+async def test_a_server_reader_follows_a_text_upgrade_made_by_another_process(
+    harness: Harness, words: Data
+) -> None:
+    if harness.kind != "server":
+        pytest.skip("an Edge folder has one owner: its own sync upgrades it")
+    bot = await harness.open()
+    rebuild = await bot.begin_rebuild(MODEL_A.id, MODEL_A.name, MODEL_A.dimension, text_index=False)
+    await rebuild.upsert(words.items())
+    await rebuild.commit()
+    with pytest.raises(TextIndexMissingError):
+        await bot.search_text(text_query("슬랙스"))
+    sync = await harness.open()  # another process on the same server
+    assert await sync.add_text_index() == len(words.ids)
+    assert FIRST_ID in ids(await bot.search_text(text_query("검정 와이드 슬랙스")))
+    assert bot.version is not None and bot.version.text_index
