@@ -41,6 +41,7 @@ class SearchSession:
     exclude_ids: tuple[int, ...] = ()
     filters: SearchFilters = field(default_factory=SearchFilters)  # as they were when it was made
     text: str | None = None  # a text search: the shopper's words
+    understood: tuple[str, ...] = ()  # what a photo's caption applied, as written (for the header)
     photo_id: str | None = None  # a garment's search: the pending photo it was cropped from
     garment: str | None = None  # ... and the garment's label
     shown: list[int] = field(default_factory=list)
@@ -82,6 +83,7 @@ class SearchSessions:
         exclude_ids: tuple[int, ...] = (),
         filters: SearchFilters | None = None,
         text: str | None = None,
+        understood: tuple[str, ...] = (),
         photo_id: str | None = None,
         garment: str | None = None,
     ) -> SearchSession:
@@ -100,6 +102,7 @@ class SearchSessions:
             exclude_ids=exclude_ids,
             filters=filters if filters is not None else SearchFilters(),
             text=text,
+            understood=understood,
             photo_id=photo_id,
             garment=garment,
             created=self._clock(),

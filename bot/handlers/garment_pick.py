@@ -26,9 +26,9 @@ from bot.handlers.common import answer, chat_id_of, claim_for_button, send, user
 from bot.handlers.results import search_failed, show_first_page
 from bot.messages import Lang, plain, text
 from bot.pending import PendingPhoto
-from bot.preferences import user_category
 from bot.preview import draw_preview
 from bot.render import GarmentButton, garment_keyboard
+from bot.scope import SearchScope, user_scope
 from bot.search import SearchError
 from bot.timing import Outcome, StageTimings
 
@@ -36,21 +36,29 @@ log = logging.getLogger(__name__)
 
 
 async def search_photo(
-    context: BotContext, chat_id: int, user_id: int, lang: Lang, data: bytes, timings: StageTimings
+    context: BotContext,
+    chat_id: int,
+    user_id: int,
+    lang: Lang,
+    data: bytes,
+    timings: StageTimings,
+    *,
+    scope: SearchScope | None = None,
 ) -> Outcome:
-    """The photo flow after the download: ask which garment, search the only one, or the whole photo."""
+    """The photo flow after the download: ask which garment, search the only one, or the whole photo.
+    ``scope``: where to search (the user's, refined by the photo's caption); the user's when None."""
     services = context.services
     try:
         found = await services.garments.find(data, timings=timings)
     except SearchError as exc:
         return await search_failed(context, chat_id, lang, exc)
     if found is None or not found.garments:
-        return await whole_photo_search(context, chat_id, user_id, lang, data, timings)
+        return await whole_photo_search(context, chat_id, user_id, lang, data, timings, scope=scope)
     with timings.stage("parse"):
         garments = await asyncio.to_thread(lambda: [pending_garment(g) for g in found.garments])
     photo = services.pending.add(user_id, data, garments)
     if len(garments) == 1:
-        return await garment_search(context, chat_id, lang, photo, 1, timings)
+        return await garment_search(context, chat_id, lang, photo, 1, timings, scope=scope)
     with timings.stage("reply"):
         preview = await asyncio.to_thread(draw_preview, found.image, [g.box for g in found.garments])
         question = text(lang, "garments_prompt", count=len(garments))
@@ -66,26 +74,42 @@ async def search_photo(
 
 
 async def whole_photo_search(
-    context: BotContext, chat_id: int, user_id: int, lang: Lang, data: bytes, timings: StageTimings
+    context: BotContext,
+    chat_id: int,
+    user_id: int,
+    lang: Lang,
+    data: bytes,
+    timings: StageTimings,
+    *,
+    scope: SearchScope | None = None,
 ) -> Outcome:
     """Search the whole photo in the user's category (the flow without a garment parser)."""
-    return await _search_image(context, chat_id, user_id, lang, data, user_category(context), timings)
+    scope = scope or user_scope(context)
+    return await _search_image(context, chat_id, user_id, lang, data, scope.category, timings, scope=scope)
 
 
 async def garment_search(
-    context: BotContext, chat_id: int, lang: Lang, photo: PendingPhoto, number: int, timings: StageTimings
+    context: BotContext,
+    chat_id: int,
+    lang: Lang,
+    photo: PendingPhoto,
+    number: int,
+    timings: StageTimings,
+    *,
+    scope: SearchScope | None = None,
 ) -> Outcome:
     """Search garment ``number`` (1-based) of ``photo`` in its categories, or in the user's own."""
     garment = photo.garments[number - 1]
-    scope = user_category(context) or garment.categories
+    scope = scope or user_scope(context)
     return await _search_image(
         context,
         chat_id,
         photo.user_id,
         lang,
         garment.crop,
-        scope,
+        scope.category or garment.categories,
         timings,
+        scope=scope,
         photo_id=photo.id,
         garment=garment.label,
     )
@@ -97,20 +121,36 @@ async def _search_image(
     user_id: int,
     lang: Lang,
     data: bytes,
-    scope: str | tuple[str, ...] | None,
+    category: str | tuple[str, ...] | None,
     timings: StageTimings,
+    *,
+    scope: SearchScope,
     **details: str,
 ) -> Outcome:
-    """Search image ``data`` (a photo or a garment's crop) in ``scope`` and show the first page."""
+    """Search image ``data`` (a photo or a garment's crop) in ``category`` with ``scope``'s filters and
+    show the first page."""
     services = context.services
     try:
         result = await services.search.search_image(
-            data, category=scope, limit=services.settings.telegram.results_per_page, timings=timings
+            data,
+            category=category,
+            filters=scope.filters,
+            limit=services.settings.telegram.results_per_page,
+            timings=timings,
         )
     except SearchError as exc:
         return await search_failed(context, chat_id, lang, exc)
     return await show_first_page(
-        context, chat_id, user_id, lang, "photo", result, timings, category=scope, **details
+        context,
+        chat_id,
+        user_id,
+        lang,
+        "photo",
+        result,
+        timings,
+        category=category,
+        understood=scope.understood,
+        **details,
     )
 
 

@@ -4,10 +4,12 @@ Albums: Telegram delivers each photo of an album as its own update with a shared
 ``media_group_id``. The first of them that arrives is searched (with a note saying so); the
 others are dropped silently and do not count against the rate limit. The user's search slot and
 per-minute budget are claimed in ``on_photo`` (``handlers.common.claim_for_message``), busy first.
+A photo's caption refines that one search (``bot.caption``); one it cannot use is said so briefly.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from telegram import Message, Update
@@ -15,11 +17,13 @@ from telegram.constants import FileSizeLimit
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ApplicationHandlerStop
 
+from bot.caption import refine
 from bot.context import BotContext
 from bot.handlers.common import claim_for_message, reply, user_search
 from bot.handlers.garment_pick import search_photo
 from bot.messages import Lang, format_bytes, image_error_text, text
 from bot.preferences import lang_of
+from bot.scope import SearchScope, user_scope
 from bot.timing import Outcome, StageTimings
 
 log = logging.getLogger(__name__)
@@ -95,4 +99,18 @@ async def _search(
         return "download_failed"
 
     user_id = update.effective_user.id if update.effective_user else chat_id
-    return await search_photo(context, chat_id, user_id, lang, data, timings)
+    scope = await _caption_scope(update, context, message, lang)
+    return await search_photo(context, chat_id, user_id, lang, data, timings, scope=scope)
+
+
+async def _caption_scope(update: Update, context: BotContext, message: Message, lang: Lang) -> SearchScope:
+    """The user's scope, refined by the photo's caption; a caption that cannot be used is said so."""
+    scope = user_scope(context)
+    if not message.caption:
+        return scope
+    reading = await asyncio.to_thread(refine, scope, message.caption)  # the analyser's first load is slow
+    if reading.problem is not None:
+        await reply(update, context, text(lang, "caption_price_problem", reason=reading.problem.reason(lang)))
+    elif not reading.understood:
+        await reply(update, context, text(lang, "caption_not_understood"))
+    return reading.scope

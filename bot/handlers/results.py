@@ -11,6 +11,7 @@ from bot.delivery import send_products
 from bot.empty_catalog import empty_catalog_text
 from bot.handlers.common import answer, chat_id_of, claim_for_button, edit_markup, editable, send, user_search
 from bot.messages import Lang, image_error_text, plain, text
+from bot.preferences import user_filters
 from bot.render import PageButton, category_name, results_header, results_keyboard, without_more
 from bot.search import (
     BadImageError,
@@ -84,6 +85,7 @@ async def show_first_page(
         category=category,
         page_size=services.settings.telegram.results_per_page,
         query=result.query,
+        filters=result.filters,
         **details,
     )
     return await show_page(context, chat_id, lang, session, result.items, timings)
@@ -125,6 +127,8 @@ async def show_page(
             category=session.category,
             similar_to=session.source_label or None,
             garment=session.garment,
+            filters=session.filters,
+            understood=session.understood,
         )
         markup = results_keyboard(
             lang,
@@ -134,6 +138,7 @@ async def show_page(
             next_page=None if session.exhausted else session.pages_sent + 1,
             category=session.category,
             whole_photo=session.photo_id if session.garment is not None else None,
+            clear_filters=not user_filters(context).is_default,
         )
         await send(context, chat_id, header, markup)
     return "ok"
@@ -197,6 +202,7 @@ async def _next_page(
             limit=session.page_size,
             offset=session.next_offset,
             exclude_ids=session.exclude_ids,
+            filters=session.filters,
             timings=timings,
         )
     assert session.source_id is not None
@@ -205,5 +211,6 @@ async def _next_page(
         category=session.category,
         limit=session.page_size,
         offset=session.next_offset,
+        filters=session.filters,
         timings=timings,
     )

@@ -2,10 +2,37 @@
 
 from __future__ import annotations
 
-from bot.render import CategoryButton, CategoryMenuButton, GarmentButton, PageButton, SimilarButton
+from bot.render import (
+    CategoryButton,
+    CategoryMenuButton,
+    ClearFiltersButton,
+    FilterButton,
+    GarmentButton,
+    PageButton,
+    SettingsButton,
+    SimilarButton,
+)
 
-Button = PageButton | SimilarButton | CategoryButton | CategoryMenuButton | GarmentButton
-BUTTON_KINDS = (PageButton, SimilarButton, CategoryButton, CategoryMenuButton, GarmentButton)
+Button = (
+    PageButton
+    | SimilarButton
+    | CategoryButton
+    | CategoryMenuButton
+    | GarmentButton
+    | FilterButton
+    | ClearFiltersButton
+    | SettingsButton
+)
+BUTTON_KINDS = (
+    PageButton,
+    SimilarButton,
+    CategoryButton,
+    CategoryMenuButton,
+    GarmentButton,
+    FilterButton,
+    ClearFiltersButton,
+    SettingsButton,
+)
 
 
 def parse_callback(data: object) -> Button | None:
