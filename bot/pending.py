@@ -41,6 +41,9 @@ class PendingPhoto:
     data: bytes  # the photo as the user sent it ("Whole photo" searches exactly this)
     garments: tuple[PendingGarment, ...]  # garments[n - 1] is the garment numbered n
     created: float
+    # The bot.scope.SearchScope the photo's caption made, for the garment the user picks (None: the
+    # user's own). Typed loosely: bot.scope needs the bot's context, which needs this module.
+    scope: object = None
 
     @property
     def size(self) -> int:
@@ -75,12 +78,14 @@ class PendingPhotos:
         """Bytes held (photos and crops)."""
         return self._bytes
 
-    def add(self, user_id: int, data: bytes, garments: Sequence[PendingGarment]) -> PendingPhoto:
+    def add(
+        self, user_id: int, data: bytes, garments: Sequence[PendingGarment], scope: object = None
+    ) -> PendingPhoto:
         """Hold a photo for ``user_id``; forgets their oldest beyond ``per_user`` and anything expired."""
         photo_id = secrets.token_urlsafe(PHOTO_ID_BYTES)
         while photo_id in self._photos:
             photo_id = secrets.token_urlsafe(PHOTO_ID_BYTES)
-        photo = PendingPhoto(photo_id, user_id, bytes(data), tuple(garments), self._clock())
+        photo = PendingPhoto(photo_id, user_id, bytes(data), tuple(garments), self._clock(), scope)
         self._photos[photo_id] = photo
         self._bytes += photo.size
         self._prune(user_id)

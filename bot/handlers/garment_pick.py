@@ -56,7 +56,7 @@ async def search_photo(
         return await whole_photo_search(context, chat_id, user_id, lang, data, timings, scope=scope)
     with timings.stage("parse"):
         garments = await asyncio.to_thread(lambda: [pending_garment(g) for g in found.garments])
-    photo = services.pending.add(user_id, data, garments)
+    photo = services.pending.add(user_id, data, garments, scope)
     if len(garments) == 1:
         return await garment_search(context, chat_id, lang, photo, 1, timings, scope=scope)
     with timings.stage("reply"):
@@ -175,8 +175,13 @@ async def on_garment_button(
         return
     if not await claim_for_button(context, query, user.id, lang):
         return
+    scope = photo.scope if isinstance(photo.scope, SearchScope) else None  # the photo's caption's
     async with user_search(context, user.id, chat_id, "garment") as run:
         if button.number is None:
-            run.outcome = await whole_photo_search(context, chat_id, user.id, lang, photo.data, run.timings)
+            run.outcome = await whole_photo_search(
+                context, chat_id, user.id, lang, photo.data, run.timings, scope=scope
+            )
         else:
-            run.outcome = await garment_search(context, chat_id, lang, photo, button.number, run.timings)
+            run.outcome = await garment_search(
+                context, chat_id, lang, photo, button.number, run.timings, scope=scope
+            )

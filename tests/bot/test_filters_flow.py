@@ -13,7 +13,9 @@ from bot.app import build_application
 from indexer.config import Settings
 from indexer.product import Product
 from tests.bot.conftest import World
+from tests.bot.test_garment_pick import an_outfit, garment_bot, question
 from tests.bot.world import WAIT, message_text, next_album, next_text, product_ids, running
+from tests.clothes_parser.planted import TOP_AND_PANTS, PlantedSegmenter
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.telegram.server import Call
 
@@ -268,3 +270,26 @@ async def test_settings_switch_the_language_and_open_the_other_menus(
     edit, _ = await press_edit(fake, edit.result, "Auto")
     assert edit.result["text"].startswith("Settings\nLanguage: auto (Telegram's)\n")
     assert message_text(await command(fake, ANN, "/help")).startswith("👋 snapfit finds")
+
+
+async def test_a_captions_scope_waits_with_the_garment_question(
+    make_settings: Callable[..., Settings], fake_telegram: FakeTelegram, world: World
+) -> None:
+    fake = fake_telegram
+    fake.user(ANN, language_code="en")
+    async with garment_bot(make_settings, PlantedSegmenter(TOP_AND_PANTS)):
+        since = fake.mark()
+        fake.push_photo(ANN, an_outfit(world), "women")
+        asked = await question(fake, ANN, since)
+        since = fake.mark()
+        fake.press(asked.result, text="2 👖 Pants")
+        album = await next_album(fake, ANN, since)
+        ids = product_ids(album)
+        women_pants = {
+            p.id for p in on_sale(world, lambda p: p.category.startswith("003") and p.gender != "남성")
+        }
+        assert set(ids) == women_pants
+        header = await next_text(fake, ANN, album.index, with_buttons=True)
+        assert message_text(header) == (
+            f"🔎 👖 Pants · results 1–{len(ids)} · pants\nFilters: women\nFrom your caption: “women”"
+        )
