@@ -486,6 +486,18 @@ def results_header(
     return fit_message(header)
 
 
+def no_results_text(
+    lang: Lang, first_page: bool, category: str | Sequence[str] | None, filters: SearchFilters
+) -> str:
+    """Nothing (more) found; a first page empty under filters says they may be why."""
+    if not first_page:
+        return text(lang, "no_more_results")
+    found = text(lang, "no_results", category=category_name(lang, category))
+    if filters.has_price or filters.gender is not None:
+        found += "\n" + text(lang, "filters_no_results_hint", filters=filters_summary(lang, filters))
+    return found
+
+
 def results_keyboard(
     lang: Lang,
     *,

@@ -12,7 +12,7 @@ from bot.empty_catalog import empty_catalog_text
 from bot.handlers.common import answer, chat_id_of, claim_for_button, edit_markup, editable, send, user_search
 from bot.messages import Lang, image_error_text, plain, text
 from bot.preferences import user_filters
-from bot.render import PageButton, category_name, results_header, results_keyboard, without_more
+from bot.render import PageButton, no_results_text, results_header, results_keyboard, without_more
 from bot.search import (
     BadImageError,
     CatalogEmptyError,
@@ -104,8 +104,11 @@ async def show_page(
     with timings.stage("reply"):
         if not items:
             session.exhausted = True
-            key = "no_results" if session.pages_sent == 0 else "no_more_results"
-            await send(context, chat_id, text(lang, key, category=category_name(lang, session.category)))
+            await send(
+                context,
+                chat_id,
+                no_results_text(lang, session.pages_sent == 0, session.category, session.filters),
+            )
             return "no_results"
         first_rank = len(session.shown) + 1
         shown = await send_products(

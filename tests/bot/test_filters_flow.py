@@ -293,3 +293,18 @@ async def test_a_captions_scope_waits_with_the_garment_question(
         assert message_text(header) == (
             f"🔎 👖 Pants · results 1–{len(ids)} · pants\nFilters: women\nFrom your caption: “women”"
         )
+
+
+async def test_no_results_under_filters_says_they_may_be_why(
+    bot: Application, fake_telegram: FakeTelegram, world: World
+) -> None:
+    fake = fake_telegram
+    fake.user(MINJI, language_code="ko")
+    await command(fake, MINJI, "/filter 1천원 이하")  # nothing in the catalog costs that little
+    since = fake.mark()
+    fake.push_photo(MINJI, world.musinsa.image_bytes(world.products[0].id))
+    answer = await next_text(fake, MINJI, since)
+    assert message_text(answer).endswith(
+        "\n필터(1,000원 이하) 때문에 결과가 적을 수 있어요. /filter로 바꿀 수 있어요."
+    )
+    assert not fake.calls_of("sendMediaGroup", since=since)
