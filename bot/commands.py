@@ -36,6 +36,8 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("help"),
     CommandSpec("category", takes_argument=True),
     CommandSpec("similar", takes_argument=True),
+    CommandSpec("filter", takes_argument=True),
+    CommandSpec("settings"),
     CommandSpec("stats", admin=True),
     CommandSpec("sync", admin=True),
 )

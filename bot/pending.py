@@ -41,8 +41,8 @@ class PendingPhoto:
     data: bytes  # the photo as the user sent it ("Whole photo" searches exactly this)
     garments: tuple[PendingGarment, ...]  # garments[n - 1] is the garment numbered n
     created: float
-    # Where the photo is to be searched, as it was when sent: the garment flow's ``SearchScope``
-    # (kept opaque here: bot.scope reaches this module through the services).
+    # The bot.scope.SearchScope the photo's caption made, for the garment the user picks (None: the
+    # user's own). Typed loosely: bot.scope needs the bot's context, which needs this module.
     scope: object = None
 
     @property
@@ -83,7 +83,6 @@ class PendingPhotos:
         user_id: int,
         data: bytes,
         garments: Sequence[PendingGarment],
-        *,
         scope: object = None,
     ) -> PendingPhoto:
         """Hold a photo for ``user_id`` (to be searched in ``scope``); forgets their oldest beyond

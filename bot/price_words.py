@@ -357,7 +357,10 @@ def _match_at(tokens: list[Token], i: int) -> _Parsed | None:
             end = j + 2
             if kind(end) == "maxs":
                 end += 1
-            big = min(low.value, high.value) >= 1000
+            # bare numbers: prices from 1,000 won, but "2019-2024" is years
+            big = min(low.value, high.value) >= 1000 and not all(
+                1900 <= v <= 2100 for v in (low.value, high.value)
+            )
             return _Parsed(
                 low, high, end, worded or low.has_unit or high.has_unit or big or kind(j) == "mins"
             )

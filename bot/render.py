@@ -9,6 +9,10 @@ caption fits (the product name is shortened when needed), every value is HTML-es
 - ``v1:c:<code>`` / ``v1:c:all`` / ``v1:c:menu``  choose a category / show the category choices
 - ``v1:g:<photo_id>:<n>`` / ``v1:g:<photo_id>:w``  search garment ``n`` of a pending photo / the whole photo
 - ``v1:w:<search_id>``     a similar search again, over all categories ("Widen")
+- ``v1:f:p:<preset>`` / ``v1:f:g:<gender>`` / ``v1:f:s:show|hide`` / ``v1:f:x:all`` / ``v1:f:m:open``
+  the /filter menu: a price preset, a gender, sold-out items, clear all / open the menu
+- ``v1:fc``  clear the user's saved filters (under a results header)
+- ``v1:t:l:auto|ko|en``  /settings: the language
 
 Anything else (an older version, a forged value) parses to ``None`` and is answered as stale.
 """
@@ -22,9 +26,11 @@ from dataclasses import dataclass
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import InlineKeyboardButtonLimit, MessageLimit
 
-from bot.messages import TEXTS, Lang, escape, format_price, plain, text
+from bot.messages import LANGUAGES, TEXTS, Lang, escape, format_price, plain, text
 from indexer.categories import Category, get_category, is_category_code, top_level_categories
 from indexer.product import Product
+from indexer.store import SearchFilters
+from indexer.store.filters import GENDERS, Gender
 
 CALLBACK_VERSION = "v1"
 ALL = "all"
@@ -125,6 +131,85 @@ class GarmentButton:
         return cls(fields[0], int(fields[1])) if _NUMBER.match(fields[1]) else None
 
 
+# /filter's price presets: callback value -> (min, max) in won, and their button's text key.
+PRICE_PRESETS: dict[str, tuple[int | None, int | None]] = {
+    "u30k": (None, 30_000),
+    "u50k": (None, 50_000),
+    "u100k": (None, 100_000),
+    "o100k": (100_000, None),
+    "any": (None, None),
+}
+PRESET_LABELS = {
+    "u30k": "filter_preset_up_to_30k",
+    "u50k": "filter_preset_up_to_50k",
+    "u100k": "filter_preset_up_to_100k",
+    "o100k": "filter_preset_from_100k",
+    "any": "filter_any_price_button",
+}
+_FILTER_VALUES: dict[str, tuple[str, ...]] = {
+    "p": tuple(PRICE_PRESETS),
+    "g": ("all", *GENDERS),
+    "s": ("show", "hide"),
+    "x": ("all",),
+    "m": ("open",),
+}
+AUTO = "auto"
+
+
+@dataclass(frozen=True)
+class FilterButton:
+    """A /filter menu press: ``action`` p (price preset), g (gender), s (sold-out), x (clear all) or
+    m (open the menu), with its ``value``."""
+
+    action: str
+    value: str
+
+    @classmethod
+    def parse(cls, data: object) -> FilterButton | None:
+        fields = _fields(data, "f", 2)
+        if fields is None or fields[1] not in _FILTER_VALUES.get(fields[0], ()):
+            return None
+        return cls(fields[0], fields[1])
+
+    def applied_to(self, filters: SearchFilters) -> SearchFilters:
+        """``filters`` changed as this press says (the menu's own presses; "open" changes nothing)."""
+        if self.action == "p":
+            low, high = PRICE_PRESETS[self.value]
+            return filters.replace(min_price=low, max_price=high)
+        if self.action == "g":
+            return filters.replace(gender=None if self.value == "all" else self.value)
+        if self.action == "s":
+            return filters.replace(include_sold_out=self.value == "show")
+        if self.action == "x":
+            return SearchFilters()
+        return filters
+
+
+@dataclass(frozen=True)
+class ClearFiltersButton:
+    """'Clear filters' under a results header: forget the user's saved filters."""
+
+    @classmethod
+    def parse(cls, data: object) -> ClearFiltersButton | None:
+        return cls() if _fields(data, "fc", 0) == [] else None
+
+
+@dataclass(frozen=True)
+class SettingsButton:
+    """/settings: answer in ``language`` from now on (None: follow Telegram's language)."""
+
+    language: Lang | None
+
+    @classmethod
+    def parse(cls, data: object) -> SettingsButton | None:
+        fields = _fields(data, "t", 2)
+        if fields is None or fields[0] != "l":
+            return None
+        if fields[1] == AUTO:
+            return cls(None)
+        return next((cls(lang) for lang in LANGUAGES if lang == fields[1]), None)
+
+
 @dataclass(frozen=True)
 class WidenButton:
     """'Widen to all categories' under a similar search kept to its source's kind of product."""
@@ -168,6 +253,18 @@ def garment_data(photo_id: str, number: int | None) -> str:
     return _data("g", photo_id, WHOLE if number is None else number)
 
 
+def filter_data(action: str, value: str) -> str:
+    return _data("f", action, value)
+
+
+def clear_filters_data() -> str:
+    return _data("fc")
+
+
+def settings_language_data(lang: Lang | None) -> str:
+    return _data("t", "l", lang or AUTO)
+
+
 # ------------------------------------------------------------------------------------- categories
 
 
@@ -208,6 +305,103 @@ def category_keyboard(lang: Lang, choices: list[str], current: str | None) -> In
     ]
     rows.append([button(None)])
     return InlineKeyboardMarkup(rows)
+
+
+# ---------------------------------------------------------------------------------------- filters
+
+
+def price_range_text(lang: Lang, low: int | None, high: int | None) -> str:
+    """'₩30,000–₩80,000', 'up to ₩50,000', '₩100,000 and up' / '30,000원~80,000원', '50,000원 이하'."""
+    if low is not None and high is not None:
+        return plain(lang, "price_between", low=format_price(lang, low), high=format_price(lang, high))
+    if high is not None:
+        return plain(lang, "price_up_to", high=format_price(lang, high))
+    if low is not None:
+        return plain(lang, "price_from", low=format_price(lang, low))
+    return plain(lang, "price_any")
+
+
+def gender_text(lang: Lang, gender: Gender | None) -> str:
+    return plain(lang, f"gender_{gender or 'all'}")
+
+
+def filters_summary(lang: Lang, filters: SearchFilters) -> str:
+    """The filters that narrow a search, 'up to ₩50,000 · women · incl. sold out'; 'none' when default."""
+    parts = []
+    if filters.has_price:
+        parts.append(price_range_text(lang, filters.min_price, filters.max_price))
+    if filters.gender is not None:
+        parts.append(gender_text(lang, filters.gender))
+    if filters.include_sold_out:
+        parts.append(plain(lang, "incl_sold_out"))
+    return " · ".join(parts) if parts else plain(lang, "no_filters")
+
+
+def filter_prompt(lang: Lang, filters: SearchFilters) -> str:
+    """The /filter menu's text: each filter as it is now."""
+    sold_out = plain(lang, "sold_out_shown" if filters.include_sold_out else "sold_out_hidden")
+    return text(
+        lang,
+        "filter_prompt",
+        price=price_range_text(lang, filters.min_price, filters.max_price),
+        gender=gender_text(lang, filters.gender),
+        sold_out=sold_out,
+    )
+
+
+def filter_keyboard(lang: Lang, filters: SearchFilters) -> InlineKeyboardMarkup:
+    """Price presets, 'Any price', genders, sold-out hidden/shown (✓ on the current ones), 'Clear all'."""
+
+    def button(label: str, action: str, value: str, chosen: bool) -> InlineKeyboardButton:
+        return InlineKeyboardButton(
+            ("✓ " if chosen else "") + label, callback_data=filter_data(action, value)
+        )
+
+    price = (filters.min_price, filters.max_price)
+    presets = [
+        button(plain(lang, PRESET_LABELS[key]), "p", key, PRICE_PRESETS[key] == price)
+        for key in PRICE_PRESETS
+    ]
+    genders = [
+        button(plain(lang, f"filter_gender_{value}_button"), "g", value, (filters.gender or "all") == value)
+        for value in ("all", *GENDERS)
+    ]
+    sold_out = [
+        button(plain(lang, "filter_hide_sold_out_button"), "s", "hide", not filters.include_sold_out),
+        button(plain(lang, "filter_show_sold_out_button"), "s", "show", filters.include_sold_out),
+    ]
+    clear = [button(plain(lang, "filter_clear_all_button"), "x", "all", False)]
+    return InlineKeyboardMarkup([presets[:4], presets[4:], genders, sold_out, clear])
+
+
+def settings_prompt(
+    lang: Lang, *, language: Lang | None, filters: SearchFilters, category: str | None
+) -> str:
+    chosen = plain(lang, f"language_{language or AUTO}")
+    return text(
+        lang,
+        "settings_prompt",
+        language=chosen,
+        filters=filters_summary(lang, filters),
+        category=category_name(lang, category),
+    )
+
+
+def settings_keyboard(lang: Lang, language: Lang | None) -> InlineKeyboardMarkup:
+    """Language (auto, 한국어, English; ✓ on the chosen one), then the filter and category menus."""
+    languages = [
+        InlineKeyboardButton(
+            ("✓ " if choice == language else "")
+            + plain(lang, "language_auto_button" if choice is None else f"language_{choice}"),
+            callback_data=settings_language_data(choice),
+        )
+        for choice in (None, "ko", "en")
+    ]
+    menus = [
+        InlineKeyboardButton(plain(lang, "settings_filters_button"), callback_data=filter_data("m", "open")),
+        InlineKeyboardButton(plain(lang, "settings_category_button"), callback_data=category_menu_data()),
+    ]
+    return InlineKeyboardMarkup([languages, menus])
 
 
 # --------------------------------------------------------------------------------------- captions
@@ -288,14 +482,37 @@ def results_header(
     category: str | Sequence[str] | None,
     similar_to: str | None = None,
     garment: str | None = None,
+    filters: SearchFilters | None = None,
+    understood: Sequence[str] = (),
 ) -> str:
+    """The line above a page's buttons; then the filters it was searched with (when any narrow it)
+    and what was understood from the photo's caption."""
     name = category_name(lang, category)
     if garment is not None:
         shown = garment_name(lang, garment)
-        return text(lang, "garment_results_header", garment=shown, first=first, last=last, category=name)
-    if similar_to is not None:
-        return text(lang, "similar_header", name=similar_to, first=first, last=last, category=name)
-    return text(lang, "results_header", first=first, last=last, category=name)
+        header = text(lang, "garment_results_header", garment=shown, first=first, last=last, category=name)
+    elif similar_to is not None:
+        header = text(lang, "similar_header", name=similar_to, first=first, last=last, category=name)
+    else:
+        header = text(lang, "results_header", first=first, last=last, category=name)
+    if filters is not None and not filters.is_default:
+        header += "\n" + text(lang, "filters_line", filters=filters_summary(lang, filters))
+    if understood:
+        parts = ", ".join(f"“{part[:40]}”" for part in understood)
+        header += "\n" + text(lang, "caption_line", parts=parts)
+    return fit_message(header)
+
+
+def no_results_text(
+    lang: Lang, first_page: bool, category: str | Sequence[str] | None, filters: SearchFilters
+) -> str:
+    """Nothing (more) found; a first page empty under filters says they may be why."""
+    if not first_page:
+        return text(lang, "no_more_results")
+    found = text(lang, "no_results", category=category_name(lang, category))
+    if filters.has_price or filters.gender is not None:
+        found += "\n" + text(lang, "filters_no_results_hint", filters=filters_summary(lang, filters))
+    return found
 
 
 def results_keyboard(
@@ -308,10 +525,12 @@ def results_keyboard(
     category: str | Sequence[str] | None,
     whole_photo: str | None = None,
     widen: bool = False,
+    clear_filters: bool = False,
 ) -> InlineKeyboardMarkup:
     """'Similar #n' for each shown result, 'More' when another page may exist, the category to change;
     'Whole photo' (of pending photo ``whole_photo``) after a garment's search; 'Widen to all
-    categories' (``widen``) after a similar search kept to its source's category."""
+    categories' (``widen``) after a similar search kept to its source's category; 'Clear filters'
+    while the user has saved filters."""
     similar = [
         InlineKeyboardButton(
             plain(lang, "similar_button", n=rank), callback_data=similar_data(search_id, rank)
@@ -341,6 +560,10 @@ def results_keyboard(
             )
         ]
     )
+    if clear_filters:
+        rows[-1].append(
+            InlineKeyboardButton(plain(lang, "clear_filters_button"), callback_data=clear_filters_data())
+        )
     return InlineKeyboardMarkup(rows)
 
 

@@ -42,7 +42,7 @@ class SearchSession:
     exclude_ids: tuple[int, ...] = ()
     filters: SearchFilters = field(default_factory=SearchFilters)  # as they were when it was made
     text: str | None = None  # a text search: the shopper's words
-    understood: tuple[str, ...] = ()  # a caption's parts applied to this search, as written
+    understood: tuple[str, ...] = ()  # what a photo's caption applied, as written (for the header)
     photo_id: str | None = None  # a garment's search: the pending photo it was cropped from
     garment: str | None = None  # ... and the garment's label
     shown: list[int] = field(default_factory=list)

@@ -16,8 +16,10 @@ from bot.handlers.admin import on_any_update, on_stats, on_sync
 from bot.handlers.callbacks import button_handlers
 from bot.handlers.category import on_category
 from bot.handlers.errors import on_error
+from bot.handlers.filter import on_filter
 from bot.handlers.other import other_handlers
 from bot.handlers.photo import on_photo, photo_gate
+from bot.handlers.settings import on_settings
 from bot.handlers.similar import on_similar
 from bot.handlers.start import on_help, on_start
 from bot.handlers.text import text_handler
@@ -34,6 +36,8 @@ def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("help", on_help))
     app.add_handler(CommandHandler("category", on_category))
     app.add_handler(CommandHandler("similar", on_similar))
+    app.add_handler(CommandHandler("filter", on_filter))
+    app.add_handler(CommandHandler("settings", on_settings))
     app.add_handler(CommandHandler("stats", on_stats))
     app.add_handler(CommandHandler("sync", on_sync))
     app.add_handlers(button_handlers())

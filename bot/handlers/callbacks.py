@@ -18,16 +18,21 @@ from telegram.ext import CallbackQueryHandler
 from bot.context import BotContext
 from bot.handlers.category import on_category_button, on_category_menu_button
 from bot.handlers.common import answer
+from bot.handlers.filter import on_clear_filters_button, on_filter_button
 from bot.handlers.garment_pick import on_garment_button
 from bot.handlers.results import on_more_button
+from bot.handlers.settings import on_settings_button
 from bot.handlers.similar import on_similar_button, on_widen_button
 from bot.messages import Lang, plain
 from bot.preferences import lang_of
 from bot.render import (
     CategoryButton,
     CategoryMenuButton,
+    ClearFiltersButton,
+    FilterButton,
     GarmentButton,
     PageButton,
+    SettingsButton,
     SimilarButton,
     WidenButton,
 )
@@ -75,5 +80,8 @@ def button_handlers() -> list[CallbackQueryHandler]:  # type: ignore[type-arg]
         button_handler(CategoryButton, on_category_button),
         button_handler(CategoryMenuButton, on_category_menu_button),
         button_handler(GarmentButton, on_garment_button),
+        button_handler(FilterButton, on_filter_button),
+        button_handler(ClearFiltersButton, on_clear_filters_button),
+        button_handler(SettingsButton, on_settings_button),
         CallbackQueryHandler(on_stale_button),
     ]

@@ -11,6 +11,7 @@ per-minute budget are claimed in ``on_photo`` (``handlers.common.claim_for_messa
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from telegram import Message, Update
@@ -62,7 +63,7 @@ async def _scope(update: Update, context: BotContext, caption: str | None, lang:
     scope = user_scope(context)
     if not caption or not caption.strip():
         return scope
-    reading = refine(scope, caption)
+    reading = await asyncio.to_thread(refine, scope, caption)  # the analyser's first load is slow
     if reading.problem is not None:
         await reply(update, context, text(lang, "caption_price_problem", reason=reading.problem.reason(lang)))
     elif not reading.understood:

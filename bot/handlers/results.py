@@ -15,7 +15,15 @@ from bot.delivery import send_products
 from bot.empty_catalog import empty_catalog_text
 from bot.handlers.common import answer, chat_id_of, claim_for_button, edit_markup, editable, send, user_search
 from bot.messages import Lang, image_error_text, plain, text
-from bot.render import PageButton, category_name, results_header, results_keyboard, without_more
+from bot.preferences import user_filters
+from bot.render import (
+    PageButton,
+    category_name,
+    no_results_text,
+    results_header,
+    results_keyboard,
+    without_more,
+)
 from bot.search import BadImageError, CatalogEmptyError, InvalidProductRefError, SearchError
 from bot.sessions import SearchKind, SearchSession
 from bot.timing import Outcome, StageTimings
@@ -124,6 +132,8 @@ async def show_page(
             category=session.category,
             similar_to=session.source_label or None,
             garment=session.garment,
+            filters=session.filters,
+            understood=session.understood,
         )
         if session.text is not None:
             header = text(lang, "text_results_for", words=session.text) + "\n" + header
@@ -136,6 +146,7 @@ async def show_page(
             category=session.category,
             whole_photo=session.photo_id if session.garment is not None else None,
             widen=session.kind == "similar" and session.category is not None,
+            clear_filters=not user_filters(context).is_default,
         )
         await send(context, chat_id, header, markup)
     return "ok"
@@ -143,12 +154,10 @@ async def show_page(
 
 def _none_found(lang: Lang, session: SearchSession) -> str:
     """Nothing (more) to show: the end of a search, or what to try when its first page is empty."""
-    category = category_name(lang, session.category)
-    if session.pages_sent > 0:
-        return text(lang, "no_more_results")
-    if session.text is not None:
+    if session.text is not None and session.pages_sent == 0:
+        category = category_name(lang, session.category)
         return text(lang, "text_no_results", words=session.text, category=category)
-    return text(lang, "no_results", category=category)
+    return no_results_text(lang, session.pages_sent == 0, session.category, session.filters)
 
 
 async def pressed_session(

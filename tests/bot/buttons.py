@@ -5,14 +5,37 @@ from __future__ import annotations
 from bot.render import (
     CategoryButton,
     CategoryMenuButton,
+    ClearFiltersButton,
+    FilterButton,
     GarmentButton,
     PageButton,
+    SettingsButton,
     SimilarButton,
     WidenButton,
 )
 
-Button = PageButton | SimilarButton | CategoryButton | CategoryMenuButton | GarmentButton | WidenButton
-BUTTON_KINDS = (PageButton, SimilarButton, CategoryButton, CategoryMenuButton, GarmentButton, WidenButton)
+Button = (
+    PageButton
+    | SimilarButton
+    | CategoryButton
+    | CategoryMenuButton
+    | GarmentButton
+    | FilterButton
+    | ClearFiltersButton
+    | SettingsButton
+    | WidenButton
+)
+BUTTON_KINDS = (
+    PageButton,
+    SimilarButton,
+    CategoryButton,
+    CategoryMenuButton,
+    GarmentButton,
+    FilterButton,
+    ClearFiltersButton,
+    SettingsButton,
+    WidenButton,
+)
 
 
 def parse_callback(data: object) -> Button | None:

@@ -187,7 +187,10 @@ def test_a_price_inside_a_caption(caption: str, bounds: tuple[int | None, int | 
     assert found.text == written
 
 
-@pytest.mark.parametrize("caption", ["2024 신상", "나이키 270", "size 95-100", "원피스", "black hoodie", ""])
+@pytest.mark.parametrize(
+    "caption",
+    ["2024 신상", "나이키 270", "size 95-100", "2019-2024 collection", "원피스", "black hoodie", ""],
+)
 def test_numbers_without_price_words_are_not_prices(caption: str) -> None:
     assert find_price_range(caption) is None
 

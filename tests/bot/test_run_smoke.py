@@ -54,9 +54,10 @@ async def snapfit_run(
 async def answers_a_photo_then_stops(
     fake: FakeTelegram, world: World, process: asyncio.subprocess.Process, product: int
 ) -> int:
-    """A photo of ``world.products[product]`` gets its album and buttons; SIGTERM then stops the process."""
+    """A photo of the ``product``-th product on sale (sold-out ones are hidden from searches) gets its
+    album and buttons; SIGTERM then stops the process."""
     fake.user(ANN, "Ann", language_code="en")
-    target = world.products[product]
+    target = [candidate for candidate in world.products if not candidate.sold_out][product]
     since = fake.mark()
     fake.push_photo(ANN, world.musinsa.image_bytes(target.id))
     album = await next_album(fake, ANN, since)
