@@ -109,7 +109,8 @@ def edge_filter(
         high = float(filters.max_price) if filters.max_price is not None else None
         must.append(FieldCondition(key="effective_price", range=RangeFloat(gte=low, lte=high)))
     if not filters.include_sold_out:
-        must.append(FieldCondition(key="sold_out", match=MatchValue(False)))
+        # qdrant-edge-py reads a Python bool as an integer (never a JSON boolean); numpy's bool as a bool.
+        must.append(FieldCondition(key="sold_out", match=MatchValue(np.False_)))
     if filters.excluded_gender_label is not None:
         must_not.append(FieldCondition(key="gender", match=MatchValue(filters.excluded_gender_label)))
     if exclude_ids:
