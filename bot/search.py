@@ -2,6 +2,8 @@
 
 Photo search: decode (as the index decodes) → embed → ``catalog.search``. Similar: a Musinsa id or
 URL → the stored product's neighbours, or (not indexed) the product fetched, embedded and searched.
+Text search: words → Korean analyser terms (``indexer.text``) → ``catalog.search_text``, fused with
+the index model's text-tower embedding of the words when they have Latin letters.
 Queries are embedded by the index's own model, loaded by name when it differs from the configured
 one (``IndexRebuildingError`` when it cannot be). Every failure a user can meet is a ``SearchError``
 with a stable ``code``; each stage is timed into the caller's ``StageTimings``.
@@ -36,8 +38,12 @@ from indexer.store import (
     ScoredProduct,
     SearchFilters,
     SearchQuery,
+    TextIndexMissingError,
+    TextQuery,
     same_model,
 )
+from indexer.store.query import MAX_QUERY_TERMS, MAX_TEXT_RESULTS
+from indexer.text import MAX_QUERY_CHARS, SparseTerms, has_latin, sparse_terms, tokens
 
 if TYPE_CHECKING:
     from indexer.embedding import Encoder, MicroBatcher
@@ -73,6 +79,24 @@ class StaleSearchError(SearchError):
     """A stored query no longer fits the index (another model now, or its product is gone)."""
 
     code = "stale"
+
+
+class EmptyTextError(SearchError):
+    """The text has no searchable word (empty, only symbols, punctuation or emoji)."""
+
+    code = "empty_text"
+
+
+class TextTooLongError(SearchError):
+    """The text is longer than ``indexer.text.MAX_QUERY_CHARS``: a query, not a description."""
+
+    code = "text_too_long"
+
+
+class TextIndexPendingError(SearchError):
+    """The index was built before text search; the next sync adds it (no image is embedded again)."""
+
+    code = "text_index_pending"
 
 
 class SearchBusyError(SearchError):
@@ -158,6 +182,39 @@ class SimilarResult:
     limit: int
     offset: int
     filters: SearchFilters = DEFAULT_FILTERS
+
+
+@dataclass(frozen=True)
+class TextSearchResult:
+    """A page of products for ``words``; ``query_vector`` (the text-tower embedding, when the words
+    have Latin letters and it could be made) pages on with ``search_text_page`` without embedding again."""
+
+    items: list[ScoredProduct]
+    words: str
+    query_vector: QueryVector | None
+    category: Categories
+    filters: SearchFilters
+    limit: int
+    offset: int
+
+
+def query_terms(words: str) -> SparseTerms:
+    """The sparse query of ``words`` (at most ``MAX_QUERY_TERMS`` distinct terms, the first ones)."""
+    found = tokens(words)
+    kept = set(list(dict.fromkeys(found))[:MAX_QUERY_TERMS])
+    return sparse_terms(term for term in found if term in kept)
+
+
+def check_words(words: str) -> str:
+    """``words`` stripped; ``TextTooLongError`` past ``MAX_QUERY_CHARS``, ``EmptyTextError`` when blank."""
+    if not isinstance(words, str):
+        raise TypeError(f"words must be a string, got {type(words).__name__}")
+    text = words.strip()
+    if len(text) > MAX_QUERY_CHARS:
+        raise TextTooLongError(f"the text has {len(text)} characters, at most {MAX_QUERY_CHARS} are searched")
+    if not text:
+        raise EmptyTextError("the text is empty")
+    return text
 
 
 @dataclass
@@ -284,6 +341,122 @@ class SearchService:
                 )
             except (ModelMismatchError, DimensionMismatchError):
                 raise StaleSearchError("the index was rebuilt with another model since this query") from None
+
+    # --------------------------------------------------------------------------------- text search
+
+    async def search_text(
+        self,
+        words: str,
+        *,
+        category: Categories = None,
+        filters: SearchFilters = DEFAULT_FILTERS,
+        limit: int = 10,
+        offset: int = 0,
+        timings: StageTimings | None = None,
+    ) -> TextSearchResult:
+        """Products whose name and brand match ``words`` (Korean or English), those with every word first.
+
+        ``EmptyTextError`` / ``TextTooLongError`` for text that cannot be a query; words with Latin
+        letters are also embedded by the index model's text tower (a failure there: words only, logged).
+        """
+        timings = timings if timings is not None else StageTimings()
+        text = check_words(words)
+        self._require_index()
+        with timings.stage("analyse"):
+            terms = await asyncio.to_thread(query_terms, text)
+        if not terms:
+            raise EmptyTextError("the text has no searchable word")
+        vector = await self._embed_words(text, timings) if has_latin(text) else None
+        scope = {"category": category, "filters": filters, "limit": limit, "offset": offset}
+        try:
+            items = await self._search_terms(terms, vector, timings=timings, **scope)
+        except StaleSearchError:
+            if vector is None:
+                raise
+            # The index switched models between embedding and searching: embed again, once.
+            vector = await self._embed_words(text, timings)
+            items = await self._search_terms(terms, vector, timings=timings, **scope)
+        return TextSearchResult(items, text, vector, category, filters, limit, offset)
+
+    async def search_text_page(
+        self,
+        words: str,
+        query_vector: QueryVector | None,
+        *,
+        category: Categories = None,
+        filters: SearchFilters = DEFAULT_FILTERS,
+        limit: int = 10,
+        offset: int = 0,
+        timings: StageTimings | None = None,
+    ) -> list[ScoredProduct]:
+        """Another page of a text search (More): the words' terms again, the stored vector as it is.
+
+        ``StaleSearchError`` when the index has another model now (search again from the words).
+        """
+        timings = timings if timings is not None else StageTimings()
+        text = check_words(words)
+        self._require_index()
+        with timings.stage("analyse"):
+            terms = await asyncio.to_thread(query_terms, text)
+        if not terms:
+            raise EmptyTextError("the text has no searchable word")
+        return await self._search_terms(
+            terms,
+            query_vector,
+            category=category,
+            filters=filters,
+            limit=limit,
+            offset=offset,
+            timings=timings,
+        )
+
+    async def _embed_words(self, text: str, timings: StageTimings) -> QueryVector | None:
+        """The text-tower embedding of ``text`` by the index's model; None when it cannot be made."""
+        try:
+            model = await self._query_model()
+        except IndexRebuildingError:
+            return None
+        with timings.stage("embed"):
+            try:
+                vectors = await asyncio.to_thread(model.encoder.embed_texts, [text])
+            except Exception as exc:  # text search still works on words alone
+                log.warning(
+                    "cannot embed the text query with %s, searching words only: %s", model.model_id, exc
+                )
+                return None
+        return QueryVector(vectors[0], model.model_id)
+
+    async def _search_terms(
+        self,
+        terms: SparseTerms,
+        vector: QueryVector | None,
+        *,
+        category: Categories,
+        filters: SearchFilters,
+        limit: int,
+        offset: int,
+        timings: StageTimings,
+    ) -> list[ScoredProduct]:
+        if offset >= MAX_TEXT_RESULTS:  # text results end there
+            return []
+        limit = min(limit, MAX_TEXT_RESULTS - offset)
+        with timings.stage("search"):
+            try:
+                return await self.catalog.search_text(
+                    TextQuery(
+                        terms,
+                        vector.vector if vector is not None else None,
+                        categories=category,
+                        filters=filters,
+                        limit=limit,
+                        offset=offset,
+                        model_id=vector.model_id if vector is not None else None,
+                    )
+                )
+            except (ModelMismatchError, DimensionMismatchError):
+                raise StaleSearchError("the index was rebuilt with another model since this query") from None
+            except TextIndexMissingError as exc:
+                raise TextIndexPendingError(str(exc)) from None
 
     # ----------------------------------------------------------------------------- similar products
 

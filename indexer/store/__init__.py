@@ -1,7 +1,8 @@
 """The product index: one ``Catalog`` over Qdrant Edge (embedded, the default) or a Qdrant server.
 
 ``await open_catalog(settings.store)`` opens it at its current version. A search goes
-``Catalog.search(SearchQuery(...))`` (``catalog.py``, ``query.py``) to an engine (``edge.py`` or
+``Catalog.search(SearchQuery(...))`` (words: ``Catalog.search_text(TextQuery(...))``) (``catalog.py``,
+``query.py``, ``text.py``) to an engine (``edge.py`` or
 ``server.py``, the primitives of ``engine.py``). Versions never mix two embedding models: a new model
 is built with ``begin_rebuild`` while the current version keeps serving, then committed.
 """
@@ -30,11 +31,12 @@ from indexer.store.errors import (
     ProductNotFoundError,
     RebuildInProgressError,
     StoreUnavailableError,
+    TextIndexMissingError,
     VersionGoneError,
 )
 from indexer.store.filters import DEFAULT_FILTERS, GENDERS, NO_FILTERS, FilterError, Gender, SearchFilters
 from indexer.store.payload import Categories, product_fingerprint
-from indexer.store.query import SearchQuery
+from indexer.store.query import SearchQuery, TextQuery
 from indexer.store.versions import CatalogVersion, same_model
 
 if TYPE_CHECKING:
@@ -67,6 +69,8 @@ __all__ = [
     "SearchQuery",
     "StoreUnavailableError",
     "StoredProduct",
+    "TextIndexMissingError",
+    "TextQuery",
     "VersionGoneError",
     "open_catalog",
     "product_fingerprint",

@@ -4,12 +4,15 @@
 version (another embedding model or dimension, or a fresh copy) that becomes current only when its
 ``CatalogRebuild`` is committed, while searches keep using the old one. Both share the data operations
 of ``ProductIndex``. Results are frozen dataclasses around ``Product``: callers never see engine types.
+Text search (``search_text``, see ``text.py``) needs the version's sparse text vectors; versions made
+before it get them in place from ``add_text_index`` (the sync calls it), without new image vectors.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from abc import ABC, abstractmethod
@@ -29,6 +32,7 @@ from indexer.store.errors import (
     NoIndexError,
     ProductNotFoundError,
     RebuildInProgressError,
+    TextIndexMissingError,
     VersionGoneError,
 )
 from indexer.store.filters import DEFAULT_FILTERS, SearchFilters
@@ -42,8 +46,10 @@ from indexer.store.payload import (
     check_products,
     from_payload,
 )
-from indexer.store.query import SearchQuery, check_page
+from indexer.store.query import SearchQuery, TextQuery, check_page
+from indexer.store.text import tiered_page
 from indexer.store.versions import CatalogVersion, check_model, new_version_name, same_model
+from indexer.text import SparseTerms, product_terms
 
 __all__ = [
     "Catalog",
@@ -123,6 +129,16 @@ def _guard_model(version: CatalogVersion, model_id: str | None) -> None:
         )
 
 
+async def _terms_of(version: CatalogVersion, products: Sequence[Product]) -> list[SparseTerms] | None:
+    """The text terms to store with ``products`` (None: the version has no text index yet).
+
+    The Korean analyser runs in a thread: about 0.1 ms a product.
+    """
+    if not version.text_index or not products:
+        return None
+    return await asyncio.to_thread(lambda: [product_terms(product) for product in products])
+
+
 def _scored(hits: list[Hit]) -> list[ScoredProduct]:
     return [ScoredProduct(from_payload(pid, payload), score) for pid, score, payload in hits]
 
@@ -147,6 +163,14 @@ class ProductIndex(ABC):
 
     async def _followed(self, stale: _Opened) -> _Opened | None:
         return None
+
+    @abstractmethod
+    def _text_added(self, opened: _Opened, version: CatalogVersion) -> None:
+        """``opened``'s version now has its text index (``add_text_index``)."""
+
+    async def _text_version(self, target: _Opened) -> CatalogVersion:
+        """The version's metadata, re-read when it still lacks text (another process may have added it)."""
+        return target.version
 
     @property
     def backend(self) -> Backend:
@@ -182,18 +206,57 @@ class ProductIndex(ABC):
             _guard_model(target.version, model_id)
             products, vectors = check_items(items, target.version.dimension)
             if products:
-                await target.handle.write(products, vectors)
+                await target.handle.write(products, vectors, await _terms_of(target.version, products))
             return len(products)
 
     async def update_payload(self, products: Sequence[Product]) -> PayloadUpdate:
-        """Replace the stored metadata of products, not their vectors; ids not stored are reported."""
+        """Replace the stored metadata of products and their text vectors (a name or brand may have
+        changed), never their image vectors; ids not stored are reported."""
         async with self._write_lock:
             target = self._writing()
             checked = check_products(products)
             if target is None or not checked:
                 return PayloadUpdate(0, tuple(product.id for product in checked))
-            missing = await target.handle.update_payloads(checked)
+            missing = await target.handle.update_payloads(checked, await _terms_of(target.version, checked))
             return PayloadUpdate(len(checked) - len(missing), tuple(missing))
+
+    async def add_text_index(self, *, page_size: int = 512) -> int:
+        """Give a version made before text search its text vectors, in place; returns how many products
+        got them (0: the version already had them, or there is none).
+
+        The image vectors stay as they are: each stored product's terms come from its stored name and
+        brand. Safe to repeat after an interruption (it starts over); the version records
+        ``text_index`` only once every product has its terms, and search_text refuses it until then.
+        """
+        async with self._write_lock:
+            target = self._writing()
+            if target is None or target.version.text_index:
+                return 0
+            log.info("adding text search to index version %s", target.version.name)
+            handle = target.handle
+            await handle.enable_text()
+            done = 0
+            start: int | None = None
+            while True:
+                page, start = await handle.scroll(start, page_size)
+                ids = [pid for pid, _ in page]
+                products = [
+                    from_payload(pid, payload) for pid, payload, _ in await handle.retrieve(ids, False)
+                ]
+                if products:
+                    terms = await asyncio.to_thread(
+                        lambda products=products: [product_terms(p) for p in products]
+                    )
+                    await handle.set_text(products, terms)
+                    done += len(products)
+                if start is None:
+                    break
+            await handle.flush()
+            version = dataclasses.replace(target.version, text_index=True)
+            await self._engine.save_version(version)
+            self._text_added(target, version)
+            log.info("index version %s: text search added to %d products", version.name, done)
+            return done
 
     async def delete(self, ids: Sequence[int]) -> None:
         """Remove products; ids that are not stored are ignored."""
@@ -261,6 +324,37 @@ class ProductIndex(ABC):
             return _scored(await target.handle.query(query))
 
         return await self._read(nearest, list)
+
+    async def search_text(self, query: TextQuery) -> list[ScoredProduct]:
+        """Products matching ``query``'s words: those holding every term first, then the others, each
+        tier ranked by IDF-weighed term matches, fused with the image neighbours of ``query.vector``
+        when given (see ``indexer.store.text``). ``TextIndexMissingError`` on a version made before text
+        search (the next sync adds it); the model guard and dimension check apply to ``query.vector``.
+        """
+        if not isinstance(query, TextQuery):
+            raise TypeError(f"search_text takes a TextQuery, got {type(query).__name__}")
+
+        async def matched(target: _Opened) -> list[ScoredProduct]:
+            version = await self._text_version(target)
+            _guard_model(version, query.model_id)
+            if query.vector is not None:
+                check_dimension(query.vector, version.dimension)
+            if not version.text_index:
+                raise TextIndexMissingError(
+                    f"index version {version.name} was built before text search: "
+                    "the next sync adds it (without embedding images again)"
+                )
+            handle = target.handle
+            hits = await tiered_page(
+                query,
+                lambda: handle.count_text(query),
+                lambda every_term, limit: handle.query_text(query, every_term, limit),
+            )
+            records = await handle.retrieve([pid for pid, _, _ in hits], False) if hits else []
+            payloads = {pid: payload for pid, payload, _ in records}
+            return _scored([(pid, score, payloads[pid]) for pid, score, _ in hits if pid in payloads])
+
+        return await self._read(matched, list)
 
     async def similar(
         self,
@@ -359,6 +453,22 @@ class Catalog(ProductIndex):
         fresh = self._current
         return fresh if fresh is not None and fresh is not stale else None
 
+    def _text_added(self, opened: _Opened, version: CatalogVersion) -> None:
+        if self._current is opened:
+            self._current = _Opened(version, opened.handle)
+
+    async def _text_version(self, target: _Opened) -> CatalogVersion:
+        if target.version.text_index:
+            return target.version
+        try:  # a sync in another process (server engine) may have added it since
+            fresh = await self._engine.read_version(target.version.name)
+        except (CatalogError, OSError) as exc:
+            log.debug("could not re-read index version %s: %s", target.version.name, exc)
+            return target.version
+        if fresh.text_index and self._current is target:
+            self._current = _Opened(dataclasses.replace(target.version, text_index=True), target.handle)
+        return dataclasses.replace(target.version, text_index=fresh.text_index)
+
     async def refresh(self) -> bool:
         """Follow a switch made elsewhere (another process's commit); True when the version changed."""
         self._check_open()
@@ -383,11 +493,14 @@ class Catalog(ProductIndex):
         self._check_open()
         return await self._engine.versions()
 
-    async def begin_rebuild(self, model_id: str, model_name: str, dimension: int) -> CatalogRebuild:
+    async def begin_rebuild(
+        self, model_id: str, model_name: str, dimension: int, *, text_index: bool = True
+    ) -> CatalogRebuild:
         """Start (or resume) building a new version; the current one keeps serving meanwhile.
 
         An unfinished rebuild for the same model and dimension is resumed with what it holds:
-        diff against ``rebuild.refs()`` to skip finished work.
+        diff against ``rebuild.refs()`` to skip finished work. ``text_index=False`` lays the version
+        out as before text search (no sparse vectors): only for tests of ``add_text_index``.
         """
         self._check_open()
         check_model(model_id, model_name, dimension)
@@ -412,7 +525,9 @@ class Catalog(ProductIndex):
                 version = resumable[-1]
             else:
                 name = new_version_name(self._engine.collection, model_id, await self._engine.names())
-                version = CatalogVersion(name, model_id, model_name, dimension, datetime.now(UTC), "building")
+                version = CatalogVersion(
+                    name, model_id, model_name, dimension, datetime.now(UTC), "building", text_index
+                )
                 handle = await self._engine.create(version)
             self._rebuild = CatalogRebuild(
                 self._engine, _Opened(version, handle), resumed, switch=self._switch_to, forget=self._forget
@@ -519,6 +634,10 @@ class CatalogRebuild(ProductIndex):
     def resumed(self) -> bool:
         """True when this continues an interrupted rebuild (it may already hold products)."""
         return self._resumed
+
+    def _text_added(self, opened: _Opened, version: CatalogVersion) -> None:
+        if self._opened is opened:
+            self._opened = _Opened(version, opened.handle)
 
     def _writing(self) -> _Opened:
         if self._state != "open":

@@ -28,15 +28,20 @@ from qdrant_edge import (
     Distance,
     EdgeConfig,
     EdgeShard,
+    EdgeSparseVectorParams,
     EdgeVectorParams,
     FacetRequest,
     FieldCondition,
     Filter,
+    Fusion,
     HasIdCondition,
     MatchAny,
     MatchValue,
+    Modifier,
     PayloadSchemaType,
     Point,
+    PointVectors,
+    Prefetch,
     QuantizationSearchParams,
     Query,
     QueryRequest,
@@ -45,6 +50,7 @@ from qdrant_edge import (
     ScalarType,
     ScrollRequest,
     SearchParams,
+    SparseVector,
     UpdateOperation,
 )
 
@@ -56,9 +62,19 @@ from indexer.store.edge_shard import ShardHandle
 from indexer.store.engine import Backend, Hit, Record, RefPage
 from indexer.store.errors import CatalogError, CatalogLockedError
 from indexer.store.filters import NO_FILTERS, SearchFilters
-from indexer.store.payload import INDEXED_FIELDS, REF_FIELDS, VECTOR_NAME, stored_vector, to_payload
-from indexer.store.query import SearchQuery
+from indexer.store.payload import (
+    INDEXED_FIELDS,
+    REF_FIELDS,
+    TERMS_FIELD,
+    TEXT_VECTOR,
+    VECTOR_NAME,
+    stored_vector,
+    to_payload,
+)
+from indexer.store.query import SearchQuery, TextQuery
+from indexer.store.text import FUSION_DEPTH, RRF_K
 from indexer.store.versions import CatalogVersion, new_version_name
+from indexer.text import SparseTerms
 
 log = logging.getLogger(__name__)
 
@@ -82,9 +98,10 @@ async def open_edge_catalog(settings: StoreSettings) -> Catalog:
     return await Catalog.open(await EdgeEngine.acquire(settings))
 
 
-def edge_config(dimension: int, quantization: str) -> EdgeConfig:
+def edge_config(dimension: int, quantization: str, *, text: bool = True) -> EdgeConfig:
     return EdgeConfig(
         vectors={VECTOR_NAME: EdgeVectorParams(size=dimension, distance=Distance.Cosine, on_disk=True)},
+        sparse_vectors={TEXT_VECTOR: EdgeSparseVectorParams(modifier=Modifier.Idf)} if text else None,
         quantization_config=(
             ScalarQuantizationConfig(type=ScalarType.Int8, quantile=0.99, always_ram=True)
             if quantization == "int8"
@@ -118,6 +135,50 @@ def edge_filter(
     if not must and not must_not:
         return None
     return Filter(must=must or None, must_not=must_not or None)
+
+
+def edge_text_filter(query: TextQuery, every_term: bool) -> Filter:
+    """The query's scope, and then either every term present (tier 1) or not all of them (tier 2)."""
+    base = edge_filter(query.categories or (), query.filters, query.exclude_ids)
+    holds = [FieldCondition(key=TERMS_FIELD, match=MatchValue(term)) for term in query.terms.indices]
+    scope = [base] if base is not None else []
+    if every_term:
+        return Filter(must=holds + scope)
+    return Filter(must=scope or None, must_not=[Filter(must=holds)])
+
+
+def sparse_vector(terms: SparseTerms) -> SparseVector:
+    return SparseVector(list(terms.indices), list(terms.values))
+
+
+def _vectors(row: np.ndarray, terms: SparseTerms | None) -> dict[str, Any]:
+    vectors: dict[str, Any] = {VECTOR_NAME: row.tolist()}
+    if terms:
+        vectors[TEXT_VECTOR] = sparse_vector(terms)
+    return vectors
+
+
+def _text_operations(
+    products: list[Product], terms: list[SparseTerms], with_payload: bool
+) -> list[UpdateOperation]:
+    """Each product's text vector (removed when it has no terms), and its ``text_terms`` when
+    ``with_payload`` (otherwise its whole payload is overwritten beside)."""
+    operations = []
+    with_terms = [(p, t) for p, t in zip(products, terms, strict=True) if t]
+    if with_terms:
+        operations.append(
+            UpdateOperation.update_vectors(
+                [PointVectors(p.id, {TEXT_VECTOR: sparse_vector(t)}) for p, t in with_terms]
+            )
+        )
+    without = [p.id for p, t in zip(products, terms, strict=True) if not t]
+    if without:
+        operations.append(UpdateOperation.delete_vectors(without, [TEXT_VECTOR]))
+    if with_payload:
+        for product, term in zip(products, terms, strict=True):
+            fields = {TERMS_FIELD: list(term.indices)}
+            operations.append(UpdateOperation.set_payload([product.id], fields))
+    return operations
 
 
 async def run_optimizer(shard_dir: Path) -> dict[str, Any]:
@@ -203,38 +264,108 @@ class EdgeVersion:
         info = await self._handle.run(lambda shard: shard.info(), "read shard info")
         return max(0, info.points_count - info.indexed_vectors_count)
 
-    async def write(self, products: list[Product], vectors: np.ndarray) -> None:
+    async def write(
+        self, products: list[Product], vectors: np.ndarray, terms: list[SparseTerms] | None
+    ) -> None:
         for start in range(0, len(products), WRITE_BATCH):
             chunk = products[start : start + WRITE_BATCH]
             rows = vectors[start : start + WRITE_BATCH]
+            texts: list[SparseTerms | None] = (
+                list(terms[start : start + WRITE_BATCH]) if terms is not None else [None] * len(chunk)
+            )
 
-            def upsert(shard: EdgeShard, chunk: list[Product] = chunk, rows: np.ndarray = rows) -> None:
+            def upsert(
+                shard: EdgeShard,
+                chunk: list[Product] = chunk,
+                rows: np.ndarray = rows,
+                texts: list[SparseTerms | None] = texts,
+            ) -> None:
                 points = [
-                    Point(product.id, {VECTOR_NAME: row.tolist()}, to_payload(product))
-                    for product, row in zip(chunk, rows, strict=True)
+                    Point(product.id, _vectors(row, text), to_payload(product, text))
+                    for product, row, text in zip(chunk, rows, texts, strict=True)
                 ]
                 shard.update(UpdateOperation.upsert_points(points))
 
             await self._handle.run(upsert, "upsert points")
             await self._wrote(len(chunk))
 
-    async def update_payloads(self, products: list[Product]) -> list[int]:
+    async def update_payloads(self, products: list[Product], terms: list[SparseTerms] | None) -> list[int]:
         missing: list[int] = []
         for start in range(0, len(products), PAYLOAD_BATCH):
             chunk = products[start : start + PAYLOAD_BATCH]
+            texts = list(terms[start : start + PAYLOAD_BATCH]) if terms is not None else None
 
-            def overwrite(shard: EdgeShard, chunk: list[Product] = chunk) -> list[int]:
+            def overwrite(
+                shard: EdgeShard, chunk: list[Product] = chunk, texts: list[SparseTerms] | None = texts
+            ) -> list[int]:
                 # set/overwrite_payload fail on a missing id after changing the others, so check first.
                 stored = {record.id for record in shard.retrieve([p.id for p in chunk], False, False)}
-                for product in chunk:
-                    if product.id in stored:
-                        shard.update(UpdateOperation.overwrite_payload([product.id], to_payload(product)))
+                kept = [i for i, product in enumerate(chunk) if product.id in stored]
+                for i in kept:
+                    text = texts[i] if texts is not None else None
+                    shard.update(UpdateOperation.overwrite_payload([chunk[i].id], to_payload(chunk[i], text)))
+                if texts is not None:
+                    kept_products = [chunk[i] for i in kept]
+                    for operation in _text_operations(kept_products, [texts[i] for i in kept], False):
+                        shard.update(operation)
                 return [product.id for product in chunk if product.id not in stored]
 
             skipped = await self._handle.run(overwrite, "update payloads")
             await self._wrote(len(chunk) - len(skipped))
             missing += skipped
         return missing
+
+    async def enable_text(self) -> None:
+        await self._handle.run(
+            lambda shard: shard.update(
+                UpdateOperation.create_sparse_vector(TEXT_VECTOR, modifier=Modifier.Idf)
+            ),
+            "add the text vector",
+        )
+        await self._ensure_indexes()
+
+    async def set_text(self, products: list[Product], terms: list[SparseTerms]) -> None:
+        for start in range(0, len(products), PAYLOAD_BATCH):
+            operations = _text_operations(
+                products[start : start + PAYLOAD_BATCH], terms[start : start + PAYLOAD_BATCH], True
+            )
+
+            def apply(shard: EdgeShard, operations: list[UpdateOperation] = operations) -> None:
+                for operation in operations:
+                    shard.update(operation)
+
+            await self._handle.run(apply, "store text vectors")
+            await self._wrote(min(PAYLOAD_BATCH, len(products) - start))
+
+    async def query_text(self, query: TextQuery, every_term: bool, limit: int) -> list[Hit]:
+        where = edge_text_filter(query, every_term)
+        sparse = Query.Nearest(sparse_vector(query.terms), using=TEXT_VECTOR)
+        if query.vector is None:
+            request = QueryRequest(
+                limit=limit, query=sparse, filter=where, with_payload=False, with_vector=False
+            )
+        else:
+            dense = Query.Nearest(query.vector.tolist(), using=VECTOR_NAME)
+            params = SearchParams(
+                hnsw_ef=max(HNSW_EF, FUSION_DEPTH),
+                quantization=QuantizationSearchParams(rescore=True, oversampling=2.0),
+            )
+            request = QueryRequest(
+                limit=limit,
+                prefetches=[
+                    Prefetch(limit=FUSION_DEPTH, query=sparse, filter=where),
+                    Prefetch(limit=FUSION_DEPTH, query=dense, filter=where, params=params),
+                ],
+                query=Fusion.Rrf(k=RRF_K),
+                with_payload=False,
+                with_vector=False,
+            )
+        points = await self._handle.run(lambda shard: shard.query(request), "search text")
+        return [(int(point.id), float(point.score), point.payload or {}) for point in points]
+
+    async def count_text(self, query: TextQuery) -> int:
+        request = CountRequest(exact=True, filter=edge_text_filter(query, True))
+        return await self._handle.run(lambda shard: shard.count(request), "count text matches")
 
     async def delete(self, ids: list[int]) -> None:
         for start in range(0, len(ids), READ_BATCH):
@@ -338,9 +469,9 @@ class EdgeEngine:
 
     async def create(self, version: CatalogVersion) -> EdgeVersion:
         await asyncio.to_thread(self._layout.write_version, version)
-        return await EdgeVersion.open(
-            self._layout, version.name, edge_config(version.dimension, self._quantization)
-        )
+        # text_index False: the layout of versions made before text search (tests build them).
+        config = edge_config(version.dimension, self._quantization, text=version.text_index)
+        return await EdgeVersion.open(self._layout, version.name, config)
 
     async def open(self, version: CatalogVersion) -> EdgeVersion:
         return await EdgeVersion.open(self._layout, version.name)
@@ -381,6 +512,9 @@ class EdgeEngine:
         ready = dataclasses.replace(version, state="ready")
         await asyncio.to_thread(self._layout.write_version, ready)
         return ready
+
+    async def save_version(self, version: CatalogVersion) -> None:
+        await asyncio.to_thread(self._layout.write_version, version)
 
     async def optimized_copy(
         self, version: CatalogVersion, handle: EdgeVersion, *, force: bool

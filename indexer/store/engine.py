@@ -12,8 +12,9 @@ from typing import Any, Literal, Protocol, TypeVar
 import numpy as np
 
 from indexer.product import Product
-from indexer.store.query import SearchQuery
+from indexer.store.query import SearchQuery, TextQuery
 from indexer.store.versions import CatalogVersion
+from indexer.text import SparseTerms
 
 Backend = Literal["edge", "server"]
 Hit = tuple[int, float, dict[str, Any]]  # (id, score, payload)
@@ -24,11 +25,26 @@ RefPage = tuple[list[tuple[int, dict[str, Any]]], int | None]  # (id, ref fields
 class VersionHandle(Protocol):
     """The data of one open index version; inputs arrive checked."""
 
-    async def write(self, products: list[Product], vectors: np.ndarray) -> None:
-        """Insert or replace products with their vectors."""
+    async def write(
+        self, products: list[Product], vectors: np.ndarray, terms: list[SparseTerms] | None
+    ) -> None:
+        """Insert or replace products with their vectors (and text terms, for a text-indexed version)."""
 
-    async def update_payloads(self, products: list[Product]) -> list[int]:
-        """Overwrite the payload of the stored ones; return the ids that are not stored."""
+    async def update_payloads(self, products: list[Product], terms: list[SparseTerms] | None) -> list[int]:
+        """Overwrite the payload (and the text vector when ``terms``) of the stored ones; return the
+        ids that are not stored."""
+
+    async def enable_text(self) -> None:
+        """Add the sparse "text" vector (IDF) and the payload indexes that older versions lack."""
+
+    async def set_text(self, products: list[Product], terms: list[SparseTerms]) -> None:
+        """Store the text vector and ``text_terms`` of stored products, nothing else."""
+
+    async def query_text(self, query: TextQuery, every_term: bool, limit: int) -> list[Hit]:
+        """The first ``limit`` hits of one tier: products holding every term of the query, or the others."""
+
+    async def count_text(self, query: TextQuery) -> int:
+        """Products in the query's scope that hold every term."""
 
     async def delete(self, ids: list[int]) -> None: ...
 
@@ -87,6 +103,9 @@ class Engine(Protocol[H]):
         """Point at ``version`` in one atomic step and record it as ready; returns the ready version."""
 
     async def mark_ready(self, version: CatalogVersion) -> CatalogVersion: ...
+
+    async def save_version(self, version: CatalogVersion) -> None:
+        """Record changed metadata of a version (its ``text_index`` flag)."""
 
     async def optimized_copy(
         self, version: CatalogVersion, handle: H, *, force: bool

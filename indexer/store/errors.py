@@ -49,3 +49,7 @@ class RebuildInProgressError(CatalogError):
 
 class VersionGoneError(CatalogError):
     """The version this process was using has been removed (another process switched and cleaned up)."""
+
+
+class TextIndexMissingError(CatalogError):
+    """The index version predates text search (no sparse vectors yet): the next sync adds them."""

@@ -2,7 +2,9 @@
 
 Besides the product's own fields the payload holds the keys the engines filter on:
 ``category_path`` (every ancestor code, so '001' matches '001004'), ``category_top`` (counts per
-category), ``effective_price`` (the price filter) and ``fingerprint`` (sync's change detector).
+category), ``effective_price`` (the price filter), ``text_terms`` (the term ids of the name and
+brand: text search ranks products holding every query term first) and ``fingerprint`` (sync's
+change detector).
 """
 
 from __future__ import annotations
@@ -18,11 +20,14 @@ from pydantic import ValidationError
 from indexer.categories import is_category_code
 from indexer.product import Product
 from indexer.store.errors import CatalogError, DimensionMismatchError
+from indexer.text import SparseTerms
 
 # A search's category scope: one code, several (a product in any of them matches), or None (all).
 Categories = str | Sequence[str] | None
 
 VECTOR_NAME = "image"
+TEXT_VECTOR = "text"  # the sparse vector of the name and brand terms (IDF modifier)
+TERMS_FIELD = "text_terms"
 
 # Payload keys with an engine index: (key, kind). Created before the first point is written.
 INDEXED_FIELDS: tuple[tuple[str, str], ...] = (
@@ -32,6 +37,7 @@ INDEXED_FIELDS: tuple[tuple[str, str], ...] = (
     ("brand", "keyword"),
     ("sold_out", "bool"),
     ("gender", "keyword"),
+    (TERMS_FIELD, "integer"),
 )
 REF_FIELDS = ["image_url", "fingerprint"]
 
@@ -42,12 +48,16 @@ def product_fingerprint(product: Product) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
 
 
-def to_payload(product: Product) -> dict[str, Any]:
+def to_payload(product: Product, terms: SparseTerms | None = None) -> dict[str, Any]:
+    """The stored payload; ``terms`` (the product's ``indexer.text.product_terms``) when the version
+    has text search."""
     payload = product.model_dump(mode="json")
     path = product.category_path
     payload["category_path"] = path
     payload["category_top"] = path[0] if path else product.category
     payload["effective_price"] = product.effective_price
+    if terms is not None:
+        payload[TERMS_FIELD] = list(terms.indices)
     payload["fingerprint"] = product_fingerprint(product)
     return payload
 

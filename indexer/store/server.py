@@ -26,9 +26,19 @@ from indexer.store.catalog import Catalog
 from indexer.store.engine import Backend, Hit, Record, RefPage
 from indexer.store.errors import CatalogError, StoreUnavailableError, VersionGoneError
 from indexer.store.filters import NO_FILTERS, SearchFilters
-from indexer.store.payload import INDEXED_FIELDS, REF_FIELDS, VECTOR_NAME, stored_vector, to_payload
-from indexer.store.query import SearchQuery
+from indexer.store.payload import (
+    INDEXED_FIELDS,
+    REF_FIELDS,
+    TERMS_FIELD,
+    TEXT_VECTOR,
+    VECTOR_NAME,
+    stored_vector,
+    to_payload,
+)
+from indexer.store.query import SearchQuery, TextQuery
+from indexer.store.text import FUSION_DEPTH, RRF_K
 from indexer.store.versions import CatalogVersion, version_from_json, version_pattern, version_to_json
+from indexer.text import SparseTerms
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -103,6 +113,64 @@ def server_filter(
     return models.Filter(must=must or None, must_not=must_not or None)
 
 
+def server_text_filter(query: TextQuery, every_term: bool) -> models.Filter:
+    """The query's scope, and then either every term present (tier 1) or not all of them (tier 2)."""
+    base = server_filter(query.categories or (), query.filters, query.exclude_ids)
+    holds: list[models.Condition] = [
+        models.FieldCondition(key=TERMS_FIELD, match=models.MatchValue(value=term))
+        for term in query.terms.indices
+    ]
+    scope: list[models.Condition] = [base] if base is not None else []
+    if every_term:
+        return models.Filter(must=holds + scope)
+    return models.Filter(must=scope or None, must_not=[models.Filter(must=holds)])
+
+
+def sparse_vector(terms: SparseTerms) -> models.SparseVector:
+    return models.SparseVector(indices=list(terms.indices), values=list(terms.values))
+
+
+def _vectors(row: np.ndarray, terms: SparseTerms | None) -> dict[str, models.Vector]:
+    vectors: dict[str, models.Vector] = {VECTOR_NAME: row.tolist()}
+    if terms:
+        vectors[TEXT_VECTOR] = sparse_vector(terms)
+    return vectors
+
+
+def _text_operations(
+    products: list[Product], terms: list[SparseTerms], with_payload: bool
+) -> list[models.UpdateOperation]:
+    """Each product's text vector (removed when it has no terms), and its ``text_terms``
+    when ``with_payload`` (otherwise its whole payload is overwritten beside)."""
+    operations: list[models.UpdateOperation] = []
+    with_terms = [(p, t) for p, t in zip(products, terms, strict=True) if t]
+    if with_terms:
+        operations.append(
+            models.UpdateVectorsOperation(
+                update_vectors=models.UpdateVectors(
+                    points=[
+                        models.PointVectors(id=p.id, vector={TEXT_VECTOR: sparse_vector(t)})
+                        for p, t in with_terms
+                    ]
+                )
+            )
+        )
+    without = [p.id for p, t in zip(products, terms, strict=True) if not t]
+    if without:
+        operations.append(
+            models.DeleteVectorsOperation(
+                delete_vectors=models.DeleteVectors(points=without, vector=[TEXT_VECTOR])
+            )
+        )
+    if with_payload:
+        for product, term in zip(products, terms, strict=True):
+            fields = {TERMS_FIELD: list(term.indices)}
+            operations.append(
+                models.SetPayloadOperation(set_payload=models.SetPayload(payload=fields, points=[product.id]))
+            )
+    return operations
+
+
 class ServerCollection:
     """One version's collection, addressed by its own name (never through the alias)."""
 
@@ -125,18 +193,22 @@ class ServerCollection:
     async def _call(self, request: Awaitable[T], what: str) -> T:
         return await call(request, what, self._url, self._name)
 
-    async def write(self, products: list[Product], vectors: np.ndarray) -> None:
+    async def write(
+        self, products: list[Product], vectors: np.ndarray, terms: list[SparseTerms] | None
+    ) -> None:
         gate = asyncio.Semaphore(UPLOAD_PARALLEL)
+        texts: list[SparseTerms | None] = list(terms) if terms is not None else [None] * len(products)
 
         async def upload(start: int) -> None:
             async with gate:
                 points = [
                     models.PointStruct(
-                        id=product.id, vector={VECTOR_NAME: row.tolist()}, payload=to_payload(product)
+                        id=product.id, vector=_vectors(row, text), payload=to_payload(product, text)
                     )
-                    for product, row in zip(
+                    for product, row, text in zip(
                         products[start : start + UPLOAD_BATCH],
                         vectors[start : start + UPLOAD_BATCH],
+                        texts[start : start + UPLOAD_BATCH],
                         strict=True,
                     )
                 ]
@@ -151,19 +223,25 @@ class ServerCollection:
         )
         return {int(record.id) for record in records}
 
-    async def update_payloads(self, products: list[Product]) -> list[int]:
+    async def update_payloads(self, products: list[Product], terms: list[SparseTerms] | None) -> list[int]:
         missing: list[int] = []
         for start in range(0, len(products), PAYLOAD_BATCH):
             chunk = products[start : start + PAYLOAD_BATCH]
+            texts = list(terms[start : start + PAYLOAD_BATCH]) if terms is not None else None
             for attempt in range(2):
                 stored = await self._stored_ids([product.id for product in chunk])
-                operations = [
+                kept = [i for i, product in enumerate(chunk) if product.id in stored]
+                operations: list[models.UpdateOperation] = [
                     models.OverwritePayloadOperation(
-                        overwrite_payload=models.SetPayload(payload=to_payload(product), points=[product.id])
+                        overwrite_payload=models.SetPayload(
+                            payload=to_payload(chunk[i], texts[i] if texts is not None else None),
+                            points=[chunk[i].id],
+                        )
                     )
-                    for product in chunk
-                    if product.id in stored
+                    for i in kept
                 ]
+                if texts is not None:
+                    operations += _text_operations([chunk[i] for i in kept], [texts[i] for i in kept], False)
                 try:
                     if operations:
                         await self._call(
@@ -176,6 +254,71 @@ class ServerCollection:
                         raise
             missing += [product.id for product in chunk if product.id not in stored]
         return missing
+
+    async def enable_text(self) -> None:
+        info = await self._call(self._client.get_collection(self._name), "read collection info")
+        if TEXT_VECTOR not in (info.config.params.sparse_vectors or {}):
+            config = models.SparseVectorNameConfig(
+                sparse=models.SparseVectorConfig(modifier=models.Modifier.IDF)
+            )
+            await self._call(
+                self._client.create_vector_name(self._name, TEXT_VECTOR, config, wait=True),
+                "add the text vector",
+            )
+        await ensure_payload_indexes(self._client, self._name, self._url, set(info.payload_schema or {}))
+
+    async def set_text(self, products: list[Product], terms: list[SparseTerms]) -> None:
+        for start in range(0, len(products), PAYLOAD_BATCH):
+            operations = _text_operations(
+                products[start : start + PAYLOAD_BATCH], terms[start : start + PAYLOAD_BATCH], True
+            )
+            await self._call(
+                self._client.batch_update_points(self._name, operations, wait=True), "store text vectors"
+            )
+
+    async def query_text(self, query: TextQuery, every_term: bool, limit: int) -> list[Hit]:
+        where = server_text_filter(query, every_term)
+        sparse = sparse_vector(query.terms)
+        if query.vector is None:
+            request = self._client.query_points(
+                self._name,
+                query=sparse,
+                using=TEXT_VECTOR,
+                query_filter=where,
+                limit=limit,
+                with_payload=False,
+            )
+        else:
+            params = (
+                self._search_params.model_copy(update={"hnsw_ef": max(HNSW_EF, FUSION_DEPTH)})
+                if self._search_params is not None
+                else None
+            )
+            request = self._client.query_points(
+                self._name,
+                prefetch=[
+                    models.Prefetch(query=sparse, using=TEXT_VECTOR, filter=where, limit=FUSION_DEPTH),
+                    models.Prefetch(
+                        query=query.vector.tolist(),
+                        using=VECTOR_NAME,
+                        filter=where,
+                        limit=FUSION_DEPTH,
+                        params=params,
+                    ),
+                ],
+                query=models.RrfQuery(rrf=models.Rrf(k=RRF_K)),
+                limit=limit,
+                with_payload=False,
+            )
+        response = await self._call(request, "search text")
+        return [(int(point.id), float(point.score), point.payload or {}) for point in response.points]
+
+    async def count_text(self, query: TextQuery) -> int:
+        result = await self._call(
+            self._client.count(self._name, count_filter=server_text_filter(query, True), exact=True),
+            "count text matches",
+        )
+        return int(result.count)
 
     async def delete(self, ids: list[int]) -> None:
         for start in range(0, len(ids), READ_BATCH):
@@ -252,6 +395,22 @@ class ServerCollection:
 
     async def close(self, *, catalog_closed: bool = False) -> None:
         """Nothing to let go of: the collection stays on the server."""
+
+
+async def ensure_payload_indexes(client: AsyncQdrantClient, name: str, url: str, present: set[str]) -> None:
+    """Create the payload indexes of ``INDEXED_FIELDS`` that the collection lacks."""
+    for key, kind in INDEXED_FIELDS:
+        if key in present:
+            continue
+        with warnings.catch_warnings():
+            # Local mode (":memory:") says its indexes have no effect: expected there, noise here.
+            warnings.filterwarnings("ignore", message="Payload indexes have no effect in the local Qdrant")
+            await call(
+                client.create_payload_index(name, key, _SCHEMA[kind], wait=True),
+                f"create the payload index {key}",
+                url,
+                name,
+            )
 
 
 async def open_server_catalog(
@@ -399,6 +558,11 @@ class ServerEngine:
                         size=version.dimension, distance=models.Distance.COSINE, on_disk=True
                     )
                 },
+                sparse_vectors_config=(
+                    {TEXT_VECTOR: models.SparseVectorParams(modifier=models.Modifier.IDF)}
+                    if version.text_index
+                    else None
+                ),
                 shard_number=settings.shards,
                 replication_factor=settings.replication_factor,
                 quantization_config=quantization,
@@ -415,20 +579,7 @@ class ServerEngine:
         """The collection, with its payload indexes (created before the first upload)."""
         name = version.name
         info = await self._call(self._client.get_collection(name), "read collection info", name)
-        present = set(info.payload_schema or {})
-        for key, kind in INDEXED_FIELDS:
-            if key in present:
-                continue
-            with warnings.catch_warnings():
-                # Local mode (":memory:") says its indexes have no effect: expected there, noise here.
-                warnings.filterwarnings(
-                    "ignore", message="Payload indexes have no effect in the local Qdrant"
-                )
-                await self._call(
-                    self._client.create_payload_index(name, key, _SCHEMA[kind], wait=True),
-                    f"create the payload index {key}",
-                    name,
-                )
+        await ensure_payload_indexes(self._client, name, self._url, set(info.payload_schema or {}))
         return self._collection(name)
 
     async def drop(self, name: str) -> None:
@@ -472,12 +623,15 @@ class ServerEngine:
 
     async def mark_ready(self, version: CatalogVersion) -> CatalogVersion:
         ready = dataclasses.replace(version, state="ready")
+        await self.save_version(ready)
+        return ready
+
+    async def save_version(self, version: CatalogVersion) -> None:
         await self._call(
-            self._client.update_collection(version.name, metadata={METADATA_KEY: version_to_json(ready)}),
-            "record the version as ready",
+            self._client.update_collection(version.name, metadata={METADATA_KEY: version_to_json(version)}),
+            "record the version's metadata",
             version.name,
         )
-        return ready
 
     async def optimized_copy(
         self, version: CatalogVersion, handle: ServerCollection, *, force: bool

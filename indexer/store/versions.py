@@ -21,7 +21,9 @@ class CatalogVersion:
     """One index version: the embedding model that made its vectors, and their dimension.
 
     ``model_id`` decides whether vectors may be mixed; ``model_name`` (open_clip) lets a process
-    load the matching encoder to query an older version during a transition.
+    load the matching encoder to query an older version during a transition. ``text_index``: the
+    version holds the sparse "text" vector and ``text_terms`` of every product (versions made before
+    text search have neither until a sync adds them in place; their metadata lacks the key).
     """
 
     name: str
@@ -30,6 +32,7 @@ class CatalogVersion:
     dimension: int
     created_at: datetime
     state: VersionState = "building"
+    text_index: bool = False
 
 
 # Precisions that older model ids carried: they round the same weights' vectors alike (cosine
@@ -87,6 +90,7 @@ def version_to_json(version: CatalogVersion) -> dict[str, Any]:
         "dimension": version.dimension,
         "created_at": version.created_at.isoformat(),
         "state": version.state,
+        "text_index": version.text_index,
     }
 
 
@@ -105,6 +109,7 @@ def version_from_json(data: Any) -> CatalogVersion:
             dimension=int(data["dimension"]),
             created_at=datetime.fromisoformat(data["created_at"]),
             state=state,
+            text_index=data.get("text_index", False) is True,
         )
     except (KeyError, TypeError) as exc:
         raise ValueError(f"version metadata lacks or mistypes {exc}") from None

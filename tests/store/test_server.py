@@ -124,6 +124,8 @@ async def test_collections_are_set_up_before_the_first_upload(client: AsyncQdran
         "effective_price": models.PayloadSchemaType.INTEGER,
         "brand": models.PayloadSchemaType.KEYWORD,
         "sold_out": models.PayloadSchemaType.BOOL,
+        "gender": models.PayloadSchemaType.KEYWORD,
+        "text_terms": models.PayloadSchemaType.INTEGER,
     }
     created = next(kwargs for name, _, kwargs in calls if name == "create_collection")
     assert (created["shard_number"], created["replication_factor"]) == (6, 2)
