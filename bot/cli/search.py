@@ -194,11 +194,49 @@ def _search_image(
     return _with_search(settings, work)
 
 
+def checked_words(text: str) -> str:
+    """The words of ``--text`` as the bot checks them; blank or too long exits 2 before anything is opened."""
+    from bot.search import EmptyTextError, TextTooLongError, check_words
+
+    try:
+        return check_words(text)
+    except (EmptyTextError, TextTooLongError) as exc:
+        raise fail(f"--text: {exc}", EXIT_USAGE) from None
+
+
+def _search_text(
+    settings: Settings, words: str, scope: str | None, filters: SearchFilters, limit: int
+) -> list[ScoredProduct]:
+    """Words through the text search. Words with nothing to search for (only emoji or symbols: the
+    analyser says so, after the index check) exit 2; products with every word in their name come first."""
+    from bot.search import EmptyTextError, TextTooLongError
+
+    async def work(service: SearchService) -> list[ScoredProduct]:
+        try:
+            result = await service.search_text(words, category=scope, filters=filters, limit=limit)
+        except (EmptyTextError, TextTooLongError) as exc:
+            raise fail(f"--text: {exc}", EXIT_USAGE) from None
+        return result.items
+
+    return _with_search(settings, work)
+
+
 @app.command("search")
 def search(
     image: Annotated[
-        Path, typer.Argument(help="Photo to search with (JPEG, PNG, WebP, ...).", show_default=False)
-    ],
+        Path | None,
+        typer.Argument(help="Photo to search with (JPEG, PNG, WebP, ...); or --text.", show_default=False),
+    ] = None,
+    text: Annotated[
+        str | None,
+        typer.Option(
+            "--text",
+            "-t",
+            metavar="WORDS",
+            help="Search product names and brands by these words instead of a photo (Korean or English).",
+            show_default=False,
+        ),
+    ] = None,
     category: Annotated[
         str | None,
         typer.Option(
@@ -220,16 +258,23 @@ def search(
     json_output: JsonOption = False,
     config: ConfigOption = None,
 ) -> None:
-    """Show the products the bot would answer for a photo (or for one garment in it).
+    """Show the products the bot would answer for a photo (or one garment in it), or for words.
 
-    Sold-out products are hidden unless --include-sold-out; --min-price, --max-price and --gender
-    narrow the results as the bot's /filter does. Example:
-    snapfit search photo.jpg --max-price 50000 --gender women --json
+    Give a photo (snapfit search photo.jpg) or words (snapfit search --text "검정 와이드 슬랙스"), not
+    both. Products whose names hold every word rank first. Sold-out products are hidden unless
+    --include-sold-out; --min-price, --max-price and --gender narrow the results as the bot's
+    /filter does: snapfit search photo.jpg --max-price 50000 --gender women --json
     """
     from bot.handlers.category import parse_category
     from indexer.categories import UnknownCategoryError
 
     settings = load(config)
+    if image is None and text is None:
+        raise fail('give a photo to search with (snapfit search IMAGE) or words (--text "WORDS")', EXIT_USAGE)
+    if image is not None and text is not None:
+        raise fail("give either a photo or --text, not both", EXIT_USAGE)
+    if text is not None and (garments or garment is not None):
+        raise fail("--garments and --garment look at a photo: they do not go with --text", EXIT_USAGE)
     if garments and garment is not None:
         raise fail("use either --garments (list them) or --garment LABEL (search one)", EXIT_USAGE)
     try:
@@ -237,6 +282,12 @@ def search(
     except UnknownCategoryError as exc:
         raise fail(str(exc), EXIT_USAGE) from None
     filters = search_filters(min_price, max_price, gender, include_sold_out)
+    if text is not None:
+        words = checked_words(text)
+        items = _search_text(settings, words, code, filters, limit)
+        _print(items, json_output, _titled(f"Products matching {words!r}", filters))
+        return
+    assert image is not None  # one of the two, checked above
     try:
         data = image.read_bytes()
     except OSError as exc:
