@@ -103,10 +103,12 @@ def _with_search(settings: Settings, work: Callable[[SearchService], Awaitable[T
 
 
 def _describe(error: Exception) -> str:
-    from bot.search import BadImageError, CatalogEmptyError
+    from bot.search import BadImageError, CatalogEmptyError, TextIndexPendingError
 
     if isinstance(error, CatalogEmptyError):
         return "nothing is indexed yet: build the index with `snapfit sync` first"
+    if isinstance(error, TextIndexPendingError):
+        return "this index was built before text search: `snapfit sync` adds it (no image is embedded again)"
     if isinstance(error, BadImageError):
         return f"not a usable image ({error.image_code}): {error}"
     return str(error)

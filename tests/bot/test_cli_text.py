@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 from pathlib import Path
@@ -11,7 +12,9 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
+from indexer.config import StoreSettings
 from indexer.product import Product
+from indexer.store import open_catalog
 from indexer.text import MAX_QUERY_CHARS, document_text, tokens
 from tests.bot.conftest import World
 from tests.bot.test_cli_bot import REQUIRED_KEYS, one_line, write_config
@@ -140,3 +143,35 @@ def test_words_with_nothing_to_search_for(config: Path) -> None:
         result = runner.invoke(app, ["search", "--text", words, "--config", str(config)])
         assert result.exit_code == 2, result.output
         assert one_line(result) == "snapfit: --text: the text has no searchable word"
+
+
+def test_an_index_from_before_text_search_says_how_to_add_it(
+    world: World, store_dir: Path, tmp_path: Path
+) -> None:
+    """A version laid out before text search (no sparse vectors): photos work, words say `snapfit sync`."""
+
+    async def without_text_index() -> None:
+        catalog = await open_catalog(StoreSettings(path=str(store_dir)))
+        try:
+            version = catalog.version
+            assert version is not None
+            stored = await catalog.get([p.id for p in world.products], with_vectors=True)
+            rebuild = await catalog.begin_rebuild(
+                version.model_id, version.model_name, version.dimension, text_index=False
+            )
+            await rebuild.upsert([(s.product, s.vector) for s in stored], model_id=version.model_id)
+            await rebuild.commit()
+        finally:
+            await catalog.close()
+
+    asyncio.run(without_text_index())
+    config = write_config(tmp_path / "config.toml", world, store_dir)
+    result = runner.invoke(app, ["search", "--text", "후드", "--config", str(config)])
+    assert result.exit_code == 1, result.output
+    assert one_line(result) == (
+        "snapfit: this index was built before text search: "
+        "`snapfit sync` adds it (no image is embedded again)"
+    )
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(world.musinsa.image_bytes(world.products[0].id))
+    assert runner.invoke(app, ["search", str(photo), "--json", "--config", str(config)]).exit_code == 0
