@@ -22,7 +22,19 @@ from tests.fakes.telegram_ptb import TEST_TOKEN
 from tests.image_corpus import CORPUS_MAX_BYTES, case
 
 runner = CliRunner()
-REQUIRED_KEYS = {"id", "score", "name", "brand", "price", "normal_price", "url", "image_url", "category"}
+REQUIRED_KEYS = {
+    "id",
+    "score",
+    "name",
+    "brand",
+    "price",
+    "normal_price",
+    "url",
+    "image_url",
+    "category",
+    "gender",
+    "sold_out",
+}
 
 
 def toml_value(value: object) -> str:
