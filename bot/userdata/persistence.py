@@ -23,7 +23,7 @@ from telegram.ext import Application, BasePersistence, PersistenceInput
 from bot.preferences import CATEGORY_KEY, FILTERS_KEY, LANGUAGE_KEY
 from bot.userdata.health import StoreHealth
 from bot.userdata.legacy import LEGACY_FILE, mark_migrated, preferences_of, read_legacy_settings
-from bot.userdata.sqlite import USERS_FILE, SqliteUserStore
+from bot.userdata.sqlite import BUSY_TIMEOUT_SECONDS, USERS_FILE, SqliteUserStore
 from bot.userdata.store import Forgotten, Preferences, UserStore, UserStoreError
 
 log = logging.getLogger(__name__)
@@ -47,13 +47,20 @@ def data_of(preferences: Preferences) -> UserData:
 class UserDataPersistence(BasePersistence[UserData, UserData, UserData]):
     """Only ``user_data``, in ``[data] dir``/users.sqlite3; nothing of chats, bot data or callbacks."""
 
-    def __init__(self, data_dir: str | Path, *, update_interval: float = UPDATE_INTERVAL_SECONDS) -> None:
+    def __init__(
+        self,
+        data_dir: str | Path,
+        *,
+        update_interval: float = UPDATE_INTERVAL_SECONDS,
+        busy_timeout_seconds: float = BUSY_TIMEOUT_SECONDS,
+    ) -> None:
         super().__init__(
             store_data=PersistenceInput(bot_data=False, chat_data=False, user_data=True, callback_data=False),
             update_interval=update_interval,
         )
         self.data_dir = Path(data_dir)
         self.path = self.data_dir / USERS_FILE
+        self.busy_timeout_seconds = busy_timeout_seconds
         self.health = StoreHealth()
         self.store: UserStore | None = None
         self._written: dict[int, Preferences] = {}  # what the store holds, by user
@@ -63,7 +70,7 @@ class UserDataPersistence(BasePersistence[UserData, UserData, UserData]):
 
     async def _open(self) -> None:
         try:
-            store = await SqliteUserStore.open(self.path)
+            store = await SqliteUserStore.open(self.path, busy_timeout_seconds=self.busy_timeout_seconds)
         except UserStoreError as exc:
             self.health.failed(exc.reason)
             return

@@ -114,9 +114,12 @@ class SqliteUserStore:
         Raises ``UserStoreError`` when the file cannot be used (locked past the busy timeout,
         read-only, full, corrupt, a newer schema than this release knows)."""
         path = Path(path)
+        db = aiosqlite.connect(path, isolation_level=None, timeout=busy_timeout_seconds)
         try:
-            db = await aiosqlite.connect(path, isolation_level=None, timeout=busy_timeout_seconds)
+            await db
         except (sqlite3.Error, OSError) as exc:
+            # aiosqlite stops its worker thread without waiting: let it end while this loop runs.
+            await asyncio.to_thread(db._thread.join, busy_timeout_seconds + 5)
             raise UserStoreError(describe(path, exc)) from exc
         store = cls(db, path, clock)
         try:
@@ -197,9 +200,13 @@ class SqliteUserStore:
         async with self._reading():
             return int(await self._one("PRAGMA user_version"))
 
-    async def journal_mode(self) -> str:
+    async def pragmas(self) -> dict[str, Any]:
+        """The connection's safety settings as SQLite reports them (for tests and diagnostics)."""
         async with self._reading():
-            return str(await self._one("PRAGMA journal_mode"))
+            return {
+                name: await self._one(f"PRAGMA {name}")
+                for name in ("journal_mode", "synchronous", "foreign_keys", "user_version")
+            }
 
     # Settings
 
