@@ -1,12 +1,13 @@
 """``build_application(settings)``: the bot's one factory, used by ``snapfit run`` and the tests.
 
 It wires the token and Bot API endpoints, Telegram's flood limits (``AIORateLimiter``), bounded
-concurrent updates, HTML and the schedule's timezone as defaults, persisted per-user settings
-(``bot.user_settings``: a damaged file is set aside), ``BotContext`` (handlers read
-``context.services``) and the handlers. ``post_init`` starts ``[metrics]`` (``bot.search_metrics``),
-opens ``BotServices``, sets the command menus (``bot.menus``) and schedules the nightly sync;
-``post_shutdown`` stops them. Both run only inside ``run_polling`` or ``run_webhook``: code that drives
-the lifecycle itself (the tests) awaits ``app.post_init(app)`` and ``app.post_shutdown(app)``.
+concurrent updates, HTML and the schedule's timezone as defaults, per-user settings in the user
+store (``bot.userdata``: SQLite; a failing store degrades to in-memory settings), ``BotContext``
+(handlers read ``context.services``) and the handlers. ``post_init`` starts ``[metrics]``
+(``bot.search_metrics``), opens ``BotServices``, sets the command menus (``bot.menus``) and
+schedules the nightly sync; ``post_shutdown`` stops them. Both run only inside ``run_polling`` or
+``run_webhook``: code that drives the lifecycle itself (the tests) awaits ``app.post_init(app)``
+and ``app.post_shutdown(app)``.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from telegram.ext import (
     ApplicationBuilder,
     ContextTypes,
     Defaults,
-    PersistenceInput,
 )
 
 from bot.context import SERVICES_KEY, BotContext
@@ -32,13 +32,13 @@ from bot.nightly import start_nightly, sync_stats_section
 from bot.search_metrics import MONITORING_KEY, BotMonitoring
 from bot.services import BotServices
 from bot.stats import index_stats_section
-from bot.user_settings import UserSettingsPersistence
+from bot.userdata import UserDataPersistence
+from bot.userdata.health import COMPONENT as USER_STORE_COMPONENT
 from indexer.config import Settings
 from indexer.logs import protect_secrets, quiet_request_urls
 
 log = logging.getLogger(__name__)
 
-USER_SETTINGS_FILE = "bot-user-settings.pickle"
 MAX_CONCURRENT_UPDATES = 128
 RATE_LIMIT_RETRIES = 3  # retries of a request Telegram answered with 429
 PERSISTENCE_INTERVAL_SECONDS = 30  # a changed category is also written at once (see handlers.category)
@@ -63,11 +63,7 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
 
     data_dir = settings.data.path
     data_dir.mkdir(parents=True, exist_ok=True)
-    persistence = UserSettingsPersistence(
-        filepath=data_dir / USER_SETTINGS_FILE,
-        store_data=PersistenceInput(bot_data=False, chat_data=False, user_data=True, callback_data=False),
-        update_interval=PERSISTENCE_INTERVAL_SECONDS,
-    )
+    persistence = UserDataPersistence(data_dir, update_interval=PERSISTENCE_INTERVAL_SECONDS)
     app = (
         ApplicationBuilder()
         .token(token)
@@ -93,6 +89,8 @@ def _post_init(settings: Settings) -> AppHook:
         monitoring = await BotMonitoring.start(settings, "bot")
         if monitoring is not None:
             app.bot_data[MONITORING_KEY] = monitoring
+            if isinstance(app.persistence, UserDataPersistence):
+                monitoring.health.watch_component(USER_STORE_COMPONENT, app.persistence.health.status)
         services = await BotServices.open(settings)
         app.bot_data[SERVICES_KEY] = services
         services.preload_garment_parser()  # in the background: no photo waits for the model

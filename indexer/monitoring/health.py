@@ -5,6 +5,10 @@ unreachable store is unhealthy (HTTP 503), and so is an empty index that no sync
 reason names the last sync's error and the next step). The last sync is the newest of what this process ran
 and what any process saved under ``{data.dir}/state``; it is stale only when
 ``[metrics] max_sync_age_hours`` is above 0.
+
+Components a process registers (``watch_component``: the bot's user store) are reported under
+"components" and listed in "degraded"; a degraded component never makes the answer 503 (the
+process still does its main job: searches, syncs), like the Musinsa circuit breakers.
 """
 
 from __future__ import annotations
@@ -37,6 +41,18 @@ log = logging.getLogger(__name__)
 
 Process = Literal["bot", "indexer"]
 Status = Literal["ok", "unhealthy", "starting"]
+ComponentState = Literal["ok", "degraded"]
+
+
+@dataclass(frozen=True)
+class ComponentStatus:
+    """A part of the process that may fail on its own without stopping it (informational)."""
+
+    state: ComponentState
+    reason: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"state": self.state, "reason": self.reason}
 
 
 @dataclass(frozen=True)
@@ -102,6 +118,13 @@ class Health:
     sync: SyncStatus | None = None
     # The Musinsa clients' circuit breakers by client; informational, never a reason for 503.
     breakers: dict[str, BreakerStatus] = field(default_factory=dict)
+    # Registered components by name (the bot's user store); degraded ones never make it 503.
+    components: dict[str, ComponentStatus] = field(default_factory=dict)
+
+    @property
+    def degraded(self) -> list[str]:
+        """``<component>: <reason>`` for each degraded component."""
+        return [f"{name}: {part.reason}" for name, part in self.components.items() if part.state != "ok"]
 
     @property
     def http_status(self) -> int:
@@ -116,6 +139,8 @@ class Health:
             "store": self.store.to_json() if self.store else None,
             "sync": self.sync.to_json() if self.sync else None,
             "musinsa_breakers": {client: status.to_json() for client, status in self.breakers.items()},
+            "components": {name: part.to_json() for name, part in self.components.items()},
+            "degraded": self.degraded,
         }
 
 
@@ -138,6 +163,7 @@ class HealthCheck:
         self.catalog: Catalog | None = None
         self.nightly: NightlySync | None = None
         self._breakers: dict[str, Callable[[], BreakerStatus]] = {}
+        self._components: dict[str, Callable[[], ComponentStatus]] = {}
 
     def attach(self, catalog: Catalog, nightly: NightlySync | None = None) -> None:
         self.catalog = catalog
@@ -146,6 +172,10 @@ class HealthCheck:
     def watch_breaker(self, client: str, status: Callable[[], BreakerStatus]) -> None:
         """Report a Musinsa client's circuit breaker (read at each check)."""
         self._breakers[client] = status
+
+    def watch_component(self, name: str, status: Callable[[], ComponentStatus]) -> None:
+        """Report a component's state (read at each check; degraded is informational, never 503)."""
+        self._components[name] = status
 
     async def check(self) -> Health:
         now = self._clock()
@@ -175,7 +205,9 @@ class HealthCheck:
                     f"[metrics] max_sync_age_hours = {self.settings.max_sync_age_hours:g}"
                 )
         breakers = {client: status() for client, status in self._breakers.items()}
-        return Health(self.process, "unhealthy" if reasons else "ok", reasons, now, store, sync, breakers)
+        components = {name: status() for name, status in self._components.items()}
+        status: Status = "unhealthy" if reasons else "ok"
+        return Health(self.process, status, reasons, now, store, sync, breakers, components)
 
     async def store_status(self) -> StoreStatus:
         """One bounded round trip to the index; any failure is an unreachable store with its reason."""

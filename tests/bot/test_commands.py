@@ -1,14 +1,18 @@
-"""Commands end to end: menus, /start and /help, /category (and its persistence), /similar, admin /stats."""
+"""Commands end to end: menus, /start and /help, /category (and its persistence in the user store, the
+old settings file's import), /similar, admin /stats."""
 
 from __future__ import annotations
 
+import logging
 import pickle
 from collections.abc import Callable
 
 import pytest
 from telegram.ext import Application
 
-from bot.app import USER_SETTINGS_FILE, build_application
+from bot.app import build_application
+from bot.userdata import USERS_FILE
+from bot.userdata.legacy import LEGACY_FILE
 from indexer.config import Settings
 from tests.bot.conftest import World
 from tests.bot.world import ADMIN, WAIT, buttons, message_text, next_album, next_text, product_ids, running
@@ -166,6 +170,8 @@ async def test_category_survives_a_restart(
     settings = make_settings()
     async with running(build_application(settings)):
         assert (await command(fake, MINJI, "/category 신발")).startswith("카테고리를 신발(으)로")
+    assert (settings.data.path / USERS_FILE).is_file()
+    assert not (settings.data.path / LEGACY_FILE).exists()  # the old pickle file is no longer written
     async with running(build_application(settings)):
         assert "현재 카테고리: 신발" in await command(fake, MINJI, "/help")
         since = fake.mark()
@@ -177,6 +183,44 @@ async def test_category_survives_a_restart(
 _SAVED = pickle.dumps(
     {"conversations": {}, "user_data": {MINJI: {"category": "103"}}, "chat_data": {}, "bot_data": {}}
 )
+
+
+async def test_the_old_settings_file_is_imported_once(
+    make_settings: Callable[..., Settings], fake_telegram: FakeTelegram, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Settings of a release that kept them in PTB's pickle file carry over, and the file is read once."""
+    caplog.set_level(logging.INFO, logger="bot.userdata")
+    fake = fake_telegram
+    fake.user(MINJI, language_code="ko")
+    fake.user(ANN, language_code="ko")
+    settings = make_settings()
+    settings.data.path.mkdir(parents=True, exist_ok=True)
+    old = settings.data.path / LEGACY_FILE
+    old.write_bytes(
+        pickle.dumps(
+            {
+                "conversations": {},
+                "user_data": {
+                    MINJI: {"category": "103"},
+                    ANN: {"language": "en", "filters": {"max_price": 50000}, "category": 7},
+                    6363: {},
+                },
+                "chat_data": {},
+                "bot_data": {},
+            }
+        )
+    )
+    async with running(build_application(settings)):
+        assert "현재 카테고리: 신발" in await command(fake, MINJI, "/help")
+        # ANN's language override and category of the wrong type (the default) came over too.
+        assert "Current category: All" in await command(fake, ANN, "/help")
+        assert (await command(fake, MINJI, "/category 바지")).startswith("카테고리를 바지(으)로")
+    migrated = settings.data.path / f"{LEGACY_FILE}.migrated"
+    assert not old.exists() and migrated.is_file()
+    assert f"moved the settings of 2 users from {LEGACY_FILE}" in caplog.text
+    async with running(build_application(settings)):  # not imported again: the later choice stands
+        assert "현재 카테고리: 바지" in await command(fake, MINJI, "/help")
+    assert migrated.read_bytes() != b"" and not old.exists()
 
 
 @pytest.mark.parametrize(
@@ -194,16 +238,17 @@ async def test_a_damaged_settings_file_is_set_aside_and_the_bot_starts(
     fake.user(MINJI, language_code="ko")
     settings = make_settings()
     settings.data.path.mkdir(parents=True, exist_ok=True)
-    saved = settings.data.path / USER_SETTINGS_FILE
+    saved = settings.data.path / LEGACY_FILE
     saved.write_bytes(damaged)
     async with running(build_application(settings)):
         assert "현재 카테고리: 전체" in await command(fake, MINJI, "/help")
         assert (await command(fake, MINJI, "/category 신발")).startswith("카테고리를 신발(으)로")
-    copies = list(settings.data.path.glob(f"{USER_SETTINGS_FILE}.damaged-*"))
+    copies = list(settings.data.path.glob(f"{LEGACY_FILE}.damaged-*"))
     assert len(copies) == 1 and copies[0].read_bytes() == damaged
     assert f"{saved} could not be read" in caplog.text and copies[0].name in caplog.text
-    async with running(build_application(settings)):  # the new file is a good one
+    async with running(build_application(settings)):  # the user store kept the new choice
         assert "현재 카테고리: 신발" in await command(fake, MINJI, "/help")
+    assert not saved.exists()
 
 
 async def test_similar_by_id_and_link(bot: Application, fake_telegram: FakeTelegram, world: World) -> None:

@@ -1,0 +1,126 @@
+"""``UserStore``: what the bot keeps about its users, behind one small interface.
+
+The bot uses only this interface, so that a server database (several bot replicas sharing users)
+can be added later next to the embedded SQLite one (``bot.userdata.sqlite``) without touching the
+handlers. Every method raises ``UserStoreError`` (with a short operator-facing reason) when the
+store cannot answer; callers degrade instead of failing a search.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal, Protocol
+
+Vote = Literal[-1, 1]
+Flow = Literal["photo", "garment", "text", "similar"]
+
+
+class UserStoreError(Exception):
+    """The store cannot be used now; ``reason`` says why in a few words (for the log and /healthz)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Preferences:
+    """A user's lasting search choices (None: the default: Telegram's language, all categories,
+    ``DEFAULT_FILTERS``). ``filters`` is ``SearchFilters.to_dict()``."""
+
+    language: str | None = None
+    category: str | None = None
+    filters: dict[str, Any] | None = None
+
+    @property
+    def is_default(self) -> bool:
+        return self.language is None and self.category is None and not self.filters
+
+
+@dataclass(frozen=True)
+class UserSettings:
+    """One user's row: their preferences, whether they get alerts, and when the row was made/changed."""
+
+    user_id: int
+    preferences: Preferences
+    alerts: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class SavedProduct:
+    """A product a user saved, with what it cost (and whether it was sold out) then, and the price the
+    user was last told about (alerts compare the new price with this one)."""
+
+    user_id: int
+    product_id: int
+    saved_price: int | None
+    saved_sold_out: bool
+    told_price: int | None
+    saved_at: datetime
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """One 👍/👎 on a result page. Never the user's photo."""
+
+    user_id: int
+    flow: Flow
+    category: str | None
+    filters: dict[str, Any] | None
+    model_id: str | None
+    product_ids: tuple[int, ...]
+    vote: Vote
+
+
+@dataclass(frozen=True)
+class Forgotten:
+    """How many rows ``forget`` deleted, by table."""
+
+    settings: int = 0
+    saved: int = 0
+    alerts: int = 0
+    feedback: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.settings + self.saved + self.alerts + self.feedback
+
+
+class UserStore(Protocol):
+    """The user data store. Writes are committed (durable against a process kill) when they return."""
+
+    async def schema_version(self) -> int: ...
+
+    async def all_settings(self) -> dict[int, UserSettings]:
+        """Every user's row (read once at start-up into PTB's ``user_data``)."""
+        ...
+
+    async def get_settings(self, user_id: int) -> UserSettings | None: ...
+
+    async def put_preferences(self, items: dict[int, Preferences]) -> None:
+        """Write these users' preferences in one transaction (creating their rows; ``alerts`` kept)."""
+        ...
+
+    async def set_alerts(self, user_id: int, enabled: bool) -> None: ...
+
+    async def save_product(self, user_id: int, product_id: int, *, price: int | None, sold_out: bool) -> bool:
+        """Save a product; False (and nothing changed) when the user had already saved it."""
+        ...
+
+    async def saved_products(self, user_id: int) -> list[SavedProduct]:
+        """The user's saved products, newest first."""
+        ...
+
+    async def remove_saved(self, user_id: int, product_id: int) -> bool: ...
+
+    async def add_feedback(self, feedback: Feedback) -> None: ...
+
+    async def forget(self, user_id: int) -> Forgotten:
+        """Delete every row about the user (settings, saved products, alert log, feedback) in one
+        transaction."""
+        ...
+
+    async def close(self) -> None: ...
