@@ -33,6 +33,7 @@ from qdrant_edge import (
     FieldCondition,
     Filter,
     HasIdCondition,
+    HnswIndexConfig,
     MatchAny,
     MatchValue,
     PayloadSchemaType,
@@ -68,7 +69,18 @@ FLUSH_INTERVAL = 30.0  # ...or this many seconds after a write
 PAYLOAD_BATCH = 256  # payload overwrites per engine call
 READ_BATCH = 1000  # ids per retrieve/delete call
 OPTIMIZE_MIN_UNINDEXED = 2000  # below this, brute force over the unindexed vectors is cheaper than a copy
-HNSW_EF = 128
+# Filtered search stays exact (bench/store.py, BENCHMARKS.md): a filter matching fewer points of a
+# segment than FULL_SCAN_KB of float32 vectors (60 000 KB = 20 000 768-d vectors) is answered by a
+# full scan of those points, not the graph; at 100k products that covers a top-level category and
+# every narrower filter, where the graph alone lost recall (0.86-0.90 at Qdrant's default 10 000 KB).
+# Filters that match more use the graph, with per-value payload links (PAYLOAD_M; the payload indexes
+# exist before the build) and a wider search (HNSW_EF). Applies to versions created from now on; an
+# existing version keeps the config stored in its shard.
+HNSW_M = 16
+HNSW_EF_CONSTRUCT = 100
+HNSW_PAYLOAD_M = 16
+FULL_SCAN_KB = 60_000
+HNSW_EF = 256
 OPTIMIZER_SCRIPT = Path(__file__).with_name("edge_optimize.py")
 _SCHEMA = {
     "keyword": PayloadSchemaType.Keyword,
@@ -85,6 +97,12 @@ async def open_edge_catalog(settings: StoreSettings) -> Catalog:
 def edge_config(dimension: int, quantization: str) -> EdgeConfig:
     return EdgeConfig(
         vectors={VECTOR_NAME: EdgeVectorParams(size=dimension, distance=Distance.Cosine, on_disk=True)},
+        hnsw_config=HnswIndexConfig(
+            m=HNSW_M,
+            ef_construct=HNSW_EF_CONSTRUCT,
+            full_scan_threshold=FULL_SCAN_KB,
+            payload_m=HNSW_PAYLOAD_M,
+        ),
         quantization_config=(
             ScalarQuantizationConfig(type=ScalarType.Int8, quantile=0.99, always_ram=True)
             if quantization == "int8"
@@ -109,7 +127,9 @@ def edge_filter(
         high = float(filters.max_price) if filters.max_price is not None else None
         must.append(FieldCondition(key="effective_price", range=RangeFloat(gte=low, lte=high)))
     if not filters.include_sold_out:
-        must.append(FieldCondition(key="sold_out", match=MatchValue(False)))
+        # qdrant-edge-py 0.9 turns a Python bool into the integer 0/1, which matches no bool value:
+        # numpy.bool_ reaches the engine as a bool.
+        must.append(FieldCondition(key="sold_out", match=MatchValue(np.False_)))
     if filters.excluded_gender_label is not None:
         must_not.append(FieldCondition(key="gender", match=MatchValue(filters.excluded_gender_label)))
     if exclude_ids:
