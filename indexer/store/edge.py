@@ -100,16 +100,16 @@ async def open_edge_catalog(settings: StoreSettings) -> Catalog:
 def edge_config(dimension: int, quantization: str) -> EdgeConfig:
     return EdgeConfig(
         vectors={VECTOR_NAME: EdgeVectorParams(size=dimension, distance=Distance.Cosine, on_disk=True)},
+        quantization_config=(
+            ScalarQuantizationConfig(type=ScalarType.Int8, quantile=0.99, always_ram=True)
+            if quantization == "int8"
+            else None
+        ),
         hnsw_config=HnswIndexConfig(
             m=HNSW_M,
             ef_construct=HNSW_EF_CONSTRUCT,
             full_scan_threshold=FULL_SCAN_KB,
             payload_m=HNSW_PAYLOAD_M,
-        ),
-        quantization_config=(
-            ScalarQuantizationConfig(type=ScalarType.Int8, quantile=0.99, always_ram=True)
-            if quantization == "int8"
-            else None
         ),
     )
 
@@ -130,8 +130,7 @@ def edge_filter(
         high = float(filters.max_price) if filters.max_price is not None else None
         must.append(FieldCondition(key="effective_price", range=RangeFloat(gte=low, lte=high)))
     if not filters.include_sold_out:
-        # qdrant-edge-py 0.9 turns a Python bool into the integer 0/1, which matches no bool value:
-        # numpy.bool_ reaches the engine as a bool.
+        # qdrant-edge-py reads a Python bool as an integer (never a JSON boolean); numpy's bool as a bool.
         must.append(FieldCondition(key="sold_out", match=MatchValue(np.False_)))
     if filters.excluded_gender_label is not None:
         must_not.append(FieldCondition(key="gender", match=MatchValue(filters.excluded_gender_label)))
