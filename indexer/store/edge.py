@@ -141,12 +141,6 @@ def edge_filter(
     return Filter(must=must or None, must_not=must_not or None)
 
 
-def search_ef(query: SearchQuery) -> int:
-    """The graph search's width: wider when a shopper filter leaves part of the graph unreachable."""
-    narrowed = bool(query.categories) or query.filters.has_price or query.filters.gender is not None
-    return HNSW_EF_FILTERED if narrowed else HNSW_EF
-
-
 async def run_optimizer(shard_dir: Path) -> dict[str, Any]:
     """Build the shard's HNSW graph in a child process; the event loop stays free meanwhile.
 
@@ -179,6 +173,12 @@ async def run_optimizer(shard_dir: Path) -> dict[str, Any]:
         raise CatalogError(f"building the search index of {shard_dir} failed: {detail}")
     report: dict[str, Any] = json.loads(out.decode("utf-8").strip().splitlines()[-1])
     return report
+
+
+def search_ef(query: SearchQuery) -> int:
+    """The graph search's width: wider when a shopper filter leaves part of the graph unreachable."""
+    narrowed = bool(query.categories) or query.filters.has_price or query.filters.gender is not None
+    return HNSW_EF_FILTERED if narrowed else HNSW_EF
 
 
 class EdgeVersion:
