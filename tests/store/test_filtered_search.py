@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
-from qdrant_edge import Distance, EdgeConfig, EdgeVectorParams
+from qdrant_edge import EdgeConfig
 
 from indexer.config import StoreSettings
 from indexer.product import Product
@@ -15,7 +16,6 @@ from indexer.store import Catalog, SearchQuery, open_catalog
 from indexer.store import edge as edge_module
 from indexer.store.edge_layout import EdgeLayout
 from indexer.store.filters import DEFAULT_FILTERS, NO_FILTERS, SearchFilters
-from indexer.store.payload import VECTOR_NAME
 
 from .conftest import MODEL_B, Data, Harness, build, exact_ranking, make_product, random_vectors
 
@@ -125,9 +125,15 @@ async def test_a_version_built_with_the_old_config_still_serves_and_the_next_one
     """Edge keeps each shard's config on disk: an old version opens as it was built."""
     settings = StoreSettings(path=str(tmp_path / "qdrant"))
 
-    def before_issue_18(dimension: int, quantization: str, **_: object) -> EdgeConfig:
+    current = edge_module.edge_config
+
+    def before_issue_18(dimension: int, quantization: str, **options: Any) -> EdgeConfig:
+        """Today's config without the HNSW settings: what versions built before them hold."""
+        made = current(dimension, quantization, **options)
         return EdgeConfig(
-            vectors={VECTOR_NAME: EdgeVectorParams(size=dimension, distance=Distance.Cosine, on_disk=True)}
+            vectors=made.vectors,
+            sparse_vectors=made.sparse_vectors or None,
+            quantization_config=made.quantization_config,
         )
 
     data = shopper_data(60)
