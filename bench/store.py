@@ -45,7 +45,10 @@ from bench.report import markdown_table, write_section
 from indexer.config import StoreSettings
 from indexer.product import Product
 from indexer.store import SearchQuery, open_catalog
-from indexer.store.edge import (
+from indexer.store.filters import DEFAULT_FILTERS, SearchFilters
+from indexer.store.payload import INDEXED_FIELDS, VECTOR_NAME, to_payload
+from indexer.store.server import server_filter
+from indexer.store.tuning import (
     FULL_SCAN_KB,
     HNSW_EF,
     HNSW_EF_CONSTRUCT,
@@ -53,9 +56,6 @@ from indexer.store.edge import (
     HNSW_M,
     HNSW_PAYLOAD_M,
 )
-from indexer.store.filters import DEFAULT_FILTERS, SearchFilters
-from indexer.store.payload import INDEXED_FIELDS, VECTOR_NAME, to_payload
-from indexer.store.server import server_filter
 
 DIM = 768
 TOP_CATEGORIES = ["001", "002", "003", "004", "100", "101", "103"]

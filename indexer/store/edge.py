@@ -74,6 +74,14 @@ from indexer.store.payload import (
 )
 from indexer.store.query import SearchQuery, TextQuery
 from indexer.store.text import FUSION_DEPTH, RRF_K
+from indexer.store.tuning import (
+    FULL_SCAN_KB,
+    HNSW_EF,
+    HNSW_EF_CONSTRUCT,
+    HNSW_M,
+    HNSW_PAYLOAD_M,
+    search_ef,
+)
 from indexer.store.versions import CatalogVersion, new_version_name
 from indexer.text import SparseTerms
 
@@ -88,21 +96,6 @@ PAYLOAD_BATCH = 256  # payload overwrites per engine call
 TEXT_BATCH = 64
 READ_BATCH = 1000  # ids per retrieve/delete call
 OPTIMIZE_MIN_UNINDEXED = 2000  # below this, brute force over the unindexed vectors is cheaper than a copy
-# Filtered search stays exact (bench/store.py, BENCHMARKS.md): a filter matching fewer points of a
-# segment than FULL_SCAN_KB of float32 vectors (60 000 KB = 20 000 768-d vectors) is answered by a
-# full scan of those points, not the graph; at 100k products that covers a top-level category and
-# every narrower filter, where the graph alone lost recall (0.86-0.90 at Qdrant's default 10 000 KB).
-# Filters that match more use the graph, with per-value payload links (PAYLOAD_M; the payload indexes
-# exist before the build), and search it wider when a shopper filter (category, price, gender)
-# leaves 20-40 % of the points, where the graph's links alone miss some (0.98 at ef 256, 0.993+ at
-# 512). The HNSW config applies to versions created from now on; an existing version keeps the one
-# stored in its shard (the ef applies at once).
-HNSW_M = 16
-HNSW_EF_CONSTRUCT = 100
-HNSW_PAYLOAD_M = 16
-FULL_SCAN_KB = 60_000
-HNSW_EF = 256  # no filter, or only sold-out hidden (90 % of the points)
-HNSW_EF_FILTERED = 512  # a category, price or gender filter
 OPTIMIZER_SCRIPT = Path(__file__).with_name("edge_optimize.py")
 _SCHEMA = {
     "keyword": PayloadSchemaType.Keyword,
@@ -237,12 +230,6 @@ async def run_optimizer(shard_dir: Path) -> dict[str, Any]:
         raise CatalogError(f"building the search index of {shard_dir} failed: {detail}")
     report: dict[str, Any] = json.loads(out.decode("utf-8").strip().splitlines()[-1])
     return report
-
-
-def search_ef(query: SearchQuery) -> int:
-    """The graph search's width: wider when a shopper filter leaves part of the graph unreachable."""
-    narrowed = bool(query.categories) or query.filters.has_price or query.filters.gender is not None
-    return HNSW_EF_FILTERED if narrowed else HNSW_EF
 
 
 class EdgeVersion:
@@ -430,7 +417,7 @@ class EdgeVersion:
             with_payload=True,
             with_vector=False,
             params=SearchParams(
-                hnsw_ef=max(search_ef(query), query.limit + query.offset),
+                hnsw_ef=search_ef(query),
                 quantization=QuantizationSearchParams(rescore=True, oversampling=2.0),
             ),
         )

@@ -37,6 +37,14 @@ from indexer.store.payload import (
 )
 from indexer.store.query import SearchQuery, TextQuery
 from indexer.store.text import FUSION_DEPTH, RRF_K
+from indexer.store.tuning import (
+    FULL_SCAN_KB,
+    HNSW_EF,
+    HNSW_EF_CONSTRUCT,
+    HNSW_M,
+    HNSW_PAYLOAD_M,
+    search_ef,
+)
 from indexer.store.versions import CatalogVersion, version_from_json, version_pattern, version_to_json
 from indexer.text import SparseTerms
 
@@ -48,7 +56,6 @@ UPLOAD_BATCH = 128  # points per request: small requests keep JSON encoding shor
 UPLOAD_PARALLEL = 4  # requests in flight during an upload
 PAYLOAD_BATCH = 256
 READ_BATCH = 1000
-HNSW_EF = 128
 METADATA_KEY = "snapfit"
 _SCHEMA = {
     "keyword": models.PayloadSchemaType.KEYWORD,
@@ -346,7 +353,7 @@ class ServerCollection:
 
     async def query(self, query: SearchQuery) -> list[Hit]:
         params = (
-            self._search_params.model_copy(update={"hnsw_ef": max(HNSW_EF, query.limit + query.offset)})
+            self._search_params.model_copy(update={"hnsw_ef": search_ef(query)})
             if self._search_params is not None
             else None
         )
@@ -562,6 +569,12 @@ class ServerEngine:
                     {TEXT_VECTOR: models.SparseVectorParams(modifier=models.Modifier.IDF)}
                     if version.text_index
                     else None
+                ),
+                hnsw_config=models.HnswConfigDiff(
+                    m=HNSW_M,
+                    ef_construct=HNSW_EF_CONSTRUCT,
+                    full_scan_threshold=FULL_SCAN_KB,
+                    payload_m=HNSW_PAYLOAD_M,
                 ),
                 shard_number=settings.shards,
                 replication_factor=settings.replication_factor,

@@ -12,7 +12,7 @@ from qdrant_edge import EdgeConfig
 
 from indexer.config import StoreSettings
 from indexer.product import Product
-from indexer.store import Catalog, SearchQuery, open_catalog
+from indexer.store import Catalog, SearchQuery, open_catalog, tuning
 from indexer.store import edge as edge_module
 from indexer.store.edge_layout import EdgeLayout
 from indexer.store.filters import DEFAULT_FILTERS, NO_FILTERS, SearchFilters
@@ -94,10 +94,10 @@ def stored_config(settings: StoreSettings, catalog: Catalog) -> dict[str, object
 
 
 EXPECTED_HNSW = {
-    "m": edge_module.HNSW_M,
-    "ef_construct": edge_module.HNSW_EF_CONSTRUCT,
-    "full_scan_threshold": edge_module.FULL_SCAN_KB,
-    "payload_m": edge_module.HNSW_PAYLOAD_M,
+    "m": tuning.HNSW_M,
+    "ef_construct": tuning.HNSW_EF_CONSTRUCT,
+    "full_scan_threshold": tuning.FULL_SCAN_KB,
+    "payload_m": tuning.HNSW_PAYLOAD_M,
 }
 
 
@@ -112,9 +112,7 @@ async def test_new_edge_versions_get_the_filter_aware_index_config(tmp_path: Pat
     try:
         await build(catalog, shopper_data(60))
         assert hnsw_of(stored_config(settings, catalog)) == EXPECTED_HNSW
-        assert (
-            edge_module.FULL_SCAN_KB > 10_000
-        )  # above Qdrant's default, where top-level categories lost recall
+        assert tuning.FULL_SCAN_KB > 10_000  # above Qdrant's default, where top-level categories lost recall
     finally:
         await catalog.close()
 
@@ -154,3 +152,26 @@ async def test_a_version_built_with_the_old_config_still_serves_and_the_next_one
         assert reopened.version is not None and reopened.version.model_id == MODEL_B.id
     finally:
         await reopened.close()
+
+
+async def test_new_server_collections_ask_for_the_same_index_config(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A Qdrant server builds the graph from the collection's config: the request carries Edge's
+    settings (local mode accepts them but stores its defaults, so the request itself is checked)."""
+    catalog = await open_catalog(StoreSettings(url=":memory:"))
+    client = catalog._engine._client
+    created: list[Any] = []
+    original = client.create_collection
+
+    async def recording(*args: Any, **kwargs: Any) -> Any:
+        created.append(kwargs.get("hnsw_config"))
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr(client, "create_collection", recording)
+    try:
+        await build(catalog, shopper_data(20))
+        assert created, "no collection was created"
+        assert {key: getattr(created[-1], key) for key in EXPECTED_HNSW} == EXPECTED_HNSW
+    finally:
+        await catalog.close()
