@@ -461,6 +461,10 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "ko": "snapfit에 저장된 내 정보(설정, 저장한 상품, 알림 기록, 평가)를 모두 지울까요? "
         "되돌릴 수 없어요.",
     },
+    "forget_not_yours": {
+        "en": "Only the person who asked can answer this. Send /forget to delete your own data.",
+        "ko": "요청한 사람만 답할 수 있어요. 내 정보를 지우려면 /forget을 보내 주세요.",
+    },
     "forget_confirm_button": {"en": "🗑 Delete everything", "ko": "🗑 모두 삭제"},
     "forget_cancel_button": {"en": "Cancel", "ko": "취소"},
     "forget_cancelled": {

@@ -40,7 +40,7 @@ async def on_forget_button(
 ) -> None:
     user = update.effective_user
     if user is None or user.id != button.user_id:
-        await answer(query, plain(lang, "not_yours"))
+        await answer(query, plain(lang, "forget_not_yours"))
         return
     await answer(query)
     if not button.confirm:
