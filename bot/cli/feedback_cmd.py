@@ -78,11 +78,18 @@ def feedback(
     print_feedback(summary_json(summary, since), since_days)
 
 
+def category_text(key: str) -> str:
+    """'all categories', '001 tops', or a garment's several ('002 bottoms, 003 shoes')."""
+    from bot.cli.sync_view import category_label
+
+    if key == ALL_CATEGORIES:
+        return "all categories"
+    return ", ".join(category_label(code) for code in key.split(","))
+
+
 def print_feedback(report: dict[str, Any], since_days: float | None) -> None:
     from rich.console import Console
     from rich.table import Table
-
-    from bot.cli.sync_view import category_label
 
     def share(count: dict[str, Any]) -> str:
         return f"{count['share_up'] * 100:.0f} %" if count["share_up"] is not None else "-"
@@ -96,16 +103,8 @@ def print_feedback(report: dict[str, Any], since_days: float | None) -> None:
         markup=False,
     )
     for title, rows, label in (
-        ("per flow", report["by_flow"], lambda key: key),
-        (
-            "per category",
-            report["by_category"],
-            lambda key: (
-                "all categories"
-                if key == ALL_CATEGORIES
-                else ", ".join(category_label(code) for code in key.split(","))
-            ),
-        ),
+        ("per flow", report["by_flow"], str),
+        ("per category", report["by_category"], category_text),
     ):
         table = Table(title=title, title_justify="left")
         for column, justify in (
