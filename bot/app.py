@@ -31,8 +31,8 @@ from bot.menus import ADMIN_MENUS_KEY, AdminMenus, set_everyones_menus
 from bot.nightly import start_nightly, sync_stats_section
 from bot.search_metrics import MONITORING_KEY, BotMonitoring
 from bot.services import BotServices
-from bot.stats import index_stats_section
-from bot.userdata import UserDataPersistence
+from bot.stats import index_stats_section, users_stats_section
+from bot.userdata import UserDataPersistence, user_store
 from bot.userdata.health import COMPONENT as USER_STORE_COMPONENT
 from indexer.config import Settings
 from indexer.logs import protect_secrets, quiet_request_urls
@@ -100,10 +100,19 @@ def _post_init(settings: Settings) -> AppHook:
         await admin_menus.set_all(app.bot)
         await start_nightly(app, services)
         services.stats_sections += [index_stats_section, sync_stats_section]
+        services.stats_sections.append(users_stats_section(lambda: user_store(app), _store_reason(app)))
         if monitoring is not None:
             monitoring.attach_bot(services)
 
     return post_init
+
+
+def _store_reason(app: Application) -> Callable[[], str | None]:  # type: ignore[type-arg]
+    def reason() -> str | None:
+        persistence = app.persistence
+        return persistence.health.reason if isinstance(persistence, UserDataPersistence) else None
+
+    return reason
 
 
 async def _post_shutdown(app: Application) -> None:  # type: ignore[type-arg]

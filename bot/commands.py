@@ -38,6 +38,8 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("similar", takes_argument=True),
     CommandSpec("filter", takes_argument=True),
     CommandSpec("settings"),
+    CommandSpec("privacy"),
+    CommandSpec("forget"),
     CommandSpec("stats", admin=True),
     CommandSpec("sync", admin=True),
 )

@@ -420,6 +420,79 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "Send a photo meanwhile.",
         "ko": "아직 글로 검색할 수 없어요. 다음 상품 목록 업데이트 때 준비돼요. 그동안 사진을 보내 주세요.",
     },
+    # --- feedback, /privacy and /forget (feedback19) ---
+    "cmd_privacy": {"en": "What snapfit stores about you", "ko": "snapfit이 저장하는 정보"},
+    "cmd_forget": {"en": "Delete everything stored about you", "ko": "내 정보 모두 삭제"},
+    "feedback_thanks": {"en": "Thanks!", "ko": "고마워요!"},
+    "feedback_already": {
+        "en": "Thanks! You already rated this page; your first vote counts.",
+        "ko": "고마워요! 이 페이지는 이미 평가하셨어요. 처음 평가가 반영돼요.",
+    },
+    "feedback_unavailable": {
+        "en": "Sorry, feedback can't be saved right now. Please try again later.",
+        "ko": "죄송해요, 지금은 평가를 저장할 수 없어요. 나중에 다시 시도해 주세요.",
+    },
+    "privacy": {
+        "en": "<b>What snapfit stores about you</b>\n"
+        "• Your settings: language, category and filters, and whether you get alerts.\n"
+        "• The products you save (⭐), with their price when you saved them.\n"
+        "• The alerts sent to you (which product, which price, when).\n"
+        "• Your 👍 / 👎 votes: the kind of search (photo, garment, words, similar), its category and "
+        "filters, the model version, the products shown and the vote.\n\n"
+        "<b>Never stored</b>: your photos and what is computed from them. A photo is processed in "
+        "memory to find products and discarded; a search you can still page through is forgotten "
+        "after a few hours or when the bot restarts.\n\n"
+        "<b>How long</b>: until you use /forget. Nothing expires on its own.\n"
+        "/forget deletes all of it at once.",
+        "ko": "<b>snapfit이 저장하는 정보</b>\n"
+        "• 설정: 언어, 카테고리, 필터, 알림 수신 여부.\n"
+        "• 저장한 상품(⭐)과 저장할 때의 가격.\n"
+        "• 보내 드린 알림(어떤 상품, 어떤 가격, 언제).\n"
+        "• 👍 / 👎 평가: 검색 종류(사진, 옷 부분, 글, 비슷한 상품), 카테고리와 필터, 모델 버전, "
+        "보여 드린 상품, 평가.\n\n"
+        "<b>저장하지 않는 것</b>: 사진과 사진에서 계산한 정보. 사진은 상품을 찾는 동안 메모리에서만 "
+        "처리하고 버려요. 넘겨 볼 수 있는 검색 결과는 몇 시간 뒤나 봇이 다시 시작되면 사라져요.\n\n"
+        "<b>보관 기간</b>: /forget을 쓸 때까지예요. 저절로 지워지는 것은 없어요.\n"
+        "/forget으로 한 번에 모두 지울 수 있어요.",
+    },
+    "forget_prompt": {
+        "en": "Delete everything snapfit stores about you: settings, saved products, alert history and "
+        "votes? This cannot be undone.",
+        "ko": "snapfit에 저장된 내 정보(설정, 저장한 상품, 알림 기록, 평가)를 모두 지울까요? "
+        "되돌릴 수 없어요.",
+    },
+    "forget_not_yours": {
+        "en": "Only the person who asked can answer this. Send /forget to delete your own data.",
+        "ko": "요청한 사람만 답할 수 있어요. 내 정보를 지우려면 /forget을 보내 주세요.",
+    },
+    "forget_confirm_button": {"en": "🗑 Delete everything", "ko": "🗑 모두 삭제"},
+    "forget_cancel_button": {"en": "Cancel", "ko": "취소"},
+    "forget_cancelled": {
+        "en": "Cancelled: nothing was deleted.",
+        "ko": "취소했어요. 아무것도 지우지 않았어요.",
+    },
+    "forget_done": {
+        "en": "🗑 Deleted everything about you: settings ({settings}), saved products ({saved}), "
+        "alert history ({alerts}), votes ({feedback}). Your settings are back to the defaults.",
+        "ko": "🗑 내 정보를 모두 지웠어요: 설정 {settings}건, 저장한 상품 {saved}개, 알림 기록 {alerts}건, "
+        "평가 {feedback}건. 설정은 기본값으로 돌아갔어요.",
+    },
+    "forget_unavailable": {
+        "en": "Sorry, I can't delete your data right now: nothing was deleted. Please try /forget again "
+        "later.",
+        "ko": "죄송해요, 지금은 정보를 지울 수 없어요. 아무것도 지우지 않았어요. 나중에 /forget을 다시 "
+        "시도해 주세요.",
+    },
+    "stats_users": {
+        "en": "<b>Users</b>: {users} with settings · {saved} saved products · {alerts} alerts sent by the "
+        "last sync · feedback 👍 {up} / 👎 {down}",
+        "ko": "<b>사용자</b>: 설정 있는 사용자 {users}명 · 저장한 상품 {saved}개 · 마지막 동기화 알림 "
+        "{alerts}건 · 평가 👍 {up} / 👎 {down}",
+    },
+    "stats_users_unavailable": {
+        "en": "<b>Users</b>: the user store is unavailable ({reason}).",
+        "ko": "<b>사용자</b>: 사용자 저장소를 쓸 수 없어요 ({reason}).",
+    },
     # --- other input ---
     "text_hint": {
         "en": "Send me a photo of an outfit and I'll find similar products on Musinsa. "

@@ -13,6 +13,8 @@ caption fits (the product name is shortened when needed), every value is HTML-es
   the /filter menu: a price preset, a gender, sold-out items, clear all / open the menu
 - ``v1:fc``  clear the user's saved filters (under a results header)
 - ``v1:t:l:auto|ko|en``  /settings: the language
+- ``v1:fb:<search_id>:<page>:u|d``  👍 / 👎 on page ``page`` of a search
+- ``v1:fg:y|n:<user_id>``  /forget: confirm or cancel (only the asking user's press counts)
 
 Anything else (an older version, a forged value) parses to ``None`` and is answered as stale.
 """
@@ -222,6 +224,42 @@ class WidenButton:
         return cls(fields[0]) if fields is not None and _SEARCH_ID.match(fields[0]) else None
 
 
+VOTES = {"u": 1, "d": -1}  # feedback callback value -> the stored vote
+_USER_ID = re.compile(r"^[1-9]\d{0,15}$")
+
+
+@dataclass(frozen=True)
+class FeedbackButton:
+    """👍 (``vote`` 1) or 👎 (-1) on page ``page`` of search ``search_id``."""
+
+    search_id: str
+    page: int
+    vote: int
+
+    @classmethod
+    def parse(cls, data: object) -> FeedbackButton | None:
+        fields = _fields(data, "fb", 3)
+        if fields is None or not (_SEARCH_ID.match(fields[0]) and _NUMBER.match(fields[1])):
+            return None
+        vote = VOTES.get(fields[2])
+        return cls(fields[0], int(fields[1]), vote) if vote is not None else None
+
+
+@dataclass(frozen=True)
+class ForgetButton:
+    """/forget's confirmation (``confirm``) or cancel, for the user who asked (``user_id``)."""
+
+    confirm: bool
+    user_id: int
+
+    @classmethod
+    def parse(cls, data: object) -> ForgetButton | None:
+        fields = _fields(data, "fg", 2)
+        if fields is None or fields[0] not in ("y", "n") or not _USER_ID.match(fields[1]):
+            return None
+        return cls(fields[0] == "y", int(fields[1]))
+
+
 def _data(*parts: object) -> str:
     data = ":".join([CALLBACK_VERSION, *(str(part) for part in parts)])
     if len(data.encode()) > InlineKeyboardButtonLimit.MAX_CALLBACK_DATA:
@@ -263,6 +301,14 @@ def clear_filters_data() -> str:
 
 def settings_language_data(lang: Lang | None) -> str:
     return _data("t", "l", lang or AUTO)
+
+
+def feedback_data(search_id: str, page: int, vote: int) -> str:
+    return _data("fb", search_id, page, "u" if vote > 0 else "d")
+
+
+def forget_data(confirm: bool, user_id: int) -> str:
+    return _data("fg", "y" if confirm else "n", user_id)
 
 
 # ------------------------------------------------------------------------------------- categories
@@ -526,11 +572,12 @@ def results_keyboard(
     whole_photo: str | None = None,
     widen: bool = False,
     clear_filters: bool = False,
+    feedback_page: int | None = None,
 ) -> InlineKeyboardMarkup:
     """'Similar #n' for each shown result, 'More' when another page may exist, the category to change;
     'Whole photo' (of pending photo ``whole_photo``) after a garment's search; 'Widen to all
-    categories' (``widen``) after a similar search kept to its source's category; 'Clear filters'
-    while the user has saved filters."""
+    categories' (``widen``) after a similar search kept to its source's category; 👍 / 👎 for this
+    page (``feedback_page``); 'Clear filters' while the user has saved filters."""
     similar = [
         InlineKeyboardButton(
             plain(lang, "similar_button", n=rank), callback_data=similar_data(search_id, rank)
@@ -552,6 +599,8 @@ def results_keyboard(
                 )
             ]
         )
+    if feedback_page is not None:
+        rows.append(feedback_row(search_id, feedback_page))
     rows.append(
         [
             InlineKeyboardButton(
@@ -565,6 +614,30 @@ def results_keyboard(
             InlineKeyboardButton(plain(lang, "clear_filters_button"), callback_data=clear_filters_data())
         )
     return InlineKeyboardMarkup(rows)
+
+
+def feedback_row(search_id: str, page: int) -> list[InlineKeyboardButton]:
+    """👍 / 👎 for one page of results (the emoji read the same in every language)."""
+    return [
+        InlineKeyboardButton("👍", callback_data=feedback_data(search_id, page, 1)),
+        InlineKeyboardButton("👎", callback_data=feedback_data(search_id, page, -1)),
+    ]
+
+
+def forget_keyboard(lang: Lang, user_id: int) -> InlineKeyboardMarkup:
+    """/forget: delete everything, or keep it."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    plain(lang, "forget_confirm_button"), callback_data=forget_data(True, user_id)
+                ),
+                InlineKeyboardButton(
+                    plain(lang, "forget_cancel_button"), callback_data=forget_data(False, user_id)
+                ),
+            ]
+        ]
+    )
 
 
 def without_more(markup: InlineKeyboardMarkup | None) -> InlineKeyboardMarkup | None:

@@ -29,7 +29,10 @@ SEARCH_METRIC_NAMES = (
     "snapfit_requests_total",
     "snapfit_request_duration_seconds",
     "snapfit_stage_duration_seconds",
+    "snapfit_feedback_votes_total",
 )
+FEEDBACK_FLOWS = ("photo", "garment", "text", "similar")
+FEEDBACK_VOTES = ("up", "down")
 
 
 class SearchMetrics:
@@ -57,7 +60,16 @@ class SearchMetrics:
             buckets=LATENCY_BUCKETS,
             registry=registry,
         )
+        self.feedback_votes = Counter(
+            "snapfit_feedback_votes",
+            f"👍 / 👎 votes on result pages, by flow ({', '.join(FEEDBACK_FLOWS)}) and vote (up, down)",
+            ["flow", "vote"],
+            registry=registry,
+        )
         # Every series from the start, so that rates and dashboards need no data yet.
+        for flow in FEEDBACK_FLOWS:
+            for vote in FEEDBACK_VOTES:
+                self.feedback_votes.labels(flow, vote)
         for kind in SEARCH_KINDS:
             self.requests.labels(kind, "ok")
             self.request_seconds.labels(kind)
@@ -70,6 +82,10 @@ class SearchMetrics:
         self.request_seconds.labels(kind).observe(timings.total)
         for stage, seconds in timings.seconds.items():
             self.stage_seconds.labels(kind, stage).observe(seconds)
+
+    def observe_vote(self, flow: str, vote: int) -> None:
+        """One 👍 (``vote`` > 0) or 👎 stored."""
+        self.feedback_votes.labels(flow, "up" if vote > 0 else "down").inc()
 
 
 class BotMonitoring(Monitoring):

@@ -49,6 +49,8 @@ class SearchSession:
     next_offset: int = 0
     pages_sent: int = 0
     exhausted: bool = False
+    pages: list[tuple[int, ...]] = field(default_factory=list)  # pages[n - 1]: the ids page n showed
+    votes: dict[int, int] = field(default_factory=dict)  # page -> the user's 👍 (1) / 👎 (-1), once
     created: float = 0.0
     lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
 
@@ -121,6 +123,13 @@ class SearchSessions:
             return None
         self._sessions.move_to_end(search_id)
         return session
+
+    def drop_user(self, user_id: int) -> int:
+        """Forget every live search of ``user_id`` (/forget); how many there were."""
+        mine = [search_id for search_id, session in self._sessions.items() if session.user_id == user_id]
+        for search_id in mine:
+            del self._sessions[search_id]
+        return len(mine)
 
     def _prune(self) -> None:
         while len(self._sessions) > self._max:

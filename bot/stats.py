@@ -7,11 +7,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from bot.empty_catalog import empty_index_state, empty_state_text
 from bot.messages import Lang, escape, text
 from bot.render import category_name
+from bot.userdata.store import UserStore, UserStoreError
 from indexer.store.versions import same_model
 
 if TYPE_CHECKING:
@@ -43,6 +45,33 @@ async def index_stats_section(services: BotServices, lang: Lang) -> str:
     if not same_model(stats.model_id, services.encoder.model_id):
         lines.append(text(lang, "stats_model_mismatch", configured=services.encoder.model_id))
     return "\n".join(lines)
+
+
+def users_stats_section(
+    store_of: Callable[[], UserStore | None], reason_of: Callable[[], str | None] = lambda: None
+) -> Callable[[BotServices, Lang], Awaitable[str]]:
+    """The user store's numbers: users with settings, saved products, alerts the last sync sent,
+    feedback 👍 / 👎 (``store_of``: the open store, None while it is unavailable for ``reason_of()``)."""
+
+    async def users_section(services: BotServices, lang: Lang) -> str:
+        store = store_of()
+        if store is None:
+            return text(lang, "stats_users_unavailable", reason=reason_of() or "not open")
+        try:
+            counts = await store.counts()
+        except UserStoreError as exc:
+            return text(lang, "stats_users_unavailable", reason=exc.reason)
+        return text(
+            lang,
+            "stats_users",
+            users=f"{counts.users_with_settings:,}",
+            saved=f"{counts.saved_products:,}",
+            alerts=f"{counts.alerts_sent_last_sync:,}",
+            up=f"{counts.feedback.up:,}",
+            down=f"{counts.feedback.down:,}",
+        )
+
+    return users_section
 
 
 async def render_stats(services: BotServices, lang: Lang) -> str:

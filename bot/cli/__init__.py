@@ -92,3 +92,6 @@ from bot.cli import config_cmd, crawl, eval, run, schedule_cmd, search, stats_cm
 
 # Operations (health check, model files): their own line, so that other additions merge cleanly.
 from bot.cli import health_cmd, model_cmd  # noqa: E402,F401  # isort: skip
+
+# Users' feedback (read-only reports on the user database).
+from bot.cli import feedback_cmd  # noqa: E402,F401  # isort: skip

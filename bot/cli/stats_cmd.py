@@ -2,7 +2,10 @@
 
 ``--json`` prints one object: ``products``, ``by_category``, ``model``, ``dimension`` and
 ``last_sync`` (the saved summary of the last ``snapfit sync`` / nightly run, or null), plus
-``model_name``, ``version``, ``backend`` and ``rebuild`` (an unfinished new index version, or null).
+``model_name``, ``version``, ``backend`` and ``rebuild`` (an unfinished new index version, or null),
+and ``users``: the user database's ``users_with_settings``, ``saved_products``,
+``alerts_sent_last_sync`` and ``feedback`` ``{"up", "down"}`` (zeros before it exists; null, with
+``users_error`` saying why, when it cannot be read).
 It only reads: a store folder or data folder that does not exist yet is reported empty, not created.
 """
 
@@ -68,10 +71,46 @@ def stats(json_output: JsonOption = False, config: ConfigOption = None) -> None:
     report = dict(asyncio.run(read()))
     last = load_last_summary(settings.data.dir)
     report["last_sync"] = last.to_json() if last is not None else None
+    report.update(users_report(settings.data.path))
     if json_output:
         typer.echo(json.dumps(report, ensure_ascii=False))
         return
     print_stats(Console(), report, running=sync_running(settings.data.dir))
+
+
+def users_report(data_dir: Any) -> dict[str, Any]:
+    """``{"users": {...}}`` from the user database (read-only), or ``users`` null and ``users_error``."""
+    from bot.cli.users_read import read_users
+    from bot.userdata.store import UserCounts, UserStoreError, VoteCount
+
+    try:
+        counts = asyncio.run(read_users(data_dir, lambda store: store.counts()))
+    except UserStoreError as exc:
+        return {"users": None, "users_error": exc.reason}
+    if counts is None:
+        counts = UserCounts(0, 0, 0, VoteCount())
+    return {
+        "users": {
+            "users_with_settings": counts.users_with_settings,
+            "saved_products": counts.saved_products,
+            "alerts_sent_last_sync": counts.alerts_sent_last_sync,
+            "feedback": {"up": counts.feedback.up, "down": counts.feedback.down},
+        }
+    }
+
+
+def print_users(say: Any, report: dict[str, Any]) -> None:
+    users = report.get("users")
+    if users is None:
+        if "users_error" in report:
+            say(f"users: unavailable ({report['users_error']})")
+        return
+    feedback = users["feedback"]
+    say(
+        f"users: {users['users_with_settings']} with settings, {users['saved_products']} saved products, "
+        f"{users['alerts_sent_last_sync']} alerts sent by the last sync, "
+        f"feedback {feedback['up']} up / {feedback['down']} down"
+    )
 
 
 def print_stats(console: Any, report: dict[str, Any], *, running: bool = False) -> None:
@@ -104,6 +143,7 @@ def print_stats(console: Any, report: dict[str, Any], *, running: bool = False) 
             f"new index version being built: {report['rebuild']['version']} "
             f"(model {report['rebuild']['model']}); the next sync goes on with it"
         )
+    print_users(say, report)
     last = report["last_sync"]
     if last is None:
         say("last sync: none yet")

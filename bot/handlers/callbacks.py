@@ -18,8 +18,10 @@ from telegram.ext import CallbackQueryHandler
 from bot.context import BotContext
 from bot.handlers.category import on_category_button, on_category_menu_button
 from bot.handlers.common import answer
+from bot.handlers.feedback import on_feedback_button
 from bot.handlers.filter import on_clear_filters_button, on_filter_button
 from bot.handlers.garment_pick import on_garment_button
+from bot.handlers.privacy import on_forget_button
 from bot.handlers.results import on_more_button
 from bot.handlers.settings import on_settings_button
 from bot.handlers.similar import on_similar_button, on_widen_button
@@ -29,7 +31,9 @@ from bot.render import (
     CategoryButton,
     CategoryMenuButton,
     ClearFiltersButton,
+    FeedbackButton,
     FilterButton,
+    ForgetButton,
     GarmentButton,
     PageButton,
     SettingsButton,
@@ -83,5 +87,7 @@ def button_handlers() -> list[CallbackQueryHandler]:  # type: ignore[type-arg]
         button_handler(FilterButton, on_filter_button),
         button_handler(ClearFiltersButton, on_clear_filters_button),
         button_handler(SettingsButton, on_settings_button),
+        button_handler(FeedbackButton, on_feedback_button),
+        button_handler(ForgetButton, on_forget_button),
         CallbackQueryHandler(on_stale_button),
     ]

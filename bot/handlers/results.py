@@ -122,6 +122,7 @@ async def show_page(
             photos=services.photos,
         )
         session.shown.extend(product.id for product in shown)
+        session.pages.append(tuple(product.id for product in shown))
         session.next_offset += len(items)
         session.pages_sent += 1
         session.exhausted = len(items) < session.page_size
@@ -147,6 +148,7 @@ async def show_page(
             whole_photo=session.photo_id if session.garment is not None else None,
             widen=session.kind == "similar" and session.category is not None,
             clear_filters=not user_filters(context).is_default,
+            feedback_page=session.pages_sent,
         )
         await send(context, chat_id, header, markup)
     return "ok"

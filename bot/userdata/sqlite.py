@@ -31,11 +31,14 @@ import aiosqlite
 from bot.userdata.schema import MIGRATIONS, SCHEMA_VERSION
 from bot.userdata.store import (
     Feedback,
+    FeedbackSummary,
     Forgotten,
     Preferences,
     SavedProduct,
+    UserCounts,
     UserSettings,
     UserStoreError,
+    VoteCount,
 )
 
 log = logging.getLogger(__name__)
@@ -92,6 +95,10 @@ def _filters(text: str | None) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
+def _add(known: VoteCount | None, more: VoteCount) -> VoteCount:
+    return more if known is None else VoteCount(known.up + more.up, known.down + more.down)
+
+
 class SqliteUserStore:
     """The user data store in ``path`` (created with its schema on first open)."""
 
@@ -129,6 +136,37 @@ class SqliteUserStore:
                 await db.close()
             if isinstance(exc, sqlite3.Error | OSError):
                 raise UserStoreError(describe(path, exc)) from exc
+            raise
+        return store
+
+    @classmethod
+    async def open_read_only(
+        cls, path: str | Path, *, busy_timeout_seconds: float = BUSY_TIMEOUT_SECONDS
+    ) -> Self:
+        """Open an existing database only to read it (the CLI's reports, while the bot may run):
+        no migration, no write, no file created (``UserStoreError`` when it is missing or unusable).
+
+        A schema older than this release's is read as it is; a newer one is refused."""
+        path = Path(path)
+        if not path.is_file():
+            raise UserStoreError(f"{path} does not exist")
+        uri = f"{path.resolve().as_uri()}?mode=ro"
+        db = aiosqlite.connect(uri, uri=True, isolation_level=None, timeout=busy_timeout_seconds)
+        try:
+            await db
+        except (sqlite3.Error, OSError) as exc:
+            await asyncio.to_thread(db._thread.join, busy_timeout_seconds + 5)
+            raise UserStoreError(describe(path, exc)) from exc
+        store = cls(db, path, lambda: datetime.now(UTC))
+        try:
+            version = int(await store.schema_version())
+            if version > SCHEMA_VERSION:
+                raise UserStoreError(
+                    f"{path} has schema version {version}, newer than this release's {SCHEMA_VERSION}"
+                )
+        except BaseException:
+            with suppress(Exception):
+                await db.close()
             raise
         return store
 
@@ -329,6 +367,41 @@ class SqliteUserStore:
                     feedback.vote,
                 ),
             )
+
+    async def feedback_summary(self, since: datetime | None = None) -> FeedbackSummary:
+        where, params = ("WHERE created_at >= ?", (_now_text(since),)) if since is not None else ("", ())
+        async with self._reading() as db:
+            rows = await db.execute_fetchall(
+                "SELECT flow, category, SUM(vote > 0), SUM(vote < 0) FROM feedback "
+                f"{where} GROUP BY flow, category",
+                params,
+            )
+        by_flow: dict[str, VoteCount] = {}
+        by_category: dict[str | None, VoteCount] = {}
+        total = VoteCount()
+        for flow, category, up, down in rows:
+            votes = VoteCount(int(up), int(down))
+            by_flow[flow] = _add(by_flow.get(flow), votes)
+            by_category[category] = _add(by_category.get(category), votes)
+            total = _add(total, votes)
+        return FeedbackSummary(total=total, by_flow=by_flow, by_category=by_category)
+
+    async def counts(self) -> UserCounts:
+        async with self._reading():
+            users = await self._one("SELECT COUNT(*) FROM user_settings")
+            saved = await self._one("SELECT COUNT(*) FROM saved_products")
+            sent = await self._one(
+                "SELECT COUNT(*) FROM alert_log WHERE state = 'sent' AND sync_id = "
+                "(SELECT sync_id FROM alert_log ORDER BY created_at DESC, id DESC LIMIT 1)"
+            )
+            up = await self._one("SELECT COUNT(*) FROM feedback WHERE vote > 0")
+            down = await self._one("SELECT COUNT(*) FROM feedback WHERE vote < 0")
+        return UserCounts(
+            users_with_settings=int(users),
+            saved_products=int(saved),
+            alerts_sent_last_sync=int(sent),
+            feedback=VoteCount(int(up), int(down)),
+        )
 
     # Privacy
 

@@ -89,6 +89,44 @@ class Forgotten:
         return self.settings + self.saved + self.alerts + self.feedback
 
 
+@dataclass(frozen=True)
+class VoteCount:
+    """👍 and 👎 counted together (one flow, one category, or all)."""
+
+    up: int = 0
+    down: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.up + self.down
+
+    @property
+    def share_up(self) -> float | None:
+        """The share of 👍 (0..1); None without votes."""
+        return self.up / self.total if self.total else None
+
+
+@dataclass(frozen=True)
+class FeedbackSummary:
+    """Votes by flow and by category (``None``: searched over every category), and over all."""
+
+    total: VoteCount
+    by_flow: dict[str, VoteCount]
+    by_category: dict[str | None, VoteCount]
+
+
+@dataclass(frozen=True)
+class UserCounts:
+    """What the store holds, in numbers (``snapfit stats``, admin ``/stats``).
+
+    ``alerts_sent_last_sync``: alert_log rows in state 'sent' of the latest sync that raised any."""
+
+    users_with_settings: int
+    saved_products: int
+    alerts_sent_last_sync: int
+    feedback: VoteCount
+
+
 class UserStore(Protocol):
     """The user data store. Writes are committed (durable against a process kill) when they return."""
 
@@ -117,6 +155,12 @@ class UserStore(Protocol):
     async def remove_saved(self, user_id: int, product_id: int) -> bool: ...
 
     async def add_feedback(self, feedback: Feedback) -> None: ...
+
+    async def feedback_summary(self, since: datetime | None = None) -> FeedbackSummary:
+        """Votes given at or after ``since`` (None: all), by flow and by category."""
+        ...
+
+    async def counts(self) -> UserCounts: ...
 
     async def forget(self, user_id: int) -> Forgotten:
         """Delete every row about the user (settings, saved products, alert log, feedback) in one

@@ -6,7 +6,9 @@ from bot.render import (
     CategoryButton,
     CategoryMenuButton,
     ClearFiltersButton,
+    FeedbackButton,
     FilterButton,
+    ForgetButton,
     GarmentButton,
     PageButton,
     SettingsButton,
@@ -24,6 +26,8 @@ Button = (
     | ClearFiltersButton
     | SettingsButton
     | WidenButton
+    | FeedbackButton
+    | ForgetButton
 )
 BUTTON_KINDS = (
     PageButton,
@@ -35,6 +39,8 @@ BUTTON_KINDS = (
     ClearFiltersButton,
     SettingsButton,
     WidenButton,
+    FeedbackButton,
+    ForgetButton,
 )
 
 

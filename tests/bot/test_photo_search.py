@@ -68,6 +68,8 @@ async def test_own_photo_first_with_upload_action_album_and_buttons(
     assert [b["text"] for b in buttons(keyboard)] == [
         *(f"Similar #{n}" for n in range(1, 7)),
         "More ▶",
+        "👍",
+        "👎",
         "Category: All ✏️",
     ]
     assert all(len(b["callback_data"].encode()) <= 64 for b in buttons(keyboard))
@@ -128,6 +130,8 @@ async def test_more_edits_the_buttons_in_place_and_sends_the_next_album(
     assert edited is not None and "edit_date" in edited
     assert [b["text"] for b in FakeTelegram.buttons(edited)] == [
         *(f"Similar #{n}" for n in range(1, 7)),
+        "👍",
+        "👎",
         "Category: All ✏️",
     ]
     # Pressing the old "More" again (a double tap) shows nothing twice.

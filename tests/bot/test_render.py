@@ -216,7 +216,7 @@ def test_category_names() -> None:
 def test_menus_and_help_come_from_one_command_list(lang: str) -> None:
     user_menu = [c.command for c in menu(lang, admin=False)]  # type: ignore[arg-type]
     admin_menu = [c.command for c in menu(lang, admin=True)]  # type: ignore[arg-type]
-    assert user_menu == ["start", "help", "category", "similar", "filter", "settings"]
+    assert user_menu == ["start", "help", "category", "similar", "filter", "settings", "privacy", "forget"]
     assert admin_menu == [*user_menu, "stats", "sync"]
     assert [c.name for c in COMMANDS] == admin_menu
     for command in menu(lang, admin=True):  # type: ignore[arg-type]

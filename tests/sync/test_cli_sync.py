@@ -185,6 +185,12 @@ def test_stats_of_an_empty_index(tmp_path: Path) -> None:
         "backend": "edge",
         "rebuild": None,
         "last_sync": None,
+        "users": {
+            "users_with_settings": 0,
+            "saved_products": 0,
+            "alerts_sent_last_sync": 0,
+            "feedback": {"up": 0, "down": 0},
+        },
     }
     result = runner.invoke(app, ["stats", "-c", str(path)])
     assert "The index is empty and no sync has run yet; next: run snapfit sync" in result.stdout
