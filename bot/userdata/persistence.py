@@ -14,6 +14,7 @@ stored settings were never loaded, so writing would overwrite them with defaults
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,7 @@ class UserDataPersistence(BasePersistence[UserData, UserData, UserData]):
         self.store: UserStore | None = None
         self._written: dict[int, Preferences] = {}  # what the store holds, by user
         self._pending: dict[int, Preferences] = {}  # changes the store has not taken yet
+        self._writing = asyncio.Lock()
 
     # Opening
 
@@ -134,19 +136,22 @@ class UserDataPersistence(BasePersistence[UserData, UserData, UserData]):
         await self.update_user_data(user_id, {})
 
     async def _write_pending(self) -> None:
-        if self.store is None or not self._pending:
-            return
-        batch = dict(self._pending)
-        try:
-            await self.store.put_preferences(batch)
-        except UserStoreError as exc:
-            self.health.failed(exc.reason)
-            return
-        self.health.recovered()
-        self._written.update(batch)
-        for user_id, preferences in batch.items():
-            if self._pending.get(user_id) == preferences:
-                del self._pending[user_id]
+        # PTB updates many users at once: the first call writes them all in one transaction, the
+        # others find nothing left to write.
+        async with self._writing:
+            if self.store is None or not self._pending:
+                return
+            batch = dict(self._pending)
+            try:
+                await self.store.put_preferences(batch)
+            except UserStoreError as exc:
+                self.health.failed(exc.reason)
+                return
+            self.health.recovered()
+            self._written.update(batch)
+            for user_id, preferences in batch.items():
+                if self._pending.get(user_id) == preferences:
+                    del self._pending[user_id]
 
     async def forget(self, user_id: int) -> Forgotten:
         """Delete every row about the user (``UserStoreError`` when the store is unavailable)."""

@@ -3,6 +3,7 @@ failing store costs (settings in memory only, said once in the log and by ``heal
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import pickle
 import sqlite3
@@ -186,3 +187,14 @@ async def test_a_failed_write_is_retried_and_the_store_recovers(
         MINJI: {"category": "001"},
         BORA: {"language": "ko"},
     }
+
+
+async def test_many_users_updated_at_once_are_all_written(tmp_path: Path) -> None:
+    persistence, _ = await started(tmp_path)
+    users = range(1000, 1050)
+    await asyncio.gather(
+        *(persistence.update_user_data(user, {"category": f"{user % 7:03d}"}) for user in users)
+    )
+    await persistence.flush()
+    data = (await started(tmp_path))[1]
+    assert data == {user: {"category": f"{user % 7:03d}"} for user in users}
