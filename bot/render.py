@@ -13,6 +13,9 @@ caption fits (the product name is shortened when needed), every value is HTML-es
   the /filter menu: a price preset, a gender, sold-out items, clear all / open the menu
 - ``v1:fc``  clear the user's saved filters (under a results header)
 - ``v1:t:l:auto|ko|en``  /settings: the language
+- ``v1:v:<search_id>:<n>``  save result ``#n`` of a search (⭐)
+- ``v1:vl:<user_id>:<page>`` / ``v1:vr:<user_id>:<product_id>:<page>``  /saved: a page of the user's
+  saved products / remove one of them and show that page again
 
 Anything else (an older version, a forged value) parses to ``None`` and is answered as stale.
 """
@@ -41,6 +44,8 @@ GARMENT_BUTTONS_PER_ROW = 2
 WHOLE = "w"
 _SEARCH_ID = re.compile(r"^[A-Za-z0-9_-]{4,16}$")
 _NUMBER = re.compile(r"^[1-9]\d{0,3}$")
+_ID = re.compile(r"^[1-9]\d{0,15}$")  # a Telegram user id or a Musinsa goodsNo
+SAVE_BUTTONS_PER_ROW = 8  # Telegram's most buttons in a row
 
 
 # ----------------------------------------------------------------------------------- callback data
@@ -222,6 +227,51 @@ class WidenButton:
         return cls(fields[0]) if fields is not None and _SEARCH_ID.match(fields[0]) else None
 
 
+@dataclass(frozen=True)
+class SaveButton:
+    """'⭐n': save result ``rank`` of search ``search_id`` to the user's saved products."""
+
+    search_id: str
+    rank: int
+
+    @classmethod
+    def parse(cls, data: object) -> SaveButton | None:
+        fields = _search_and_number(data, "v")
+        return cls(*fields) if fields else None
+
+
+@dataclass(frozen=True)
+class SavedPageButton:
+    """/saved's Prev/Next: page ``page`` of user ``user_id``'s saved products."""
+
+    user_id: int
+    page: int
+
+    @classmethod
+    def parse(cls, data: object) -> SavedPageButton | None:
+        fields = _fields(data, "vl", 2)
+        if fields is None or not (_ID.match(fields[0]) and _NUMBER.match(fields[1])):
+            return None
+        return cls(int(fields[0]), int(fields[1]))
+
+
+@dataclass(frozen=True)
+class RemoveSavedButton:
+    """/saved's '✖ #k': remove product ``product_id`` from user ``user_id``'s saved products, then show
+    page ``page`` again."""
+
+    user_id: int
+    product_id: int
+    page: int
+
+    @classmethod
+    def parse(cls, data: object) -> RemoveSavedButton | None:
+        fields = _fields(data, "vr", 3)
+        if fields is None or not (_ID.match(fields[0]) and _ID.match(fields[1]) and _NUMBER.match(fields[2])):
+            return None
+        return cls(int(fields[0]), int(fields[1]), int(fields[2]))
+
+
 def _data(*parts: object) -> str:
     data = ":".join([CALLBACK_VERSION, *(str(part) for part in parts)])
     if len(data.encode()) > InlineKeyboardButtonLimit.MAX_CALLBACK_DATA:
@@ -239,6 +289,18 @@ def similar_data(search_id: str, rank: int) -> str:
 
 def widen_data(search_id: str) -> str:
     return _data("w", search_id)
+
+
+def save_data(search_id: str, rank: int) -> str:
+    return _data("v", search_id, rank)
+
+
+def saved_page_data(user_id: int, page: int) -> str:
+    return _data("vl", user_id, page)
+
+
+def remove_saved_data(user_id: int, product_id: int, page: int) -> str:
+    return _data("vr", user_id, product_id, page)
 
 
 def category_data(code: str | None) -> str:
@@ -527,7 +589,8 @@ def results_keyboard(
     widen: bool = False,
     clear_filters: bool = False,
 ) -> InlineKeyboardMarkup:
-    """'Similar #n' for each shown result, 'More' when another page may exist, the category to change;
+    """'Similar #n' and '⭐n' (save) for each shown result, 'More' when another page may exist, the
+    category to change;
     'Whole photo' (of pending photo ``whole_photo``) after a garment's search; 'Widen to all
     categories' (``widen``) after a similar search kept to its source's category; 'Clear filters'
     while the user has saved filters."""
@@ -538,6 +601,7 @@ def results_keyboard(
         for rank in range(first_rank, first_rank + count)
     ]
     rows = [similar[i : i + SIMILAR_BUTTONS_PER_ROW] for i in range(0, len(similar), SIMILAR_BUTTONS_PER_ROW)]
+    rows += save_rows(lang, search_id, first_rank, count)
     if next_page is not None:
         rows.append(
             [InlineKeyboardButton(plain(lang, "more_button"), callback_data=page_data(search_id, next_page))]
@@ -565,6 +629,19 @@ def results_keyboard(
             InlineKeyboardButton(plain(lang, "clear_filters_button"), callback_data=clear_filters_data())
         )
     return InlineKeyboardMarkup(rows)
+
+
+def save_rows(lang: Lang, search_id: str, first_rank: int, count: int) -> list[list[InlineKeyboardButton]]:
+    """'⭐1 ⭐2 … ⭐6': one save button per shown result, in as few rows as Telegram allows, evenly filled."""
+    stars = [
+        InlineKeyboardButton(plain(lang, "save_button", n=rank), callback_data=save_data(search_id, rank))
+        for rank in range(first_rank, first_rank + count)
+    ]
+    if not stars:
+        return []
+    rows = -(-len(stars) // SAVE_BUTTONS_PER_ROW)
+    per_row = -(-len(stars) // rows)
+    return [stars[i : i + per_row] for i in range(0, len(stars), per_row)]
 
 
 def without_more(markup: InlineKeyboardMarkup | None) -> InlineKeyboardMarkup | None:

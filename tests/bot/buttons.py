@@ -9,6 +9,9 @@ from bot.render import (
     FilterButton,
     GarmentButton,
     PageButton,
+    RemoveSavedButton,
+    SaveButton,
+    SavedPageButton,
     SettingsButton,
     SimilarButton,
     WidenButton,
@@ -24,6 +27,9 @@ Button = (
     | ClearFiltersButton
     | SettingsButton
     | WidenButton
+    | SaveButton
+    | SavedPageButton
+    | RemoveSavedButton
 )
 BUTTON_KINDS = (
     PageButton,
@@ -35,6 +41,9 @@ BUTTON_KINDS = (
     ClearFiltersButton,
     SettingsButton,
     WidenButton,
+    SaveButton,
+    SavedPageButton,
+    RemoveSavedButton,
 )
 
 
