@@ -534,6 +534,10 @@ TEXTS: dict[str, dict[Lang, str]] = {
     # --- saved products (⭐ under results, /saved) ---
     "cmd_saved": {"en": "Your saved products (⭐ under results)", "ko": "저장한 상품 (결과 아래 ⭐)"},
     "save_button": {"en": "⭐{n}", "ko": "⭐{n}"},
+    "save_tip": {
+        "en": "Tap <b>⭐n</b> under results to save product #n; /saved shows them with their price now.",
+        "ko": "결과 아래 <b>⭐n</b>을 누르면 #n 상품이 저장돼요. /saved에서 지금 가격과 함께 볼 수 있어요.",
+    },
     "saved_toast": {
         "en": "⭐ Saved #{n}: {name}. See /saved",
         "ko": "⭐ #{n} 저장했어요: {name}. /saved에서 볼 수 있어요",

@@ -136,6 +136,11 @@ async def test_save_from_a_text_result_in_korean_and_an_expired_search(
             f"⭐ 저장한 상품 · 1개 중 1–1\n\n1. {world.product(ids[1]).brand_name}"
         )
         assert "저장 후 변동 없음" in message_text(page)
+        since = fake.mark()
+        fake.push_message(MINJI, "/help")
+        help_text = message_text(await next_text(fake, MINJI, since))
+        assert "결과 아래 ⭐n을 누르면 #n 상품이 저장돼요." in help_text
+        assert "/saved — 저장한 상품 (결과 아래 ⭐)" in help_text
     async with running(build_application(settings)) as app:  # restarted: the search is gone, the save kept
         assert await toast(fake, header.result, "⭐3") == "이 검색은 만료되었어요. 사진을 다시 보내 주세요."
         assert [row.product_id for row in await store_of(app).saved_products(MINJI)] == [ids[1]]
