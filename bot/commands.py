@@ -38,6 +38,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("similar", takes_argument=True),
     CommandSpec("filter", takes_argument=True),
     CommandSpec("settings"),
+    CommandSpec("saved"),
     CommandSpec("privacy"),
     CommandSpec("forget"),
     CommandSpec("stats", admin=True),

@@ -604,6 +604,70 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "en": "⚠️ This part of the report is unavailable ({error}).",
         "ko": "⚠️ 이 항목은 지금 확인할 수 없어요 ({error}).",
     },
+    # --- saved products (⭐ under results, /saved) ---
+    "cmd_saved": {"en": "Your saved products (⭐ under results)", "ko": "저장한 상품 (결과 아래 ⭐)"},
+    "save_button": {"en": "⭐{n}", "ko": "⭐{n}"},
+    "save_tip": {
+        "en": "Tap <b>⭐n</b> under results to save product #n; /saved shows them with their price now.",
+        "ko": "결과 아래 <b>⭐n</b>을 누르면 #n 상품이 저장돼요. /saved에서 지금 가격과 함께 볼 수 있어요.",
+    },
+    "saved_toast": {
+        "en": "⭐ Saved #{n}: {name}. See /saved",
+        "ko": "⭐ #{n} 저장했어요: {name}. /saved에서 볼 수 있어요",
+    },
+    "saved_already": {
+        "en": "#{n} is already saved. See /saved",
+        "ko": "#{n}은(는) 이미 저장돼 있어요. /saved에서 볼 수 있어요",
+    },
+    "saved_full": {
+        "en": "You have {limit} saved products, the most I keep. Remove some in /saved first.",
+        "ko": "저장한 상품이 {limit}개로 가득 찼어요. /saved에서 몇 개 지운 뒤 저장해 주세요.",
+    },
+    "saved_unavailable": {
+        "en": "Saving products is unavailable right now. Please try again later; searches still work.",
+        "ko": "지금은 상품을 저장할 수 없어요. 잠시 후 다시 시도해 주세요. 검색은 그대로 돼요.",
+    },
+    "saved_list_unavailable": {
+        "en": "⚠️ Your saved products can't be shown right now. Please try again later; searches still work.",
+        "ko": "⚠️ 지금은 저장한 상품을 보여 드릴 수 없어요. 잠시 후 다시 시도해 주세요. 검색은 그대로 돼요.",
+    },
+    "save_gone": {
+        "en": "This product is no longer on Musinsa, so it can't be saved.",
+        "ko": "무신사에서 내려간 상품이라 저장할 수 없어요.",
+    },
+    "saved_empty": {
+        "en": "⭐ You haven't saved any products yet.\nTap <b>⭐n</b> under search results to save result "
+        "#n; /saved lists them with their price now.",
+        "ko": "⭐ 아직 저장한 상품이 없어요.\n검색 결과 아래 <b>⭐n</b>을 누르면 #n 상품이 저장되고, "
+        "/saved에서 지금 가격과 함께 볼 수 있어요.",
+    },
+    "saved_header": {
+        "en": "⭐ <b>Saved products</b> · {first}–{last} of {total}",
+        "ko": "⭐ <b>저장한 상품</b> · {total}개 중 {first}–{last}",
+    },
+    "saved_entry_title": {"en": "<b>{k}. {brand}</b> · {name}", "ko": "<b>{k}. {brand}</b> · {name}"},
+    "saved_gone_title": {
+        "en": "<b>{k}.</b> Product {id} · 🚫 no longer on Musinsa",
+        "ko": "<b>{k}.</b> 상품 {id} · 🚫 무신사에서 내려간 상품",
+    },
+    "saved_unknown_title": {
+        "en": "<b>{k}.</b> Product {id} · the price now can't be checked right now",
+        "ko": "<b>{k}.</b> 상품 {id} · 지금은 현재 가격을 확인할 수 없어요",
+    },
+    "saved_was": {"en": "saved at {price}", "ko": "저장할 때 {price}"},
+    "saved_down": {"en": "▼ {amount} ({percent}) since saved", "ko": "저장 후 ▼ {amount} ({percent})"},
+    "saved_up": {"en": "▲ {amount} ({percent}) since saved", "ko": "저장 후 ▲ {amount} ({percent})"},
+    "saved_same": {"en": "no change since saved", "ko": "저장 후 변동 없음"},
+    "saved_back_in_stock": {"en": "✅ Back in stock", "ko": "✅ 재입고"},
+    "saved_remove_button": {"en": "✖ #{k}", "ko": "✖ #{k}"},
+    "saved_prev_button": {"en": "◀ Prev", "ko": "◀ 이전"},
+    "saved_next_button": {"en": "Next ▶", "ko": "다음 ▶"},
+    "saved_removed": {"en": "Removed from your saved products.", "ko": "저장 목록에서 삭제했어요."},
+    "saved_not_there": {"en": "That product was already removed.", "ko": "이미 삭제된 상품이에요."},
+    "saved_not_yours": {
+        "en": "This list belongs to someone else — send /saved to see yours.",
+        "ko": "다른 사람의 목록이에요. /saved로 내 목록을 볼 수 있어요.",
+    },
 }
 
 

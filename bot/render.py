@@ -15,6 +15,9 @@ caption fits (the product name is shortened when needed), every value is HTML-es
 - ``v1:t:l:auto|ko|en``  /settings: the language
 - ``v1:fb:<search_id>:<page>:u|d``  👍 / 👎 on page ``page`` of a search
 - ``v1:fg:y|n:<user_id>``  /forget: confirm or cancel (only the asking user's press counts)
+- ``v1:v:<search_id>:<n>``  save result ``#n`` of a search (⭐)
+- ``v1:vl:<user_id>:<page>`` / ``v1:vr:<user_id>:<product_id>:<page>``  /saved: a page of the user's
+  saved products / remove one of them and show that page again
 
 Anything else (an older version, a forged value) parses to ``None`` and is answered as stale.
 """
@@ -43,6 +46,8 @@ GARMENT_BUTTONS_PER_ROW = 2
 WHOLE = "w"
 _SEARCH_ID = re.compile(r"^[A-Za-z0-9_-]{4,16}$")
 _NUMBER = re.compile(r"^[1-9]\d{0,3}$")
+_ID = re.compile(r"^[1-9]\d{0,15}$")  # a Telegram user id or a Musinsa goodsNo
+SAVE_BUTTONS_PER_ROW = 8  # Telegram's most buttons in a row
 
 
 # ----------------------------------------------------------------------------------- callback data
@@ -225,7 +230,6 @@ class WidenButton:
 
 
 VOTES = {"u": 1, "d": -1}  # feedback callback value -> the stored vote
-_USER_ID = re.compile(r"^[1-9]\d{0,15}$")
 
 
 @dataclass(frozen=True)
@@ -255,9 +259,54 @@ class ForgetButton:
     @classmethod
     def parse(cls, data: object) -> ForgetButton | None:
         fields = _fields(data, "fg", 2)
-        if fields is None or fields[0] not in ("y", "n") or not _USER_ID.match(fields[1]):
+        if fields is None or fields[0] not in ("y", "n") or not _ID.match(fields[1]):
             return None
         return cls(fields[0] == "y", int(fields[1]))
+
+
+@dataclass(frozen=True)
+class SaveButton:
+    """'⭐n': save result ``rank`` of search ``search_id`` to the user's saved products."""
+
+    search_id: str
+    rank: int
+
+    @classmethod
+    def parse(cls, data: object) -> SaveButton | None:
+        fields = _search_and_number(data, "v")
+        return cls(*fields) if fields else None
+
+
+@dataclass(frozen=True)
+class SavedPageButton:
+    """/saved's Prev/Next: page ``page`` of user ``user_id``'s saved products."""
+
+    user_id: int
+    page: int
+
+    @classmethod
+    def parse(cls, data: object) -> SavedPageButton | None:
+        fields = _fields(data, "vl", 2)
+        if fields is None or not (_ID.match(fields[0]) and _NUMBER.match(fields[1])):
+            return None
+        return cls(int(fields[0]), int(fields[1]))
+
+
+@dataclass(frozen=True)
+class RemoveSavedButton:
+    """/saved's '✖ #k': remove product ``product_id`` from user ``user_id``'s saved products, then show
+    page ``page`` again."""
+
+    user_id: int
+    product_id: int
+    page: int
+
+    @classmethod
+    def parse(cls, data: object) -> RemoveSavedButton | None:
+        fields = _fields(data, "vr", 3)
+        if fields is None or not (_ID.match(fields[0]) and _ID.match(fields[1]) and _NUMBER.match(fields[2])):
+            return None
+        return cls(int(fields[0]), int(fields[1]), int(fields[2]))
 
 
 def _data(*parts: object) -> str:
@@ -277,6 +326,18 @@ def similar_data(search_id: str, rank: int) -> str:
 
 def widen_data(search_id: str) -> str:
     return _data("w", search_id)
+
+
+def save_data(search_id: str, rank: int) -> str:
+    return _data("v", search_id, rank)
+
+
+def saved_page_data(user_id: int, page: int) -> str:
+    return _data("vl", user_id, page)
+
+
+def remove_saved_data(user_id: int, product_id: int, page: int) -> str:
+    return _data("vr", user_id, product_id, page)
 
 
 def category_data(code: str | None) -> str:
@@ -574,7 +635,8 @@ def results_keyboard(
     clear_filters: bool = False,
     feedback_page: int | None = None,
 ) -> InlineKeyboardMarkup:
-    """'Similar #n' for each shown result, 'More' when another page may exist, the category to change;
+    """'Similar #n' and '⭐n' (save) for each shown result, 'More' when another page may exist, the
+    category to change;
     'Whole photo' (of pending photo ``whole_photo``) after a garment's search; 'Widen to all
     categories' (``widen``) after a similar search kept to its source's category; 👍 / 👎 for this
     page (``feedback_page``); 'Clear filters' while the user has saved filters."""
@@ -585,6 +647,7 @@ def results_keyboard(
         for rank in range(first_rank, first_rank + count)
     ]
     rows = [similar[i : i + SIMILAR_BUTTONS_PER_ROW] for i in range(0, len(similar), SIMILAR_BUTTONS_PER_ROW)]
+    rows += save_rows(lang, search_id, first_rank, count)
     if next_page is not None:
         rows.append(
             [InlineKeyboardButton(plain(lang, "more_button"), callback_data=page_data(search_id, next_page))]
@@ -638,6 +701,19 @@ def forget_keyboard(lang: Lang, user_id: int) -> InlineKeyboardMarkup:
             ]
         ]
     )
+
+
+def save_rows(lang: Lang, search_id: str, first_rank: int, count: int) -> list[list[InlineKeyboardButton]]:
+    """'⭐1 ⭐2 … ⭐6': one save button per shown result, in as few rows as Telegram allows, evenly filled."""
+    stars = [
+        InlineKeyboardButton(plain(lang, "save_button", n=rank), callback_data=save_data(search_id, rank))
+        for rank in range(first_rank, first_rank + count)
+    ]
+    if not stars:
+        return []
+    rows = -(-len(stars) // SAVE_BUTTONS_PER_ROW)
+    per_row = -(-len(stars) // rows)
+    return [stars[i : i + per_row] for i in range(0, len(stars), per_row)]
 
 
 def without_more(markup: InlineKeyboardMarkup | None) -> InlineKeyboardMarkup | None:

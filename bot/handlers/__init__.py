@@ -20,6 +20,7 @@ from bot.handlers.filter import on_filter
 from bot.handlers.other import other_handlers
 from bot.handlers.photo import on_photo, photo_gate
 from bot.handlers.privacy import on_forget, on_privacy
+from bot.handlers.saved import on_saved
 from bot.handlers.settings import on_settings
 from bot.handlers.similar import on_similar
 from bot.handlers.start import on_help, on_start
@@ -39,6 +40,7 @@ def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("similar", on_similar))
     app.add_handler(CommandHandler("filter", on_filter))
     app.add_handler(CommandHandler("settings", on_settings))
+    app.add_handler(CommandHandler("saved", on_saved))
     app.add_handler(CommandHandler("stats", on_stats))
     app.add_handler(CommandHandler("sync", on_sync))
     app.add_handler(CommandHandler("privacy", on_privacy))

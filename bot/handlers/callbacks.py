@@ -23,6 +23,7 @@ from bot.handlers.filter import on_clear_filters_button, on_filter_button
 from bot.handlers.garment_pick import on_garment_button
 from bot.handlers.privacy import on_forget_button
 from bot.handlers.results import on_more_button
+from bot.handlers.saved import on_remove_saved_button, on_save_button, on_saved_page_button
 from bot.handlers.settings import on_settings_button
 from bot.handlers.similar import on_similar_button, on_widen_button
 from bot.messages import Lang, plain
@@ -36,6 +37,9 @@ from bot.render import (
     ForgetButton,
     GarmentButton,
     PageButton,
+    RemoveSavedButton,
+    SaveButton,
+    SavedPageButton,
     SettingsButton,
     SimilarButton,
     WidenButton,
@@ -89,5 +93,8 @@ def button_handlers() -> list[CallbackQueryHandler]:  # type: ignore[type-arg]
         button_handler(SettingsButton, on_settings_button),
         button_handler(FeedbackButton, on_feedback_button),
         button_handler(ForgetButton, on_forget_button),
+        button_handler(SaveButton, on_save_button),
+        button_handler(SavedPageButton, on_saved_page_button),
+        button_handler(RemoveSavedButton, on_remove_saved_button),
         CallbackQueryHandler(on_stale_button),
     ]

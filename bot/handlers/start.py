@@ -22,6 +22,7 @@ def help_text(lang: Lang, *, category: str | None, admin: bool, per_minute: int)
         text(lang, "how_to_words"),
         text(lang, "example"),
         text(lang, "caption_tip"),
+        text(lang, "save_tip"),
         text(lang, "current_category", category=category_name(lang, category)),
         "\n".join([text(lang, "commands_header"), *help_lines(lang, admin=admin)]),
         text(lang, "limits", per_minute=per_minute),

@@ -34,6 +34,7 @@ from bot.userdata.store import (
     FeedbackSummary,
     Forgotten,
     Preferences,
+    SavedLimitError,
     SavedProduct,
     UserCounts,
     UserSettings,
@@ -309,24 +310,42 @@ class SqliteUserStore:
 
     # Saved products
 
-    async def save_product(self, user_id: int, product_id: int, *, price: int | None, sold_out: bool) -> bool:
+    async def save_product(
+        self, user_id: int, product_id: int, *, price: int | None, sold_out: bool, limit: int | None = None
+    ) -> bool:
         now = _now_text(self._clock())
         async with self._writing() as db:
             await self._ensure_user(db, user_id, now)
-            cursor = await db.execute(
+            saved = await self._one(
+                "SELECT 1 FROM saved_products WHERE user_id = ? AND product_id = ?", (user_id, product_id)
+            )
+            if saved is not None:
+                return False
+            if limit is not None and await self._count_saved(user_id) >= limit:
+                raise SavedLimitError(limit)
+            await db.execute(
                 "INSERT INTO saved_products (user_id, product_id, saved_price, saved_sold_out, told_price, "
-                "told_sold_out, saved_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (user_id, product_id) DO NOTHING",
+                "told_sold_out, saved_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (user_id, product_id, price, int(sold_out), price, int(sold_out), now),
             )
-            return cursor.rowcount > 0
+            return True
 
-    async def saved_products(self, user_id: int) -> list[SavedProduct]:
+    async def _count_saved(self, user_id: int) -> int:
+        return int(await self._one("SELECT COUNT(*) FROM saved_products WHERE user_id = ?", (user_id,)))
+
+    async def saved_count(self, user_id: int) -> int:
+        async with self._reading():
+            return await self._count_saved(user_id)
+
+    async def saved_products(
+        self, user_id: int, *, limit: int | None = None, offset: int = 0
+    ) -> list[SavedProduct]:
         async with self._reading() as db:
             rows = await db.execute_fetchall(
                 "SELECT user_id, product_id, saved_price, saved_sold_out, told_price, saved_at "
-                "FROM saved_products WHERE user_id = ? ORDER BY saved_at DESC, product_id DESC",
-                (user_id,),
+                "FROM saved_products WHERE user_id = ? ORDER BY saved_at DESC, product_id DESC "
+                "LIMIT ? OFFSET ?",
+                (user_id, -1 if limit is None else max(limit, 0), max(offset, 0)),
             )
         return [
             SavedProduct(

@@ -16,6 +16,14 @@ Vote = Literal[-1, 1]
 Flow = Literal["photo", "garment", "text", "similar"]
 
 
+class SavedLimitError(Exception):
+    """Saving one more product would take the user past ``limit`` saved products (nothing changed)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"at most {limit} saved products per user")
+        self.limit = limit
+
+
 class UserStoreError(Exception):
     """The store cannot be used now; ``reason`` says why in a few words (for the log and /healthz)."""
 
@@ -144,12 +152,23 @@ class UserStore(Protocol):
 
     async def set_alerts(self, user_id: int, enabled: bool) -> None: ...
 
-    async def save_product(self, user_id: int, product_id: int, *, price: int | None, sold_out: bool) -> bool:
-        """Save a product; False (and nothing changed) when the user had already saved it."""
+    async def save_product(
+        self, user_id: int, product_id: int, *, price: int | None, sold_out: bool, limit: int | None = None
+    ) -> bool:
+        """Save a product; False (and nothing changed) when the user had already saved it.
+
+        ``limit``: raise ``SavedLimitError`` instead when the user already has that many saved
+        products (checked in the same transaction, so concurrent saves cannot pass it)."""
         ...
 
-    async def saved_products(self, user_id: int) -> list[SavedProduct]:
-        """The user's saved products, newest first."""
+    async def saved_products(
+        self, user_id: int, *, limit: int | None = None, offset: int = 0
+    ) -> list[SavedProduct]:
+        """The user's saved products, newest first (``limit`` of them from ``offset``: one page)."""
+        ...
+
+    async def saved_count(self, user_id: int) -> int:
+        """How many products the user has saved."""
         ...
 
     async def remove_saved(self, user_id: int, product_id: int) -> bool: ...

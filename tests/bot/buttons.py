@@ -11,6 +11,9 @@ from bot.render import (
     ForgetButton,
     GarmentButton,
     PageButton,
+    RemoveSavedButton,
+    SaveButton,
+    SavedPageButton,
     SettingsButton,
     SimilarButton,
     WidenButton,
@@ -28,6 +31,9 @@ Button = (
     | WidenButton
     | FeedbackButton
     | ForgetButton
+    | SaveButton
+    | SavedPageButton
+    | RemoveSavedButton
 )
 BUTTON_KINDS = (
     PageButton,
@@ -41,6 +47,9 @@ BUTTON_KINDS = (
     WidenButton,
     FeedbackButton,
     ForgetButton,
+    SaveButton,
+    SavedPageButton,
+    RemoveSavedButton,
 )
 
 

@@ -67,6 +67,7 @@ async def test_own_photo_first_with_upload_action_album_and_buttons(
     assert message_text(keyboard) == "🔎 Results 1–6 · All"
     assert [b["text"] for b in buttons(keyboard)] == [
         *(f"Similar #{n}" for n in range(1, 7)),
+        *(f"⭐{n}" for n in range(1, 7)),
         "More ▶",
         "👍",
         "👎",
@@ -130,15 +131,16 @@ async def test_more_edits_the_buttons_in_place_and_sends_the_next_album(
     assert edited is not None and "edit_date" in edited
     assert [b["text"] for b in FakeTelegram.buttons(edited)] == [
         *(f"Similar #{n}" for n in range(1, 7)),
+        *(f"⭐{n}" for n in range(1, 7)),
         "👍",
         "👎",
         "Category: All ✏️",
     ]
     # Pressing the old "More" again (a double tap) shows nothing twice.
     since = fake.mark()
-    old_more = keyboard["reply_markup"]["inline_keyboard"][2][0][
-        "callback_data"
-    ]  # the message before the edit
+    old_more = next(  # the message before the edit
+        b["callback_data"] for b in FakeTelegram.buttons(keyboard) if b["text"] == "More ▶"
+    )
     again = fake.press(
         keyboard,
         old_more,

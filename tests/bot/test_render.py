@@ -172,6 +172,7 @@ def test_results_keyboard() -> None:
             ("Similar #9", "v1:s:AbCd1234:9"),
         ],
         [("Similar #10", "v1:s:AbCd1234:10"), ("Similar #11", "v1:s:AbCd1234:11")],
+        [(f"⭐{n}", f"v1:v:AbCd1234:{n}") for n in range(7, 12)],
         [("More ▶", "v1:p:AbCd1234:3")],
         [("Category: tops ✏️", "v1:c:menu")],
     ]
@@ -183,12 +184,15 @@ def test_results_keyboard() -> None:
         "Similar #9",
         "Similar #10",
         "Similar #11",
+        *(f"⭐{n}" for n in range(7, 12)),
         "Category: tops ✏️",
     ]
     last = results_keyboard("ko", search_id="AbCd1234", first_rank=1, count=2, next_page=None, category=None)
     assert [b.text for row in last.inline_keyboard for b in row] == [
         "비슷한 #1",
         "비슷한 #2",
+        "⭐1",
+        "⭐2",
         "카테고리: 전체 ✏️",
     ]
 
@@ -216,7 +220,17 @@ def test_category_names() -> None:
 def test_menus_and_help_come_from_one_command_list(lang: str) -> None:
     user_menu = [c.command for c in menu(lang, admin=False)]  # type: ignore[arg-type]
     admin_menu = [c.command for c in menu(lang, admin=True)]  # type: ignore[arg-type]
-    assert user_menu == ["start", "help", "category", "similar", "filter", "settings", "privacy", "forget"]
+    assert user_menu == [
+        "start",
+        "help",
+        "category",
+        "similar",
+        "filter",
+        "settings",
+        "saved",
+        "privacy",
+        "forget",
+    ]
     assert admin_menu == [*user_menu, "stats", "sync"]
     assert [c.name for c in COMMANDS] == admin_menu
     for command in menu(lang, admin=True):  # type: ignore[arg-type]

@@ -14,7 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.userdata import Feedback, Forgotten, Preferences, SqliteUserStore, UserStoreError
+from bot.userdata import (
+    Feedback,
+    Forgotten,
+    Preferences,
+    SavedLimitError,
+    SqliteUserStore,
+    UserStoreError,
+)
 from bot.userdata import sqlite as sqlite_module
 from bot.userdata.schema import MIGRATIONS, SCHEMA_VERSION
 from tests.bot import userdata_support
@@ -157,6 +164,41 @@ async def test_saving_a_product_twice_keeps_one_entry(store: SqliteUserStore, cl
     assert await store.remove_saved(ANN, 101) is True
     assert await store.remove_saved(ANN, 101) is False
     assert [item.product_id for item in await store.saved_products(ANN)] == [202]
+
+
+async def test_saved_products_come_in_pages_newest_first_with_their_count(
+    store: SqliteUserStore, clock: Clock
+) -> None:
+    for product_id in range(1, 13):
+        await store.save_product(ANN, product_id, price=1000 * product_id, sold_out=False)
+        clock.tick()
+    await store.save_product(MINJI, 99, price=500, sold_out=False)
+    assert await store.saved_count(ANN) == 12 and await store.saved_count(MINJI) == 1
+    assert await store.saved_count(424242) == 0
+    pages = [await store.saved_products(ANN, limit=5, offset=offset) for offset in (0, 5, 10, 15)]
+    assert [[item.product_id for item in page] for page in pages] == [
+        [12, 11, 10, 9, 8],
+        [7, 6, 5, 4, 3],
+        [2, 1],
+        [],
+    ]
+    assert [item.product_id for item in await store.saved_products(ANN, offset=10)] == [2, 1]
+    assert pages[0][0].saved_price == 12000
+
+
+async def test_the_saved_limit_refuses_a_new_product_but_not_one_already_saved(
+    store: SqliteUserStore,
+) -> None:
+    for product_id in range(1, 4):
+        assert await store.save_product(ANN, product_id, price=None, sold_out=False, limit=3) is True
+    with pytest.raises(SavedLimitError) as refused:
+        await store.save_product(ANN, 4, price=1000, sold_out=False, limit=3)
+    assert refused.value.limit == 3
+    assert await store.save_product(ANN, 2, price=None, sold_out=False, limit=3) is False  # already saved
+    assert await store.saved_count(ANN) == 3
+    assert await store.save_product(MINJI, 4, price=1000, sold_out=False, limit=3) is True  # per user
+    await store.remove_saved(ANN, 1)
+    assert await store.save_product(ANN, 4, price=1000, sold_out=False, limit=3) is True
 
 
 async def test_forget_deletes_every_row_about_the_user_and_nothing_else(
