@@ -38,6 +38,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("similar", takes_argument=True),
     CommandSpec("filter", takes_argument=True),
     CommandSpec("settings"),
+    CommandSpec("alerts", takes_argument=True),
     CommandSpec("stats", admin=True),
     CommandSpec("sync", admin=True),
 )

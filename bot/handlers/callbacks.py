@@ -15,7 +15,9 @@ from typing import Protocol, TypeVar
 from telegram import CallbackQuery, Update
 from telegram.ext import CallbackQueryHandler
 
+from bot.alerts.button import AlertsButton
 from bot.context import BotContext
+from bot.handlers.alerts import on_alerts_button
 from bot.handlers.category import on_category_button, on_category_menu_button
 from bot.handlers.common import answer
 from bot.handlers.filter import on_clear_filters_button, on_filter_button
@@ -83,5 +85,6 @@ def button_handlers() -> list[CallbackQueryHandler]:  # type: ignore[type-arg]
         button_handler(FilterButton, on_filter_button),
         button_handler(ClearFiltersButton, on_clear_filters_button),
         button_handler(SettingsButton, on_settings_button),
+        button_handler(AlertsButton, on_alerts_button),
         CallbackQueryHandler(on_stale_button),
     ]

@@ -11,7 +11,6 @@ from a scan of the catalog. The indexer never imports the bot: the file is the i
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -109,24 +108,26 @@ def save_changes(data_dir: str | Path, changes: PriceChanges) -> Path | None:
     return path
 
 
+def changes_files(data_dir: str | Path) -> list[Path]:
+    """The saved runs' files, oldest first (a reader can skip the names it has handled)."""
+    folder = changes_dir(data_dir)
+    return sorted(folder.glob("*.json")) if folder.is_dir() else []
+
+
+def read_changes(path: Path) -> PriceChanges | None:
+    """One file's changes; None when it cannot be read (logged)."""
+    data = read_json(path)
+    if not isinstance(data, dict):
+        return None
+    try:
+        return PriceChanges.from_json(data)
+    except (KeyError, TypeError, ValueError) as exc:
+        log.warning("ignoring %s: not a price-changes file (%s)", path, exc)
+        return None
+
+
 def load_changes(data_dir: str | Path) -> list[PriceChanges]:
     """Every saved run's changes, oldest first (unreadable files are skipped, logged)."""
-    folder = changes_dir(data_dir)
-    if not folder.is_dir():
-        return []
-    loaded: list[PriceChanges] = []
-    for path in sorted(folder.glob("*.json")):
-        data = read_json(path)
-        if not isinstance(data, dict):
-            continue
-        try:
-            loaded.append(PriceChanges.from_json(data))
-        except (KeyError, TypeError, ValueError) as exc:
-            log.warning("ignoring %s: not a price-changes file (%s)", path, exc)
+    loaded = [changes for path in changes_files(data_dir) if (changes := read_changes(path)) is not None]
     loaded.sort(key=lambda item: item.sync_id)
     return loaded
-
-
-def stored_changes(candidates: dict[int, PriceChange], stored: Iterable[int]) -> list[PriceChange]:
-    """The candidates whose new values reached the index."""
-    return [candidates[pid] for pid in stored if pid in candidates]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.alerts.button import AlertsButton
 from bot.render import (
     CategoryButton,
     CategoryMenuButton,
@@ -24,6 +25,7 @@ Button = (
     | ClearFiltersButton
     | SettingsButton
     | WidenButton
+    | AlertsButton
 )
 BUTTON_KINDS = (
     PageButton,
@@ -35,6 +37,7 @@ BUTTON_KINDS = (
     ClearFiltersButton,
     SettingsButton,
     WidenButton,
+    AlertsButton,
 )
 
 

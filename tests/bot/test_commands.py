@@ -20,7 +20,7 @@ from tests.fakes.telegram import FakeTelegram
 
 ANN = 5151  # English
 MINJI = 5252  # Korean
-USER_MENU = ["start", "help", "category", "similar", "filter", "settings"]
+USER_MENU = ["start", "help", "category", "similar", "filter", "settings", "alerts"]
 
 
 async def command(fake: FakeTelegram, chat_id: int, text: str) -> str:
