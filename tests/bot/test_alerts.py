@@ -185,3 +185,24 @@ async def test_a_restart_in_the_middle_of_sending_neither_loses_nor_repeats(
         async with running(build_application(sync_settings(make_settings))):  # resumes at start-up
             await fake.wait_until(lambda: sent_to(MINJI), WAIT, "the second alert after the restart")
         assert len(alerts_to(fake, ANN)) == 1 and len(alerts_to(fake, MINJI)) == 1
+
+
+async def test_changes_saved_by_a_sync_in_another_process_are_picked_up_by_the_poll(
+    make_settings: Callable[..., Settings], fake_telegram: FakeTelegram, world: World, tmp_path: Path
+) -> None:
+    from indexer.sync.changes import PriceChange, PriceChanges, save_changes
+
+    fake = fake_telegram
+    fake.user(ANN, language_code="en")
+    product = priced(world)[4]
+    async with running(build_application(sync_settings(make_settings))) as app:
+        assert app.job_queue is not None and app.job_queue.get_jobs_by_name("alerts-poll")
+        await store_of(app).save_product(ANN, product.id, price=product.effective_price, sold_out=False)
+        # What `snapfit schedule` leaves in the shared data folder.
+        change = PriceChange(product.id, product.effective_price, cheaper(product, 30), False, False)
+        save_changes(tmp_path / "data", PriceChanges(sync_id="2026-12-07T04:00:00+00:00", changes=[change]))
+        await runner(app).run_pass()
+        [message] = alerts_to(fake, ANN)
+        assert f"₩{cheaper(product, 30):,} (−30%)" in message_text(message)
+        await runner(app).run_pass()
+        assert len(alerts_to(fake, ANN)) == 1

@@ -104,3 +104,21 @@ async def test_record_send_and_block_alerts(store: SqliteUserStore, tmp_path: Pa
     assert told[f"{ANN}:1"] == 40_000 and told[f"{MINJI}:1"] == 50_000  # only the sent one moved
     assert sold_out == {1: 0, 4: 1}  # product 4 sold out: its return will be a restock
     assert states == {ANN: "sent", MINJI: "blocked"}
+
+
+def test_a_message_lists_up_to_n_products_then_says_how_many_more() -> None:
+    from bot.alerts.compose import alert_message
+    from bot.userdata.store import PendingAlert
+
+    def pending(pid: int, old: int, new: int) -> PendingAlert:
+        return PendingAlert(pid, ANN, pid, "price_drop", new, old, "s1", None, "ko", True)
+
+    alerts = [pending(1, 10_000, 9_000), pending(2, 10_000, 5_000), pending(3, 10_000, 8_000)]
+    html = alert_message("en", alerts, {}, web_url="https://www.musinsa.com", max_items=2)
+    lines = html.splitlines()
+    assert lines[2].startswith(
+        '📉 <a href="https://www.musinsa.com/products/2">Product 2</a>: ₩10,000 → <b>₩5,000'
+    )
+    assert lines[3].startswith('📉 <a href="https://www.musinsa.com/products/3">')  # biggest drops first
+    assert "…and 1 more." in lines
+    assert "/products/1" not in html
