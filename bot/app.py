@@ -25,6 +25,7 @@ from telegram.ext import (
     Defaults,
 )
 
+from bot.alerts import start_alerts
 from bot.context import SERVICES_KEY, BotContext
 from bot.handlers import register_handlers
 from bot.menus import ADMIN_MENUS_KEY, AdminMenus, set_everyones_menus
@@ -99,6 +100,7 @@ def _post_init(settings: Settings) -> AppHook:
         app.bot_data[ADMIN_MENUS_KEY] = admin_menus
         await admin_menus.set_all(app.bot)
         await start_nightly(app, services)
+        await start_alerts(app, services)  # after the nightly sync: it observes its runs
         services.stats_sections += [index_stats_section, sync_stats_section]
         services.stats_sections.append(users_stats_section(lambda: user_store(app), _store_reason(app)))
         if monitoring is not None:

@@ -39,6 +39,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("filter", takes_argument=True),
     CommandSpec("settings"),
     CommandSpec("saved"),
+    CommandSpec("alerts", takes_argument=True),
     CommandSpec("privacy"),
     CommandSpec("forget"),
     CommandSpec("stats", admin=True),

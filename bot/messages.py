@@ -221,6 +221,49 @@ TEXTS: dict[str, dict[Lang, str]] = {
     "discount": {"en": "{percent}% off", "ko": "{percent}% 할인"},
     "view_on_musinsa": {"en": "View on Musinsa", "ko": "무신사에서 보기"},
     "price": {"en": "₩{amount}", "ko": "{amount}원"},
+    # --- alerts (bot.alerts, /alerts) ---
+    "cmd_alerts": {"en": "Price-drop and restock alerts on or off", "ko": "가격 인하·재입고 알림 켜기/끄기"},
+    "arg_alerts": {"en": "[on|off]", "ko": "[on|off]"},
+    "alerts_state_on": {
+        "en": "🔔 Alerts are <b>on</b>: after each catalog update I tell you when a product you saved "
+        "gets at least {percent}% and {won} cheaper, or is back in stock.",
+        "ko": "🔔 알림이 <b>켜져</b> 있어요. 카탈로그가 업데이트될 때마다 저장한 상품이 {percent}% 이상, "
+        "{won} 이상 싸지거나 재입고되면 알려 드려요.",
+    },
+    "alerts_state_off": {
+        "en": "🔕 Alerts are <b>off</b>: I won't message you about saved products.",
+        "ko": "🔕 알림이 <b>꺼져</b> 있어요. 저장한 상품에 대해 메시지를 보내지 않아요.",
+    },
+    "alerts_hint": {
+        "en": "Turn them on or off with <code>/alerts on</code> or <code>/alerts off</code>.",
+        "ko": "<code>/alerts on</code> 또는 <code>/alerts off</code>로 켜고 끌 수 있어요.",
+    },
+    "alerts_turned_on": {"en": "🔔 Alerts turned on.", "ko": "🔔 알림을 켰어요."},
+    "alerts_turned_off": {"en": "🔕 Alerts turned off.", "ko": "🔕 알림을 껐어요."},
+    "alerts_button_on": {"en": "🔔 Turn on", "ko": "🔔 켜기"},
+    "alerts_button_off": {"en": "🔕 Turn off", "ko": "🔕 끄기"},
+    "alerts_unavailable": {
+        "en": "⚠️ Alerts are unavailable right now (the bot's user data cannot be used). Searches still work.",
+        "ko": "⚠️ 지금은 알림 설정을 쓸 수 없어요 (사용자 데이터를 쓸 수 없어요). 검색은 계속 돼요.",
+    },
+    "alert_header": {
+        "en": "🔔 <b>News about products you saved</b>",
+        "ko": "🔔 <b>저장한 상품 소식</b>",
+    },
+    "alert_price_drop": {
+        "en": "📉 {link}: {old} → <b>{new}</b> (−{percent}%)",
+        "ko": "📉 {link}: {old} → <b>{new}</b> (−{percent}%)",
+    },
+    "alert_restock": {
+        "en": "📦 {link} is back in stock: <b>{new}</b>",
+        "ko": "📦 {link} 재입고: <b>{new}</b>",
+    },
+    "alert_more": {"en": "…and {count} more.", "ko": "…외 {count}개 더 있어요."},
+    "alert_footer": {
+        "en": "See them all with /saved. Stop these messages with /alerts off.",
+        "ko": "/saved에서 모두 볼 수 있어요. 알림을 끄려면 /alerts off.",
+    },
+    "alert_product_fallback": {"en": "Product {id}", "ko": "상품 {id}"},
     # --- categories ---
     "category_all": {"en": "All", "ko": "전체"},
     "category_prompt": {

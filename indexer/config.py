@@ -216,6 +216,23 @@ class DataSettings(Section):
         return Path(self.dir)
 
 
+class AlertSettings(Section):
+    """Price-drop and restock alerts after each sync (the bot's ``bot.alerts``).
+
+    A price drop is told when the new price is below the price last told to the user by at least
+    ``min_drop_percent`` of it AND at least ``min_drop_won`` (both must hold). One message per user
+    per sync lists up to ``max_items_per_message`` products, then "and K more". ``messages_per_second``
+    paces all alert messages together (Telegram allows about 30 a second overall).
+    """
+
+    enabled: bool = True
+    min_drop_percent: float = Field(default=5.0, ge=0, le=100)
+    min_drop_won: int = Field(default=1000, ge=0)
+    max_items_per_message: int = Field(default=10, ge=1, le=30)
+    messages_per_second: float = Field(default=25.0, gt=0, le=30)
+    poll_seconds: float = Field(default=60.0, ge=1)
+
+
 class LoggingSettings(Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     json_format: bool = False
@@ -420,6 +437,7 @@ class Settings(BaseSettings):
     sync: SyncSettings = Field(default_factory=SyncSettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     data: DataSettings = Field(default_factory=DataSettings)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     garments: GarmentSettings = Field(default_factory=GarmentSettings)

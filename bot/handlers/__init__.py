@@ -13,6 +13,7 @@ from telegram import Update
 from telegram.ext import Application, CommandHandler, MessageHandler, TypeHandler, filters
 
 from bot.handlers.admin import on_any_update, on_stats, on_sync
+from bot.handlers.alerts import on_alerts, on_any_update_language
 from bot.handlers.callbacks import button_handlers
 from bot.handlers.category import on_category
 from bot.handlers.errors import on_error
@@ -32,6 +33,7 @@ __all__ = ["PHOTOS", "register_handlers"]
 
 
 def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
+    app.add_handler(TypeHandler(Update, on_any_update_language), group=-3)
     app.add_handler(TypeHandler(Update, on_any_update), group=-2)
     app.add_handler(MessageHandler(PHOTOS, photo_gate), group=-1)
     app.add_handler(CommandHandler("start", on_start))
@@ -45,6 +47,7 @@ def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("sync", on_sync))
     app.add_handler(CommandHandler("privacy", on_privacy))
     app.add_handler(CommandHandler("forget", on_forget))
+    app.add_handler(CommandHandler("alerts", on_alerts))
     app.add_handlers(button_handlers())
     app.add_handler(MessageHandler(PHOTOS, on_photo))
     app.add_handler(text_handler())

@@ -15,7 +15,9 @@ from typing import Protocol, TypeVar
 from telegram import CallbackQuery, Update
 from telegram.ext import CallbackQueryHandler
 
+from bot.alerts.button import AlertsButton
 from bot.context import BotContext
+from bot.handlers.alerts import on_alerts_button
 from bot.handlers.category import on_category_button, on_category_menu_button
 from bot.handlers.common import answer
 from bot.handlers.feedback import on_feedback_button
@@ -96,5 +98,6 @@ def button_handlers() -> list[CallbackQueryHandler]:  # type: ignore[type-arg]
         button_handler(SaveButton, on_save_button),
         button_handler(SavedPageButton, on_saved_page_button),
         button_handler(RemoveSavedButton, on_remove_saved_button),
+        button_handler(AlertsButton, on_alerts_button),
         CallbackQueryHandler(on_stale_button),
     ]

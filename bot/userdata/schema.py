@@ -72,5 +72,20 @@ V1: Migration = (
     "CREATE INDEX feedback_by_user ON feedback (user_id)",
 )
 
-MIGRATIONS: tuple[Migration, ...] = (V1,)
+# Alerts: the user's Telegram language (alerts are sent outside any update), and which syncs' price
+# changes have been turned into alert_log rows (recorded in the same transaction as the rows).
+V2_ALERTS: Migration = (
+    "ALTER TABLE user_settings ADD COLUMN telegram_language TEXT",  # Telegram's language_code, last seen
+    """
+    CREATE TABLE alert_computations (
+        sync_id      TEXT PRIMARY KEY,
+        computed_at  TEXT NOT NULL,
+        alerts       INTEGER NOT NULL
+    )
+    """,
+    "ALTER TABLE alert_log ADD COLUMN old_price INTEGER",  # the price last told, for the message
+    "CREATE INDEX alert_log_pending ON alert_log (state, user_id)",
+)
+
+MIGRATIONS: tuple[Migration, ...] = (V1, V2_ALERTS)
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -24,7 +24,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 import aiosqlite
 
@@ -33,9 +33,12 @@ from bot.userdata.store import (
     Feedback,
     FeedbackSummary,
     Forgotten,
+    NewAlert,
+    PendingAlert,
     Preferences,
     SavedLimitError,
     SavedProduct,
+    SavedWatch,
     UserCounts,
     UserSettings,
     UserStoreError,
@@ -45,6 +48,7 @@ from bot.userdata.store import (
 log = logging.getLogger(__name__)
 
 USERS_FILE = "users.sqlite3"
+_ID_CHUNK = 500  # ids per IN (...) list (SQLite's default variable limit is 32766; small keeps plans simple)
 BUSY_TIMEOUT_SECONDS = 5.0  # wait this long for another process's write lock before giving up
 
 Clock = Callable[[], datetime]
@@ -441,3 +445,113 @@ class SqliteUserStore:
         async with self._lock:
             with suppress(Exception):
                 await self._db.close()
+
+    # Alerts
+
+    async def note_telegram_language(self, user_id: int, language_code: str | None) -> bool:
+        async with self._writing() as db:
+            cursor = await db.execute(
+                "UPDATE user_settings SET telegram_language = ? WHERE user_id = ?", (language_code, user_id)
+            )
+            return cursor.rowcount > 0
+
+    async def alert_computed(self, sync_id: str) -> bool:
+        async with self._reading():
+            return (
+                await self._one("SELECT 1 FROM alert_computations WHERE sync_id = ?", (sync_id,)) is not None
+            )
+
+    async def saved_watches(self, product_ids: list[int]) -> list[SavedWatch]:
+        watches: list[SavedWatch] = []
+        async with self._reading() as db:
+            for start in range(0, len(product_ids), _ID_CHUNK):
+                chunk = product_ids[start : start + _ID_CHUNK]
+                rows = await db.execute_fetchall(
+                    "SELECT s.user_id, s.product_id, s.told_price, s.told_sold_out FROM saved_products s "
+                    "INDEXED BY saved_products_by_product JOIN user_settings u ON u.user_id = s.user_id "
+                    f"WHERE s.product_id IN ({','.join('?' * len(chunk))}) AND u.alerts = 1",
+                    chunk,
+                )
+                watches += [SavedWatch(row[0], row[1], row[2], bool(row[3])) for row in rows]
+        return watches
+
+    async def record_alerts(self, sync_id: str, alerts: list[NewAlert], sold_out: list[int]) -> int:
+        now = _now_text(self._clock())
+        async with self._writing() as db:
+            before = db.total_changes
+            await db.executemany(
+                "INSERT OR IGNORE INTO alert_log (user_id, product_id, kind, price, old_price, sync_id, "
+                "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(a.user_id, a.product_id, a.kind, a.price, a.old_price, sync_id, now) for a in alerts],
+            )
+            added = db.total_changes - before
+            for start in range(0, len(sold_out), _ID_CHUNK):
+                chunk = sold_out[start : start + _ID_CHUNK]
+                await db.execute(
+                    "UPDATE saved_products SET told_sold_out = 1 "
+                    f"WHERE product_id IN ({','.join('?' * len(chunk))}) AND told_sold_out = 0",
+                    chunk,
+                )
+            await db.execute(
+                "INSERT OR IGNORE INTO alert_computations (sync_id, computed_at, alerts) VALUES (?, ?, ?)",
+                (sync_id, now, added),
+            )
+        return added
+
+    async def pending_alerts(self) -> list[PendingAlert]:
+        async with self._reading() as db:
+            rows = await db.execute_fetchall(
+                "SELECT a.id, a.user_id, a.product_id, a.kind, a.price, a.old_price, a.sync_id, u.language, "
+                "u.telegram_language, u.alerts FROM alert_log a "
+                "JOIN alert_computations c ON c.sync_id = a.sync_id "
+                "JOIN user_settings u ON u.user_id = a.user_id "
+                "WHERE a.state = 'pending' ORDER BY a.sync_id, a.user_id, a.id"
+            )
+        return [
+            PendingAlert(
+                id=row[0],
+                user_id=row[1],
+                product_id=row[2],
+                kind=row[3],
+                price=row[4],
+                old_price=row[5],
+                sync_id=row[6],
+                language=row[7],
+                telegram_language=row[8],
+                alerts_on=bool(row[9]),
+            )
+            for row in rows
+        ]
+
+    async def mark_alerts_sent(self, alerts: list[PendingAlert]) -> None:
+        now = _now_text(self._clock())
+        async with self._writing() as db:
+            await db.executemany(
+                "UPDATE alert_log SET state = 'sent', sent_at = ? WHERE id = ? AND state = 'pending'",
+                [(now, alert.id) for alert in alerts],
+            )
+            await db.executemany(
+                "UPDATE saved_products SET told_price = ? WHERE user_id = ? AND product_id = ?",
+                [(a.price, a.user_id, a.product_id) for a in alerts if a.kind == "price_drop"],
+            )
+            await db.executemany(
+                "UPDATE saved_products SET told_sold_out = 0 WHERE user_id = ? AND product_id = ?",
+                [(a.user_id, a.product_id) for a in alerts if a.kind == "restock"],
+            )
+
+    async def mark_alerts(self, ids: list[int], state: Literal["failed", "blocked"]) -> None:
+        async with self._writing() as db:
+            await db.executemany(
+                "UPDATE alert_log SET state = ? WHERE id = ? AND state = 'pending'", [(state, i) for i in ids]
+            )
+
+    async def block_alerts(self, user_id: int) -> int:
+        now = _now_text(self._clock())
+        async with self._writing() as db:
+            await db.execute(
+                "UPDATE user_settings SET alerts = 0, updated_at = ? WHERE user_id = ?", (now, user_id)
+            )
+            cursor = await db.execute(
+                "UPDATE alert_log SET state = 'blocked' WHERE user_id = ? AND state = 'pending'", (user_id,)
+            )
+            return max(cursor.rowcount, 0)

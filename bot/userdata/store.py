@@ -135,6 +135,47 @@ class UserCounts:
     feedback: VoteCount
 
 
+AlertKind = Literal["price_drop", "restock"]
+
+
+@dataclass(frozen=True)
+class SavedWatch:
+    """A saved product of a user with alerts on, as alerts compare it: what the user was last told."""
+
+    user_id: int
+    product_id: int
+    told_price: int | None
+    told_sold_out: bool
+
+
+@dataclass(frozen=True)
+class NewAlert:
+    """An alert to record (state pending) for one sync."""
+
+    user_id: int
+    product_id: int
+    kind: AlertKind
+    price: int | None  # the new price told (and, once sent, the user's told_price)
+    old_price: int | None = None  # the price last told (only to word the message)
+
+
+@dataclass(frozen=True)
+class PendingAlert:
+    """A recorded alert not sent yet, with the user's language choices (``language``: /settings,
+    ``telegram_language``: Telegram's language_code) and whether the user still wants alerts."""
+
+    id: int
+    user_id: int
+    product_id: int
+    kind: AlertKind
+    price: int | None
+    old_price: int | None
+    sync_id: str
+    language: str | None
+    telegram_language: str | None
+    alerts_on: bool
+
+
 class UserStore(Protocol):
     """The user data store. Writes are committed (durable against a process kill) when they return."""
 
@@ -184,6 +225,40 @@ class UserStore(Protocol):
     async def forget(self, user_id: int) -> Forgotten:
         """Delete every row about the user (settings, saved products, alert log, feedback) in one
         transaction."""
+        ...
+
+    # Alerts (bot.alerts)
+
+    async def note_telegram_language(self, user_id: int, language_code: str | None) -> bool:
+        """Remember the user's Telegram language for alerts; False when the user has no row yet."""
+        ...
+
+    async def alert_computed(self, sync_id: str) -> bool:
+        """True when this sync's alerts were already computed and recorded."""
+        ...
+
+    async def saved_watches(self, product_ids: list[int]) -> list[SavedWatch]:
+        """The saved rows of these products whose users have alerts on (``saved_products_by_product``)."""
+        ...
+
+    async def record_alerts(self, sync_id: str, alerts: list[NewAlert], sold_out: list[int]) -> int:
+        """In one transaction: the alerts as pending rows (a repeat is ignored), ``told_sold_out`` set
+        for the saved rows of products now sold out (so their return is a restock), and the sync
+        marked computed. Returns how many rows were added."""
+        ...
+
+    async def pending_alerts(self) -> list[PendingAlert]:
+        """Pending rows of computed syncs, by sync, user and product."""
+        ...
+
+    async def mark_alerts_sent(self, alerts: list[PendingAlert]) -> None:
+        """The user got the message: rows sent, and ``told_price``/``told_sold_out`` updated."""
+        ...
+
+    async def mark_alerts(self, ids: list[int], state: Literal["failed", "blocked"]) -> None: ...
+
+    async def block_alerts(self, user_id: int) -> int:
+        """The user blocked the bot: alerts off and every pending row of theirs blocked (no retry)."""
         ...
 
     async def close(self) -> None: ...

@@ -92,6 +92,8 @@ class ProductRef:
     image_url: str
     fingerprint: str
     model_id: str
+    effective_price: int | None = None  # what the shopper paid at the last sync (alerts compare it)
+    sold_out: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -312,6 +314,8 @@ class ProductIndex(ABC):
                     image_url=str(payload.get("image_url", "")),
                     fingerprint=str(payload.get("fingerprint", "")),
                     model_id=target.version.model_id,
+                    effective_price=_int_or_none(payload.get("effective_price")),
+                    sold_out=payload.get("sold_out") if isinstance(payload.get("sold_out"), bool) else None,
                 )
             if start is None:
                 return
@@ -691,3 +695,7 @@ class CatalogRebuild(ProductIndex):
             self._state = "closed"
             self._forget(self)
             await self._opened.handle.close()
+
+
+def _int_or_none(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

@@ -39,7 +39,8 @@ INDEXED_FIELDS: tuple[tuple[str, str], ...] = (
     ("gender", "keyword"),
     (TERMS_FIELD, "integer"),
 )
-REF_FIELDS = ["image_url", "fingerprint"]
+# What sync reads of every stored product: its change detectors, and the price and stock it compares.
+REF_FIELDS = ["image_url", "fingerprint", "effective_price", "sold_out"]
 
 
 def product_fingerprint(product: Product) -> str:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from indexer.musinsa.models import CategoryCrawl
 from indexer.product import Product
 from indexer.store.payload import product_fingerprint
+from indexer.sync.changes import PriceChange
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,8 @@ class StoredRef:
 
     image_url: str
     fingerprint: str
+    price: int | None = None  # effective price stored (None: an index written before it was read)
+    sold_out: bool | None = None
 
 
 @dataclass
@@ -29,6 +32,8 @@ class SyncPlan:
     image_changed: list[Product] = field(default_factory=list)
     metadata_changed: list[Product] = field(default_factory=list)
     unchanged: int = 0
+    # Stored products whose effective price or sold-out state differs in the crawl (for alerts).
+    price_changes: dict[int, PriceChange] = field(default_factory=dict)
 
     @property
     def to_embed(self) -> list[Product]:
@@ -44,11 +49,25 @@ def plan_changes(products: Iterable[Product], stored: Mapping[int, StoredRef]) -
             plan.new.append(product)
         elif ref.image_url != product.image_url:
             plan.image_changed.append(product)
+            _note_price_change(plan, ref, product)
         elif ref.fingerprint != product_fingerprint(product):
             plan.metadata_changed.append(product)
+            _note_price_change(plan, ref, product)
         else:
             plan.unchanged += 1
     return plan
+
+
+def price_change(ref: StoredRef, product: Product) -> PriceChange | None:
+    """The change of effective price or sold-out state between the stored ref and the crawl, if any."""
+    change = PriceChange(product.id, ref.price, product.effective_price, ref.sold_out, product.sold_out)
+    return change if change.price_changed or change.stock_changed else None
+
+
+def _note_price_change(plan: SyncPlan, ref: StoredRef, product: Product) -> None:
+    change = price_change(ref, product)
+    if change is not None:
+        plan.price_changes[product.id] = change
 
 
 def removal_safety(crawl: CategoryCrawl, indexed: int, min_crawl_ratio: float) -> str | None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
 
@@ -30,6 +30,7 @@ from indexer.product import Product
 from indexer.store.catalog import Catalog, CatalogRebuild, ProductIndex
 from indexer.store.errors import CatalogError
 from indexer.store.versions import same_model
+from indexer.sync.changes import PriceChange, PriceChanges, save_changes, sync_id_of
 from indexer.sync.diff import (
     StoredRef,
     SyncPlan,
@@ -147,6 +148,8 @@ class _SyncRun:
         self.summary = SyncSummary(started_at=datetime.now(UTC), model_id=encoder.model_id)
         self.rebuild: CatalogRebuild | None = None
         self.wrote = False
+        self.price_candidates: dict[int, PriceChange] = {}
+        self.price_changes: list[PriceChange] = []  # stored ones, for alerts
 
     def finish(self) -> None:
         if self.summary.error is not None:
@@ -156,6 +159,16 @@ class _SyncRun:
         version = self.catalog.version
         self.summary.version = version.name if version is not None else None
         self.summary.finish()
+        if self.price_changes:  # before the summary: a bot that sees the summary finds the changes
+            save_changes(
+                self.settings.data.dir,
+                PriceChanges(
+                    sync_id=sync_id_of(self.summary.started_at),
+                    finished_at=self.summary.finished_at,
+                    ok=self.summary.ok,
+                    changes=sorted(self.price_changes, key=lambda change: change.product_id),
+                ),
+            )
         save_last_summary(self.settings.data.dir, self.summary)
         level = logging.INFO if self.summary.complete else logging.WARNING
         counts = self.summary.to_json()
@@ -233,12 +246,16 @@ class _SyncRun:
             )
 
         await self._add_text_index(target)
-        stored = {ref.id: StoredRef(ref.image_url, ref.fingerprint) async for ref in target.refs()}
+        stored = {
+            ref.id: StoredRef(ref.image_url, ref.fingerprint, ref.effective_price, ref.sold_out)
+            async for ref in target.refs()
+        }
         indexed = {report.code: await target.count(report.code) for report in summary.categories}
         for report in summary.categories:
             report.indexed = indexed[report.code]
         plan = plan_changes(crawl.products, stored)
         summary.unchanged = plan.unchanged
+        self.price_candidates = plan.price_changes
         self.progress.planned(
             PlanCounts(
                 crawled=summary.crawled,
@@ -275,6 +292,8 @@ class _SyncRun:
             chunk = products[start : start + WRITE_CHUNK]
             result = await target.update_payload(chunk)
             self.wrote = True
+            missing = set(result.missing)
+            self._stored_prices(product.id for product in chunk if product.id not in missing)
             self.summary.payload_updates += result.updated
             self.summary.updated += result.updated
             if result.missing:  # removed by someone else since the diff: the next run adds them back
@@ -300,6 +319,7 @@ class _SyncRun:
         finally:
             done = pipeline.result
             self.wrote = self.wrote or bool(done.stored)
+            self._stored_prices(done.stored)
             added = sum(1 for pid in done.stored if pid in new_ids)
             self.summary.added += added
             self.summary.reembedded += len(done.stored) - added
@@ -308,6 +328,13 @@ class _SyncRun:
             self.summary.embed_seconds = round(self.summary.embed_seconds + done.embed_seconds, 3)
         if result.stopped:
             self.summary.error = result.stopped
+
+    def _stored_prices(self, ids: Iterable[int]) -> None:
+        """Keep the price changes of these stored products (their new values are in the index now)."""
+        for pid in ids:
+            change = self.price_candidates.pop(pid, None)
+            if change is not None:
+                self.price_changes.append(change)
 
     async def _retire(self, target: ProductIndex, crawl: CatalogCrawl, stored: dict[int, StoredRef]) -> None:
         sync = self.settings.sync

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.alerts.button import AlertsButton
 from bot.render import (
     CategoryButton,
     CategoryMenuButton,
@@ -34,6 +35,7 @@ Button = (
     | SaveButton
     | SavedPageButton
     | RemoveSavedButton
+    | AlertsButton
 )
 BUTTON_KINDS = (
     PageButton,
@@ -50,6 +52,7 @@ BUTTON_KINDS = (
     SaveButton,
     SavedPageButton,
     RemoveSavedButton,
+    AlertsButton,
 )
 
 

@@ -20,7 +20,18 @@ from tests.fakes.telegram import FakeTelegram
 
 ANN = 5151  # English
 MINJI = 5252  # Korean
-USER_MENU = ["start", "help", "category", "similar", "filter", "settings", "saved", "privacy", "forget"]
+USER_MENU = [
+    "start",
+    "help",
+    "category",
+    "similar",
+    "filter",
+    "settings",
+    "saved",
+    "alerts",
+    "privacy",
+    "forget",
+]
 
 
 async def command(fake: FakeTelegram, chat_id: int, text: str) -> str:

@@ -228,6 +228,7 @@ def test_menus_and_help_come_from_one_command_list(lang: str) -> None:
         "filter",
         "settings",
         "saved",
+        "alerts",
         "privacy",
         "forget",
     ]
