@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -66,3 +68,23 @@ def tiny_segformer_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         tmp_path_factory.mktemp("tiny-segformer") / "segformer",
         favour=("Background", "Upper-clothes", "Pants", "Left-shoe", "Right-shoe"),
     )
+
+
+def _open_sqlite_workers() -> set[int]:
+    return {
+        thread.ident or 0
+        for thread in threading.enumerate()
+        if "_connection_worker_thread" in thread.name and thread.is_alive()
+    }
+
+
+@pytest.fixture(autouse=True)
+def no_user_store_left_open() -> Iterator[None]:
+    """An aiosqlite connection left open keeps a non-daemon thread alive, and the test run then never
+    exits: name the test that left one instead."""
+    before = _open_sqlite_workers()
+    yield
+    deadline = time.monotonic() + 2.0
+    while (left := _open_sqlite_workers() - before) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not left, f"{len(left)} SQLite connection(s) left open: close the user store the test opened"

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import pickle
 import sqlite3
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -23,9 +24,20 @@ read_only_dir = userdata_support.read_only_dir  # a fixture
 ANN, MINJI, BORA = 5151, 5252, 5353
 
 
+_STARTED: list[UserDataPersistence] = []
+
+
 async def started(data_dir: Path) -> tuple[UserDataPersistence, dict[int, dict[str, object]]]:
     persistence = UserDataPersistence(data_dir)
+    _STARTED.append(persistence)  # closed after the test: an open store keeps the process alive
     return persistence, await persistence.get_user_data()
+
+
+@pytest.fixture(autouse=True)
+async def close_what_was_started() -> AsyncIterator[None]:
+    yield
+    while _STARTED:
+        await _STARTED.pop().flush()
 
 
 def updated_at(data_dir: Path, user: int) -> str:
