@@ -414,8 +414,9 @@ class SqliteUserStore:
             users = await self._one("SELECT COUNT(*) FROM user_settings")
             saved = await self._one("SELECT COUNT(*) FROM saved_products")
             sent = await self._one(
+                # The last sync whose changes were computed, even one that raised no alert.
                 "SELECT COUNT(*) FROM alert_log WHERE state = 'sent' AND sync_id = "
-                "(SELECT sync_id FROM alert_log ORDER BY created_at DESC, id DESC LIMIT 1)"
+                "(SELECT sync_id FROM alert_computations ORDER BY computed_at DESC, sync_id DESC LIMIT 1)"
             )
             up = await self._one("SELECT COUNT(*) FROM feedback WHERE vote > 0")
             down = await self._one("SELECT COUNT(*) FROM feedback WHERE vote < 0")

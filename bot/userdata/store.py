@@ -127,7 +127,8 @@ class FeedbackSummary:
 class UserCounts:
     """What the store holds, in numbers (``snapfit stats``, admin ``/stats``).
 
-    ``alerts_sent_last_sync``: alert_log rows in state 'sent' of the latest sync that raised any."""
+    ``alerts_sent_last_sync``: alert_log rows in state 'sent' of the last sync whose changes were
+    computed for alerts (0 when that sync raised none)."""
 
     users_with_settings: int
     saved_products: int

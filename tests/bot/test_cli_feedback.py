@@ -66,6 +66,10 @@ def seed(tmp_path: Path) -> Path:
                 (MINJI, "new", "blocked", "2026-11-02T03:00:00.000000Z"),
             ],
         )
+        db.executemany(
+            "INSERT INTO alert_computations (sync_id, computed_at, alerts) VALUES (?, ?, 2)",
+            [("old", "2026-11-01T03:00:00.000000Z"), ("new", "2026-11-02T03:00:00.000000Z")],
+        )
     return users
 
 

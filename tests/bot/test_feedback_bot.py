@@ -198,6 +198,10 @@ async def seed(fake: FakeTelegram, world: World, users: Path, user: int) -> None
             "VALUES (?, 101, 'price_drop', 25000, 'sync-1', 'sent', '2026-12-01T03:00:00.000000Z')",
             (user,),
         )
+        db.execute(
+            "INSERT OR IGNORE INTO alert_computations (sync_id, computed_at, alerts) "
+            "VALUES ('sync-1', '2026-12-01T03:00:00.000000Z', 1)"
+        )
 
 
 def everything(users: Path, user: int) -> dict[str, int]:

@@ -100,9 +100,20 @@ async def test_counts_of_users_saved_alerts_of_the_last_sync_and_feedback(
                 (ANN, 102, "restock", None, "sync-2", "failed", "2026-12-02T03:00:00.000000Z"),
             ],
         )
+        raw.executemany(
+            "INSERT INTO alert_computations (sync_id, computed_at, alerts) VALUES (?, ?, ?)",
+            [("sync-1", "2026-12-01T03:00:00.000000Z", 3), ("sync-2", "2026-12-02T03:00:00.000000Z", 3)],
+        )
     assert await store.counts() == UserCounts(
         users_with_settings=3, saved_products=3, alerts_sent_last_sync=2, feedback=VoteCount(1, 1)
     )
+    # A later sync that raised no alert: none sent by the last sync.
+    with sqlite3.connect(path) as raw:
+        raw.execute(
+            "INSERT INTO alert_computations (sync_id, computed_at, alerts) VALUES (?, ?, ?)",
+            ("sync-3", "2026-12-03T03:00:00.000000Z", 0),
+        )
+    assert (await store.counts()).alerts_sent_last_sync == 0
 
 
 async def test_the_read_only_store_reads_while_the_bot_writes_and_writes_nothing(
