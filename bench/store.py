@@ -554,7 +554,7 @@ def main() -> None:
             "(남성/여성/공용, 10 % unlabelled) and 10 % are sold out. A filter alone shows sold-out products "
             "(to isolate it); `sold-out hidden` is the default of every search. Women = not labelled 남성 "
             "(unisex and unlabelled match), men likewise. Truth: exact cosine over the matching points. "
-            f"Edge index (`indexer/store/edge.py`): HNSW m={HNSW_M}, payload_m={HNSW_PAYLOAD_M}, "
+            f"Edge index (`indexer/store/tuning.py`): HNSW m={HNSW_M}, payload_m={HNSW_PAYLOAD_M}, "
             f"ef_construct={HNSW_EF_CONSTRUCT}, full_scan_threshold={FULL_SCAN_KB:,} KB (a filter matching "
             f"fewer than ~{FULL_SCAN_KB * 1024 // (DIM * 4):,} of a segment's {DIM}-d vectors is a full scan "
             f"of those), hnsw_ef={HNSW_EF} ({HNSW_EF_FILTERED} with a category, price or gender filter), "

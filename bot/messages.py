@@ -542,12 +542,6 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "ko": "<b>사용자</b>: 사용자 저장소를 쓸 수 없어요 ({reason}).",
     },
     # --- other input ---
-    "text_hint": {
-        "en": "Send me a photo of an outfit and I'll find similar products on Musinsa. "
-        "/help shows everything I can do.",
-        "ko": "옷차림 사진을 보내 주시면 무신사에서 비슷한 상품을 찾아 드려요. "
-        "/help에서 모든 기능을 볼 수 있어요.",
-    },
     "unknown_command": {
         "en": "I don't know that command. /help lists what I can do.",
         "ko": "모르는 명령어예요. /help에서 사용할 수 있는 명령어를 확인해 주세요.",
