@@ -95,6 +95,7 @@ def _post_init(settings: Settings) -> AppHook:
         services = await BotServices.open(settings)
         app.bot_data[SERVICES_KEY] = services
         services.preload_garment_parser()  # in the background: no photo waits for the model
+        services.preload_text_analyser()
         await set_everyones_menus(app.bot)
         admin_menus = AdminMenus(settings.telegram.admin_ids)
         app.bot_data[ADMIN_MENUS_KEY] = admin_menus

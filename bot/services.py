@@ -25,6 +25,7 @@ from bot.search import CatalogEmptyError, SearchService
 from bot.sessions import SearchSessions
 from bot.timing import TimingsLog
 from indexer.config import Settings
+from indexer.text import load_analyser
 
 if TYPE_CHECKING:
     from indexer.embedding import Encoder, MicroBatcher
@@ -133,6 +134,10 @@ class BotServices:
         if self.garments.enabled:
             self.spawn(self.garments.preload(), "garment-parser-load")
 
+    def preload_text_analyser(self) -> None:
+        """Load the Korean analyser (text search, captions) in the background (the bot, at start-up)."""
+        self.spawn(_load_text_analyser(), "text-analyser-load")
+
     def spawn(self, work: Coroutine[object, object, None], name: str) -> None:
         """Run ``work`` in the background until it ends or the services close (then it is cancelled).
 
@@ -154,3 +159,10 @@ class BotServices:
         await self._stack.aclose()
         if self._background:
             await asyncio.wait(self._background)
+
+
+async def _load_text_analyser() -> None:
+    try:
+        await asyncio.to_thread(load_analyser)
+    except Exception:  # the first text search or caption tries again, and says what failed
+        log.exception("the Korean text analyser could not be preloaded")

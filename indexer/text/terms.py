@@ -42,6 +42,11 @@ def _analyser() -> Kiwi:
         return _kiwi
 
 
+def load_analyser() -> None:
+    """Load the analyser now (about a second), so that the first text search or caption does not wait."""
+    _analyser()
+
+
 def tokens(text: str) -> list[str]:
     """The search terms of ``text``, in order, repeats kept."""
     normalised = unicodedata.normalize("NFKC", text).strip()
